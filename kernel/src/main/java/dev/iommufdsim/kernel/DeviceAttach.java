@@ -1,0 +1,285 @@
+package dev.iommufdsim.kernel;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EBUSY;
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
+
+import dev.iommufdsim.kernel.uapi.IommufdException;
+
+/**
+ * Attach, replace and detach of a device to a HWPT or an IOAS: the logic of
+ * drivers/iommu/iommufd/device.c (iommufd_hw_pagetable_attach/detach,
+ * iommufd_device_do_replace, iommufd_device_auto_get_domain, iommufd_device_change_pt).
+ */
+final class DeviceAttach {
+    private DeviceAttach() {
+    }
+
+    /** What a do_attach/do_replace step hands back: the HWPT the caller must put, or null. */
+    @FunctionalInterface
+    interface AttachFn {
+        HwPagetable apply(IommufdDevice idev, int pasid, HwPagetable hwpt);
+    }
+
+    /** iommufd_device_attach_reserved_iova(). */
+    private static void attachReservedIova(IommufdDevice idev, HwptPaging hwptPaging) {
+        IommufdGroup igroup = idev.igroup;
+        long[] swMsiStart = {igroup.swMsiStart};
+        hwptPaging.ioas.iopt().enforceDevResvRegions(idev.resvOwner(), idev.dev.iommu().getResvRegions(idev.dev.info()), swMsiStart);
+        igroup.swMsiStart = swMsiStart[0];
+        // iommufd_group_setup_msi(): SW_MSI pages are installed by the nesting work.
+    }
+
+    /** The driver's attach of the group to the HWPT's domain (iommu_attach_group_handle). */
+    private static void driverAttach(HwPagetable hwpt, IommufdDevice idev) {
+        if (!hwpt.owner.sameDriver(idev.dev.iommu())) {
+            throw fail(EINVAL, "hwpt %d belongs to driver %s but dev %d (%s) is behind %s", hwpt.id(), hwpt.owner.driverName(),
+                    idev.id(), idev.dev.name(), idev.dev.iommu().driverName());
+        }
+        HwptPaging paging = hwpt.findHwptPaging();
+        if (paging != null && hwpt == paging) {
+            for (PhysDevice d : idev.igroup.group.devices()) {
+                d.iommu().attachDev(paging.domain(), d.info());
+            }
+        }
+    }
+
+    /** iommufd_hwpt_pasid_compat(). */
+    private static void pasidCompat(HwPagetable hwpt, IommufdDevice idev, int pasid) {
+        IommufdGroup igroup = idev.igroup;
+        if (pasid == IOMMU_NO_PASID) {
+            if (!hwpt.pasidCompat && igroup.pasidAttach.keySet().stream().anyMatch(p -> p != IOMMU_NO_PASID)) {
+                throw fail(EINVAL, "hwpt %d is not PASID-compatible but PASIDs of the group are attached", hwpt.id());
+            }
+        } else {
+            if (!hwpt.pasidCompat) {
+                throw fail(EINVAL, "hwpt %d was not allocated with IOMMU_HWPT_ALLOC_PASID", hwpt.id());
+            }
+            IommufdGroup.Attach rid = igroup.pasidAttach.get(IOMMU_NO_PASID);
+            if (rid != null && rid.hwpt != null && !rid.hwpt.pasidCompat) {
+                throw fail(EINVAL, "the RID is attached to hwpt %d, which is not PASID-compatible", rid.hwpt.id());
+            }
+        }
+    }
+
+    /** iommufd_hwpt_attach_device(). */
+    private static void hwptAttachDevice(HwPagetable hwpt, IommufdDevice idev, int pasid) {
+        pasidCompat(hwpt, idev, pasid);
+        driverAttach(hwpt, idev);
+    }
+
+    /** iommufd_hw_pagetable_attach(). */
+    static void hwPagetableAttach(HwPagetable hwpt, IommufdDevice idev, int pasid) {
+        HwptPaging hwptPaging = hwpt.findHwptPaging();
+        boolean attachResv = hwptPaging != null && pasid == IOMMU_NO_PASID && idev.ictx.profile().enforceResvOnAttach(hwpt);
+        IommufdGroup igroup = idev.igroup;
+        IommufdGroup.Attach attach = igroup.pasidAttach.get(pasid);
+        boolean first = attach == null;
+        if (first) {
+            attach = new IommufdGroup.Attach();
+        }
+        HwPagetable old = attach.hwpt;
+        if (attach.devices.containsKey(idev.id())) {
+            throw fail(EBUSY, "dev %d (%s) is already attached%s; use replace", idev.id(), idev.dev.name(), pasidText(pasid));
+        }
+        if (old != null && old != hwpt) {
+            throw fail(EINVAL, "the group of dev %d (%s) is attached to hwpt %d; all devices of a group share one HWPT", idev.id(),
+                    idev.dev.name(), old.id());
+        }
+        if (attachResv) {
+            attachReservedIova(idev, hwptPaging);
+        }
+        try {
+            if (first) {
+                hwptAttachDevice(hwpt, idev, pasid);
+                attach.hwpt = hwpt;
+                igroup.pasidAttach.put(pasid, attach);
+            }
+        } catch (IommufdException e) {
+            if (attachResv) {
+                hwptPaging.ioas.iopt().removeReservedIova(idev.resvOwner());
+            }
+            throw e;
+        }
+        hwpt.get();
+        attach.devices.put(idev.id(), idev);
+    }
+
+    /** iommufd_hw_pagetable_detach(): returns the HWPT the caller must put, or null. */
+    static HwPagetable hwPagetableDetach(IommufdDevice idev, int pasid) {
+        IommufdGroup igroup = idev.igroup;
+        IommufdGroup.Attach attach = igroup.pasidAttach.get(pasid);
+        if (attach == null) {
+            return null;
+        }
+        HwPagetable hwpt = attach.hwpt;
+        HwptPaging hwptPaging = hwpt.findHwptPaging();
+        attach.devices.remove(idev.id());
+        if (attach.devices.isEmpty()) {
+            igroup.pasidAttach.remove(pasid);
+        }
+        if (hwptPaging != null && pasid == IOMMU_NO_PASID) {
+            hwptPaging.ioas.iopt().removeReservedIova(idev.resvOwner());
+        }
+        return hwpt;
+    }
+
+    /** iommufd_device_do_attach(). */
+    static HwPagetable doAttach(IommufdDevice idev, int pasid, HwPagetable hwpt) {
+        hwPagetableAttach(hwpt, idev, pasid);
+        return null;
+    }
+
+    /** iommufd_group_remove_reserved_iova(). */
+    private static void groupRemoveReservedIova(IommufdGroup igroup, HwptPaging hwptPaging) {
+        IommufdGroup.Attach attach = igroup.pasidAttach.get(IOMMU_NO_PASID);
+        for (IommufdDevice cur : attach.devices.values()) {
+            hwptPaging.ioas.iopt().removeReservedIova(cur.resvOwner());
+        }
+    }
+
+    /** iommufd_group_do_replace_reserved_iova(). */
+    private static void groupDoReplaceReservedIova(IommufdGroup igroup, HwptPaging hwptPaging) {
+        IommufdGroup.Attach attach = igroup.pasidAttach.get(IOMMU_NO_PASID);
+        HwptPaging oldPaging = attach.hwpt.findHwptPaging();
+        try {
+            if (oldPaging == null || hwptPaging.ioas != oldPaging.ioas) {
+                for (IommufdDevice cur : attach.devices.values()) {
+                    hwptPaging.ioas.iopt().enforceDevResvRegions(cur.resvOwner(), cur.dev.iommu().getResvRegions(cur.dev.info()), null);
+                }
+            }
+        } catch (IommufdException e) {
+            groupRemoveReservedIova(igroup, hwptPaging);
+            throw e;
+        }
+    }
+
+    /** iommufd_device_do_replace(): returns the old HWPT for the caller to put, or null. */
+    static HwPagetable doReplace(IommufdDevice idev, int pasid, HwPagetable hwpt) {
+        HwptPaging hwptPaging = hwpt.findHwptPaging();
+        boolean attachResv = hwptPaging != null && pasid == IOMMU_NO_PASID && idev.ictx.profile().enforceResvOnAttach(hwpt);
+        IommufdGroup igroup = idev.igroup;
+        IommufdGroup.Attach attach = igroup.pasidAttach.get(pasid);
+        if (attach == null) {
+            throw fail(EINVAL, "dev %d (%s) is not attached%s: replace needs an attachment", idev.id(), idev.dev.name(), pasidText(pasid));
+        }
+        HwPagetable old = attach.hwpt;
+        if (!attach.devices.containsKey(idev.id())) {
+            throw fail(EINVAL, "dev %d (%s) is not attached%s: replace needs an attachment", idev.id(), idev.dev.name(), pasidText(pasid));
+        }
+        if (hwpt == old) {
+            return null;
+        }
+        if (attachResv) {
+            groupDoReplaceReservedIova(igroup, hwptPaging);
+        }
+        try {
+            pasidCompat(hwpt, idev, pasid);
+            driverAttach(hwpt, idev);
+        } catch (IommufdException e) {
+            if (attachResv) {
+                groupRemoveReservedIova(igroup, hwptPaging);
+            }
+            throw e;
+        }
+        HwptPaging oldPaging = old.findHwptPaging();
+        if (oldPaging != null && pasid == IOMMU_NO_PASID && (hwptPaging == null || hwptPaging.ioas != oldPaging.ioas)) {
+            groupRemoveReservedIova(igroup, oldPaging);
+        }
+        attach.hwpt = hwpt;
+        int numDevices = attach.devices.size();
+        // Move the device_array's references to the new HWPT; keep one on the old for the caller.
+        for (int i = 0; i < numDevices; i++) {
+            hwpt.get();
+        }
+        for (int i = 0; i < numDevices - 1; i++) {
+            old.put();
+        }
+        return old;
+    }
+
+    /** iommufd_device_auto_get_domain(): reuse a compatible auto HWPT or make one. */
+    static HwPagetable autoGetDomain(IommufdDevice idev, int pasid, Ioas ioas, int[] ptId, AttachFn doAttach) {
+        boolean immediateAttach = doAttach instanceof ImmediateAttach;
+        for (HwptPaging hwptPaging : java.util.List.copyOf(ioas.hwptList)) {
+            if (!hwptPaging.autoDomain) {
+                continue;
+            }
+            HwPagetable destroy;
+            try {
+                destroy = doAttach.apply(idev, pasid, hwptPaging);
+            } catch (IommufdException e) {
+                if (e.errno() == EINVAL) {
+                    continue; // incompatible with this device: try the next one
+                }
+                throw e;
+            }
+            ptId[0] = hwptPaging.id();
+            return destroy;
+        }
+        HwptPaging hwptPaging = HwptIoctls.hwptPagingAlloc(idev.ictx, ioas, idev, pasid, 0, immediateAttach, 0, new byte[0]);
+        HwPagetable destroy = null;
+        if (!immediateAttach) {
+            try {
+                destroy = doAttach.apply(idev, pasid, hwptPaging);
+            } catch (IommufdException e) {
+                idev.ictx.abortAndDestroy(hwptPaging);
+                throw e;
+            }
+        }
+        hwptPaging.autoDomain = true;
+        ptId[0] = hwptPaging.id();
+        idev.ictx.objects.finalize(hwptPaging);
+        return destroy;
+    }
+
+    /** Marker for the attach path (the kernel compares function pointers). */
+    interface ImmediateAttach extends AttachFn {
+    }
+
+    static final ImmediateAttach DO_ATTACH = DeviceAttach::doAttach;
+    static final AttachFn DO_REPLACE = DeviceAttach::doReplace;
+
+    /** iommufd_device_change_pt(). Returns the resulting pt_id. */
+    static int changePt(IommufdDevice idev, int pasid, int ptId, AttachFn doAttach) {
+        IommufdObject ptObj = idev.ictx.objects.get(ptId, ObjType.ANY, IommufdObject.class, "object");
+        HwPagetable destroy;
+        int[] outPtId = {ptId};
+        switch (ptObj.type()) {
+            case HWPT_NESTED, HWPT_PAGING -> destroy = doAttach.apply(idev, pasid, (HwPagetable) ptObj);
+            case IOAS -> destroy = autoGetDomain(idev, pasid, (Ioas) ptObj, outPtId, doAttach);
+            default -> throw fail(EINVAL, "pt_id %d is a %s; attach takes an IOAS or a HWPT", ptId, ptObj.type());
+        }
+        if (destroy != null) {
+            idev.ictx.hwPagetablePut(destroy);
+        }
+        return outPtId[0];
+    }
+
+    /** iommufd_device_attach(). */
+    static int attach(IommufdDevice idev, int pasid, int ptId) {
+        int out = changePt(idev, pasid, ptId, DO_ATTACH);
+        idev.get(); // pairs with detach: a device with an attachment cannot be destroyed
+        return out;
+    }
+
+    /** iommufd_device_replace(). */
+    static int replace(IommufdDevice idev, int pasid, int ptId) {
+        return changePt(idev, pasid, ptId, DO_REPLACE);
+    }
+
+    /** iommufd_device_detach(). */
+    static void detach(IommufdDevice idev, int pasid) {
+        HwPagetable hwpt = hwPagetableDetach(idev, pasid);
+        if (hwpt == null) {
+            return;
+        }
+        idev.ictx.hwPagetablePut(hwpt);
+        idev.put();
+    }
+
+    private static String pasidText(int pasid) {
+        return pasid == IOMMU_NO_PASID ? "" : " on pasid " + pasid;
+    }
+}

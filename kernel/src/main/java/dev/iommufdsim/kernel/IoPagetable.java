@@ -1,0 +1,536 @@
+package dev.iommufdsim.kernel;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EADDRINUSE;
+import static dev.iommufdsim.kernel.uapi.Errno.EEXIST;
+import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOSPC;
+import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
+import static dev.iommufdsim.kernel.uapi.Errno.EPERM;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+import static dev.iommufdsim.kernel.uapi.Uapi.HPAGE_SIZE;
+import static dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE;
+import static dev.iommufdsim.kernel.uapi.Uapi.ULONG_MAX;
+
+import dev.iommufdsim.kernel.iopt.HoleFit;
+import dev.iommufdsim.kernel.iopt.Interval;
+import dev.iommufdsim.kernel.iopt.IntervalMap;
+import dev.iommufdsim.kernel.iopt.ReservedIntervals;
+import dev.iommufdsim.kernel.spi.ResvRegion;
+import dev.iommufdsim.kernel.spi.ResvType;
+import dev.iommufdsim.kernel.uapi.IovaRange;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * struct io_pagetable (drivers/iommu/iommufd/io_pagetable.c): the IOVA space of one IOAS —
+ * areas, reserved ranges with owners, allowed ranges, the attached domains and the IOVA
+ * alignment they impose. Methods are named after the iopt_* functions they model and keep
+ * their order of checks. IOVAs are unsigned 64-bit values held in longs.
+ */
+public final class IoPagetable {
+    private final IntervalMap<Area> areas = new IntervalMap<>();
+    private final ReservedIntervals<ResvOwner> reserved = new ReservedIntervals<>();
+    private final IntervalMap<Boolean> allowed = new IntervalMap<>();
+    /** iopt->domains, in the kernel's xarray order (removal swaps the tail in). */
+    private final List<HwptPaging> domains = new ArrayList<>();
+    /** Accesses' alignments (iopt->access_list); none exist until access objects land. */
+    private final List<Long> accessAlignments = new ArrayList<>();
+    private long iovaAlignment = 1;
+    private boolean disableLargePages;
+    private final UserMemory memory;
+
+    IoPagetable(UserMemory memory) {
+        this.memory = memory;
+    }
+
+    public long iovaAlignment() {
+        return iovaAlignment;
+    }
+
+    public boolean largePagesDisabled() {
+        return disableLargePages;
+    }
+
+    public int areaCount() {
+        return areas.size();
+    }
+
+    /** Every area, ascending. */
+    public List<Area> areas() {
+        List<Area> out = new ArrayList<>();
+        areas.forEachIntersecting(0, ULONG_MAX, (s, l, a) -> out.add(a));
+        return out;
+    }
+
+    /** Every reserved range with its owner, ascending by start. */
+    public List<Interval<ResvOwner>> reservedRanges() {
+        List<Interval<ResvOwner>> out = new ArrayList<>();
+        reserved.forEach((s, l, o) -> out.add(new Interval<>(s, l, o)));
+        return out;
+    }
+
+    /** The allowed ranges, ascending. */
+    public List<IovaRange> allowedRanges() {
+        List<IovaRange> out = new ArrayList<>();
+        allowed.forEachIntersecting(0, ULONG_MAX, (s, l, v) -> out.add(new IovaRange(s, l)));
+        return out;
+    }
+
+    List<HwptPaging> domains() {
+        return domains;
+    }
+
+    /** The area containing iova, or null. */
+    public Area areaAt(long iova) {
+        Interval<Area> i = areas.firstIntersecting(iova, iova);
+        return i == null ? null : i.value();
+    }
+
+    // ---- IOVA allocation and checks -------------------------------------------------------
+
+    /** iopt_alloc_iova(): the lowest-address first fit of the kernel, never IOVA 0. */
+    long allocIova(long addr, long length) {
+        long pageOffset = Long.remainderUnsigned(addr, PAGE_SIZE);
+        if (length == 0 || Long.compareUnsigned(length, Long.divideUnsigned(ULONG_MAX, 2)) >= 0) {
+            throw fail(EOVERFLOW, "length 0x%x too large for automatic IOVA allocation", length);
+        }
+        // Keep the alignment present in addr, which raises the chance of mapping a THP.
+        long align = roundupPowOfTwo(length);
+        if (addr != 0 && Long.compareUnsigned(Long.lowestOneBit(addr), align) < 0) {
+            align = Long.lowestOneBit(addr);
+        }
+        if (Long.compareUnsigned(align, HPAGE_SIZE) >= 0) {
+            align = HPAGE_SIZE; // the kernel's max_alignment with CONFIG_TRANSPARENT_HUGEPAGE
+        }
+        if (Long.compareUnsigned(align, iovaAlignment) < 0) {
+            throw fail(EINVAL, "automatic IOVA alignment 0x%x (from user address 0x%x, length 0x%x) is below the IOAS alignment 0x%x",
+                    align, addr, length, iovaAlignment);
+        }
+        for (IovaRange w : allocWindows()) {
+            if (HoleFit.check(w.start(), w.last(), length, align, pageOffset) == HoleFit.NO_FIT) {
+                continue; // __alloc_iova_check_used on the allowed span
+            }
+            long found = firstFitInWindow(w.start(), w.last(), length, align, pageOffset);
+            if (found != HoleFit.NO_FIT) {
+                return found;
+            }
+        }
+        throw fail(ENOSPC, "no free IOVA range of 0x%x bytes aligned to 0x%x%s", length, align,
+                allowed.size() == 0 ? "" : " inside the allowed ranges");
+    }
+
+    /** Holes of (reserved ∪ areas) inside one window, the kernel's double span walk. */
+    private long firstFitInWindow(long lo, long hi, long length, long align, long pageOffset) {
+        long[] found = {HoleFit.NO_FIT};
+        reserved.forEachHole(lo, hi, (s, l) -> {
+            long a = areas.findFirstFit(s, l, length, align, pageOffset);
+            if (a != IntervalMap.NO_FIT) {
+                found[0] = a;
+                return false;
+            }
+            return true;
+        });
+        return found[0];
+    }
+
+    /** The allowed spans (adjacent ranges merged) clipped to [PAGE_SIZE, ULONG_MAX - PAGE_SIZE]. */
+    private List<IovaRange> allocWindows() {
+        long lo = PAGE_SIZE;
+        long hi = ULONG_MAX - PAGE_SIZE;
+        List<IovaRange> out = new ArrayList<>();
+        if (allowed.size() == 0) {
+            out.add(new IovaRange(lo, hi));
+            return out;
+        }
+        long[] cur = null;
+        for (IovaRange r : allowedRanges()) {
+            if (cur != null && cur[1] != ULONG_MAX && cur[1] + 1 == r.start()) {
+                cur[1] = r.last();
+                continue;
+            }
+            if (cur != null) {
+                addClipped(out, cur[0], cur[1], lo, hi);
+            }
+            cur = new long[] {r.start(), r.last()};
+        }
+        addClipped(out, cur[0], cur[1], lo, hi);
+        return out;
+    }
+
+    private static void addClipped(List<IovaRange> out, long s, long l, long lo, long hi) {
+        long cs = Long.compareUnsigned(s, lo) < 0 ? lo : s;
+        long cl = Long.compareUnsigned(l, hi) > 0 ? hi : l;
+        if (Long.compareUnsigned(cs, cl) <= 0) {
+            out.add(new IovaRange(cs, cl));
+        }
+    }
+
+    /** iopt_check_iova(): a FIXED_IOVA request. */
+    void checkIova(long iova, long length) {
+        if ((iova & (iovaAlignment - 1)) != 0) {
+            throw fail(EINVAL, "iova 0x%x is not aligned to the IOAS alignment 0x%x", iova, iovaAlignment);
+        }
+        long last = iova + length - 1;
+        if (Long.compareUnsigned(last, iova) < 0) {
+            throw fail(EOVERFLOW, "iova 0x%x + length 0x%x overflows", iova, length);
+        }
+        Interval<ResvOwner> r = reserved.firstIntersecting(iova, last);
+        if (r != null) {
+            throw fail(EINVAL, "iova 0x%x-0x%x overlaps reserved range 0x%x-0x%x (%s)", iova, last, r.start(), r.last(),
+                    r.value().describeReserved(r.start(), r.last()));
+        }
+        Interval<Area> a = areas.firstIntersecting(iova, last);
+        if (a != null) {
+            throw fail(EEXIST, "iova 0x%x-0x%x overlaps the mapped area 0x%x-0x%x", iova, last, a.start(), a.last());
+        }
+    }
+
+    // ---- map / unmap ------------------------------------------------------------------------
+
+    /** One slice of pages to map (struct iopt_pages_list). */
+    record PagesSlice(Pages pages, long startByte, long length) {
+    }
+
+    /**
+     * iopt_map_pages() with iopt_alloc_area_pages(), iopt_insert_area() and the domain fill:
+     * maps the slices contiguously at the returned IOVA. All or nothing.
+     */
+    long mapPages(List<PagesSlice> slices, long length, long iova, boolean allocIova, int iommuProt) {
+        if ((length & (iovaAlignment - 1)) != 0 || length == 0) {
+            throw fail(EINVAL, "length 0x%x is not a multiple of the IOAS alignment 0x%x", length, iovaAlignment);
+        }
+        if (allocIova) {
+            PagesSlice first = slices.get(0);
+            iova = allocIova(first.pages().uptr() + first.startByte(), length);
+        } else {
+            checkIova(iova, length);
+        }
+        List<Area> inserted = new ArrayList<>(slices.size());
+        try {
+            long cur = iova;
+            for (PagesSlice s : slices) {
+                inserted.add(insertArea(s, cur, iommuProt));
+                cur += s.length();
+            }
+            for (Area a : inserted) {
+                fillDomains(a);
+            }
+        } catch (RuntimeException e) {
+            for (Area a : inserted) {
+                areas.remove(a.iova());
+            }
+            throw e;
+        }
+        return iova;
+    }
+
+    /** iopt_insert_area(). */
+    private Area insertArea(PagesSlice s, long iova, int iommuProt) {
+        if ((iommuProt & Area.IOMMU_WRITE) != 0 && !s.pages().writable()) {
+            throw fail(EPERM, "WRITEABLE requested but the source pages are read-only");
+        }
+        long pageOffset = s.startByte() % PAGE_SIZE;
+        if ((pageOffset & (iovaAlignment - 1)) != 0) {
+            throw fail(EINVAL, "user address page offset 0x%x is not aligned to the IOAS alignment 0x%x", pageOffset, iovaAlignment);
+        }
+        long last = iova + s.length() - 1;
+        if (Long.compareUnsigned(last, iova) < 0) {
+            throw fail(EOVERFLOW, "iova 0x%x + length 0x%x overflows", iova, s.length());
+        }
+        Area area = new Area(iova, last, iommuProt, s.pages(), s.startByte());
+        if (!areas.insert(iova, last, area)) {
+            throw new IllegalStateException("area insert collided after checks at 0x" + Long.toHexString(iova));
+        }
+        return area;
+    }
+
+    /** iopt_area_fill_domains(): pins the area's pages if any domain needs them. */
+    private void fillDomains(Area a) {
+        if (!domains.isEmpty()) {
+            pin(a);
+        }
+    }
+
+    private void pin(Area a) {
+        long va = a.userVa(a.iova());
+        if (!memory.canPin(va, a.length())) {
+            throw fail(EFAULT, "user memory 0x%x-0x%x behind iova 0x%x cannot be pinned", va, va + a.length() - 1, a.iova());
+        }
+    }
+
+    /**
+     * iopt_unmap_iova_range(): removes every area inside [start, last], ascending. Not all or
+     * nothing: areas removed before an error stay removed (the kernel's behaviour).
+     *
+     * @param unmapped out: unmapped[0] receives the bytes removed, also on error
+     */
+    void unmapIovaRange(long start, long last, long[] unmapped) {
+        unmapped[0] = 0;
+        while (true) {
+            Interval<Area> i = areas.firstIntersecting(start, last);
+            if (i == null) {
+                return;
+            }
+            Area a = i.value();
+            if (Long.compareUnsigned(a.iova(), start) < 0 || Long.compareUnsigned(a.last(), last) > 0) {
+                throw fail(ENOENT, "area 0x%x-0x%x is only partly inside 0x%x-0x%x (unmap never splits an area)", a.iova(), a.last(), start, last);
+            }
+            areas.remove(a.iova());
+            unmapped[0] += a.length();
+            if (Long.compareUnsigned(a.last(), last) >= 0) {
+                return;
+            }
+            start = a.last() + 1;
+        }
+    }
+
+    /** iopt_unmap_iova(). */
+    long unmapIova(long iova, long length) {
+        if (length == 0) {
+            throw fail(EINVAL, "length is 0");
+        }
+        long last = iova + length - 1;
+        if (Long.compareUnsigned(last, iova) < 0) {
+            throw fail(EOVERFLOW, "iova 0x%x + length 0x%x overflows", iova, length);
+        }
+        long[] unmapped = new long[1];
+        unmapIovaRange(iova, last, unmapped);
+        return unmapped[0];
+    }
+
+    /** iopt_unmap_all(). */
+    long unmapAll() {
+        long[] unmapped = new long[1];
+        unmapIovaRange(0, ULONG_MAX, unmapped);
+        return unmapped[0];
+    }
+
+    /** iopt_get_pages(): the slices behind [iova, iova+length-1], which must be contiguously mapped. */
+    List<PagesSlice> getPages(long iova, long length) {
+        if (length == 0) {
+            throw fail(EINVAL, "length is 0");
+        }
+        long lastIova = iova + length - 1;
+        if (Long.compareUnsigned(lastIova, iova) < 0) {
+            throw fail(EOVERFLOW, "iova 0x%x + length 0x%x overflows", iova, length);
+        }
+        List<PagesSlice> out = new ArrayList<>();
+        long cur = iova;
+        while (true) {
+            Interval<Area> i = areas.firstIntersecting(cur, cur);
+            if (i == null) {
+                throw fail(ENOENT, "source iova 0x%x is not mapped (0x%x-0x%x must be mapped contiguously)", cur, iova, lastIova);
+            }
+            Area a = i.value();
+            long l = Long.compareUnsigned(lastIova, a.last()) < 0 ? lastIova : a.last();
+            out.add(new PagesSlice(a.pages(), a.startByteAt(cur), l - cur + 1));
+            if (l == lastIova) {
+                return out;
+            }
+            cur = l + 1;
+        }
+    }
+
+    // ---- reserved and allowed ---------------------------------------------------------------
+
+    /** iopt_reserve_iova(): refuses a range that meets an area or an allowed range. */
+    void reserveIova(long start, long last, ResvOwner owner) {
+        Interval<Area> a = areas.firstIntersecting(start, last);
+        if (a != null) {
+            throw fail(EADDRINUSE, "cannot reserve 0x%x-0x%x (%s): the mapped area 0x%x-0x%x is there", start, last,
+                    owner.describeReserved(start, last), a.start(), a.last());
+        }
+        Interval<Boolean> al = allowed.firstIntersecting(start, last);
+        if (al != null) {
+            throw fail(EADDRINUSE, "cannot reserve 0x%x-0x%x (%s): it overlaps the allowed range 0x%x-0x%x", start, last,
+                    owner.describeReserved(start, last), al.start(), al.last());
+        }
+        reserved.add(start, last, owner);
+    }
+
+    /** iopt_remove_reserved_iova(): drops every range of this owner. */
+    void removeReservedIova(ResvOwner owner) {
+        reserved.removeOwner(owner);
+    }
+
+    /** iopt_set_allow_iova() after iommufd_ioas_load_iovas(): atomic replacement. */
+    void setAllowIova(List<IovaRange> ranges) {
+        IntervalMap<Boolean> next = new IntervalMap<>();
+        for (IovaRange r : ranges) {
+            if (Long.compareUnsigned(r.start(), r.last()) >= 0) {
+                throw fail(EINVAL, "allowed range 0x%x-0x%x: start must be below last", r.start(), r.last());
+            }
+            if (!next.insert(r.start(), r.last(), Boolean.TRUE)) {
+                throw fail(EINVAL, "allowed range 0x%x-0x%x overlaps another range of the same list", r.start(), r.last());
+            }
+        }
+        for (IovaRange r : ranges) {
+            Interval<ResvOwner> res = reserved.firstIntersecting(r.start(), r.last());
+            if (res != null) {
+                throw fail(EADDRINUSE, "allowed range 0x%x-0x%x overlaps reserved range 0x%x-0x%x (%s)", r.start(), r.last(),
+                        res.start(), res.last(), res.value().describeReserved(res.start(), res.last()));
+            }
+        }
+        allowed.clear();
+        for (IovaRange r : ranges) {
+            allowed.insert(r.start(), r.last(), Boolean.TRUE);
+        }
+    }
+
+    /** The holes of the union of reserved ranges over [0, ULONG_MAX] (IOAS_IOVA_RANGES). */
+    List<IovaRange> iovaRanges() {
+        List<IovaRange> out = new ArrayList<>();
+        reserved.forEachHole(0, ULONG_MAX, (s, l) -> {
+            out.add(new IovaRange(s, l));
+            return true;
+        });
+        return out;
+    }
+
+    /**
+     * iopt_table_enforce_dev_resv_regions(): reserves the device's regions (all but
+     * DIRECT_RELAXABLE) with the device as owner; all or nothing.
+     *
+     * @param swMsiStart out: swMsiStart[0] receives the SW_MSI start if the device has one
+     *                   (null: the caller does not track it, as on replace)
+     */
+    void enforceDevResvRegions(ResvOwner dev, List<ResvRegion> regions, long[] swMsiStart) {
+        int hwMsi = 0;
+        int swMsi = 0;
+        try {
+            for (ResvRegion r : regions) {
+                if (r.type() == ResvType.DIRECT_RELAXABLE) {
+                    continue;
+                }
+                if (swMsiStart != null && r.type() == ResvType.MSI) {
+                    hwMsi++;
+                }
+                if (swMsiStart != null && r.type() == ResvType.SW_MSI) {
+                    swMsiStart[0] = r.start();
+                    swMsi++;
+                }
+                reserveIova(r.start(), r.last(), dev);
+            }
+            if ((swMsi != 0 && hwMsi != 0) || swMsi > 1) {
+                throw fail(EINVAL, "%s reports both MSI and SW_MSI regions, or several SW_MSI (a driver bug)",
+                        dev.describeReserved(0, 0));
+            }
+        } catch (RuntimeException e) {
+            removeReservedIova(dev);
+            throw e;
+        }
+    }
+
+    // ---- domains ----------------------------------------------------------------------------
+
+    /** iopt_check_iova_alignment(): every area fits a larger alignment. */
+    private void checkIovaAlignment(long newAlign) {
+        long mask = newAlign - 1;
+        Area[] bad = {null};
+        areas.forEachIntersecting(0, ULONG_MAX, (s, l, a) -> {
+            if ((a.iova() & mask) != 0 || (a.length() & mask) != 0 || (a.pageOffset() & mask) != 0) {
+                bad[0] = a;
+                return false;
+            }
+            return true;
+        });
+        if (bad[0] != null) {
+            Area a = bad[0];
+            throw fail(EADDRINUSE, "the mapped area 0x%x-0x%x (page offset 0x%x) is not aligned to the new IOAS alignment 0x%x",
+                    a.iova(), a.last(), a.pageOffset(), newAlign);
+        }
+    }
+
+    /**
+     * iopt_table_add_domain(): alignment, aperture reservations, then fill (pin) every area.
+     * All or nothing.
+     */
+    void addDomain(HwptPaging hwpt) {
+        var d = hwpt.domain();
+        long newAlign = Long.compareUnsigned(d.minPageSize(), iovaAlignment) > 0 ? d.minPageSize() : iovaAlignment;
+        if (Long.compareUnsigned(newAlign, PAGE_SIZE) > 0) {
+            throw fail(EINVAL, "the domain's smallest page size 0x%x is above PAGE_SIZE 0x%x", d.minPageSize(), PAGE_SIZE);
+        }
+        if (newAlign != iovaAlignment) {
+            checkIovaAlignment(newAlign);
+        }
+        try {
+            if (d.apertureStart() != 0) {
+                reserveIova(0, d.apertureStart() - 1, hwpt);
+            }
+            if (d.apertureEnd() != ULONG_MAX) {
+                reserveIova(d.apertureEnd() + 1, ULONG_MAX, hwpt);
+            }
+            areas.forEachIntersecting(0, ULONG_MAX, (s, l, a) -> {
+                pin(a);
+                return true;
+            });
+        } catch (RuntimeException e) {
+            removeReservedIova(hwpt);
+            throw e;
+        }
+        iovaAlignment = newAlign;
+        domains.add(hwpt);
+    }
+
+    /** iopt_table_remove_domain(): drops the aperture reservations and recomputes alignment. */
+    void removeDomain(HwptPaging hwpt) {
+        int index = domains.indexOf(hwpt);
+        if (index < 0) {
+            return;
+        }
+        // The kernel compresses its xarray by moving the tail entry into the hole.
+        HwptPaging tail = domains.remove(domains.size() - 1);
+        if (tail != hwpt) {
+            domains.set(index, tail);
+        }
+        removeReservedIova(hwpt);
+        calculateIovaAlignment();
+    }
+
+    /** iopt_calculate_iova_alignment(). */
+    private void calculateIovaAlignment() {
+        long newAlign = disableLargePages ? PAGE_SIZE : 1;
+        for (HwptPaging h : domains) {
+            newAlign = Long.compareUnsigned(h.domain().minPageSize(), newAlign) > 0 ? h.domain().minPageSize() : newAlign;
+        }
+        for (long a : accessAlignments) {
+            newAlign = Math.max(newAlign, a);
+        }
+        if (Long.compareUnsigned(newAlign, iovaAlignment) > 0) {
+            checkIovaAlignment(newAlign);
+        }
+        iovaAlignment = newAlign;
+    }
+
+    /** iopt_enable_large_pages(). */
+    void enableLargePages() {
+        disableLargePages = false;
+        calculateIovaAlignment();
+    }
+
+    /** iopt_disable_large_pages(). */
+    void disableLargePages() {
+        if (disableLargePages) {
+            return;
+        }
+        if (!domains.isEmpty() && areas.size() != 0) {
+            throw fail(EINVAL, "huge pages cannot be disabled while domains already have pages mapped");
+        }
+        disableLargePages = true;
+        try {
+            calculateIovaAlignment();
+        } catch (RuntimeException e) {
+            disableLargePages = false;
+            throw e;
+        }
+    }
+
+    /** roundup_pow_of_two() for 1 <= x < 2^63. */
+    static long roundupPowOfTwo(long x) {
+        long h = Long.highestOneBit(x);
+        return h == x ? x : h << 1;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.iommufdsim.kernel;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.EMSGSIZE;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
+import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_IOAS_MAP_FIXED_IOVA;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_IOAS_MAP_READABLE;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_IOAS_MAP_WRITEABLE;
+import static dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE;
+import static dev.iommufdsim.kernel.uapi.Uapi.ULONG_MAX;
+
+import dev.iommufdsim.kernel.uapi.IommufdException;
+import dev.iommufdsim.kernel.uapi.IovaRange;
+import java.util.List;
+
+/** The IOAS ioctl handlers of drivers/iommu/iommufd/ioas.c, in the kernel's check order. */
+final class IoasIoctls {
+    private static final int MAP_FLAGS = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
+
+    private IoasIoctls() {
+    }
+
+    /** iommufd_ioas_alloc_ioctl(). */
+    static int ioasAlloc(IommufdCtx ictx, int flags) {
+        if (flags != 0) {
+            throw fail(EOPNOTSUPP, "flags 0x%x: IOAS_ALLOC takes no flags", flags);
+        }
+        Ioas ioas = new Ioas(ictx.memory());
+        ictx.objects.reserve(ioas);
+        ictx.objects.finalize(ioas);
+        return ioas.id();
+    }
+
+    /** iommufd_ioas_iova_ranges(): all holes; EMSGSIZE (with outputs) past the capacity. */
+    static IommufdCtx.IovaRanges iovaRanges(IommufdCtx ictx, int ioasId, long numIovas, int reserved) {
+        if (reserved != 0) {
+            throw fail(EOPNOTSUPP, "__reserved is 0x%x, must be 0", reserved);
+        }
+        Ioas ioas = ictx.getIoas(ioasId);
+        List<IovaRange> holes = ioas.iopt().iovaRanges();
+        long alignment = ioas.iopt().iovaAlignment();
+        if (Long.compareUnsigned(holes.size(), numIovas) > 0) {
+            var partial = new IommufdCtx.IovaRanges(holes.size(), alignment, List.copyOf(holes.subList(0, (int) numIovas)));
+            throw new IommufdException(EMSGSIZE, String.format("%d ranges exist but num_iovas gives room for %d", holes.size(), numIovas), partial);
+        }
+        return new IommufdCtx.IovaRanges(holes.size(), alignment, List.copyOf(holes));
+    }
+
+    /** iommufd_ioas_allow_iovas(). */
+    static void allowIovas(IommufdCtx ictx, int ioasId, List<IovaRange> ranges, int reserved) {
+        if (reserved != 0) {
+            throw fail(EOPNOTSUPP, "__reserved is 0x%x, must be 0", reserved);
+        }
+        Ioas ioas = ictx.getIoas(ioasId);
+        ioas.iopt().setAllowIova(ranges);
+    }
+
+    /** conv_iommu_prot(). */
+    private static int convIommuProt(int mapFlags) {
+        int prot = Area.IOMMU_CACHE;
+        if ((mapFlags & IOMMU_IOAS_MAP_WRITEABLE) != 0) {
+            prot |= Area.IOMMU_WRITE;
+        }
+        if ((mapFlags & IOMMU_IOAS_MAP_READABLE) != 0) {
+            prot |= Area.IOMMU_READ;
+        }
+        return prot;
+    }
+
+    /** iommufd_ioas_map() and iopt_map_user_pages(). Returns the IOVA. */
+    static long map(IommufdCtx ictx, int ioasId, int flags, long userVa, long length, long iova, int reserved) {
+        if ((flags & ~MAP_FLAGS) != 0 || reserved != 0) {
+            throw fail(EOPNOTSUPP, (flags & ~MAP_FLAGS) != 0 ? "unknown flag bits 0x%x" : "__reserved is 0x%x, must be 0",
+                    (flags & ~MAP_FLAGS) != 0 ? flags & ~MAP_FLAGS : reserved);
+        }
+        if (iova == ULONG_MAX || length == ULONG_MAX) {
+            throw fail(EOVERFLOW, "iova 0x%x or length 0x%x is ULONG_MAX", iova, length);
+        }
+        if ((flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)) == 0) {
+            throw fail(EINVAL, "neither READABLE nor WRITEABLE is set");
+        }
+        Ioas ioas = ictx.getIoas(ioasId);
+        Pages pages = allocUserPages(userVa, length, (flags & IOMMU_IOAS_MAP_WRITEABLE) != 0);
+        long startByte = userVa - pages.uptr();
+        return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova,
+                (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, convIommuProt(flags));
+    }
+
+    /** iopt_alloc_user_pages() and iopt_alloc_pages(): the length and overflow checks. */
+    private static Pages allocUserPages(long uptr, long length, boolean writable) {
+        if (Long.compareUnsigned(uptr + length, uptr) < 0) {
+            throw fail(EOVERFLOW, "user_va 0x%x + length 0x%x overflows", uptr, length);
+        }
+        if (Long.compareUnsigned(length, ULONG_MAX - PAGE_SIZE) > 0 || length == 0) {
+            throw fail(EINVAL, length == 0 ? "length is 0" : "length 0x%x is too large", length);
+        }
+        long uptrDown = uptr & ~(PAGE_SIZE - 1);
+        long startByte = uptr - uptrDown;
+        long npages = Long.divideUnsigned(length + startByte + PAGE_SIZE - 1, PAGE_SIZE);
+        return new Pages(uptrDown, npages, writable);
+    }
+
+    /** iommufd_ioas_copy(). Returns dst_iova. */
+    static long copy(IommufdCtx ictx, int flags, int dstIoasId, int srcIoasId, long length, long dstIova, long srcIova) {
+        if ((flags & ~MAP_FLAGS) != 0) {
+            throw fail(EOPNOTSUPP, "unknown flag bits 0x%x", flags & ~MAP_FLAGS);
+        }
+        if (length == ULONG_MAX || srcIova == ULONG_MAX || dstIova == ULONG_MAX) {
+            throw fail(EOVERFLOW, "length, src_iova or dst_iova is ULONG_MAX");
+        }
+        if ((flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)) == 0) {
+            throw fail(EINVAL, "neither READABLE nor WRITEABLE is set");
+        }
+        Ioas src = ictx.getIoas(srcIoasId);
+        List<IoPagetable.PagesSlice> slices = src.iopt().getPages(srcIova, length);
+        Ioas dst = ictx.getIoas(dstIoasId);
+        return dst.iopt().mapPages(slices, length, dstIova, (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, convIommuProt(flags));
+    }
+
+    /** iommufd_ioas_unmap(). Returns the bytes unmapped; partial on error, like the kernel. */
+    static long unmap(IommufdCtx ictx, int ioasId, long iova, long length) {
+        Ioas ioas = ictx.getIoas(ioasId);
+        if (iova == 0 && length == ULONG_MAX) {
+            return ioas.iopt().unmapAll();
+        }
+        if (iova == ULONG_MAX || length == ULONG_MAX) {
+            throw fail(EOVERFLOW, "iova 0x%x or length 0x%x is ULONG_MAX", iova, length);
+        }
+        long unmapped = ioas.iopt().unmapIova(iova, length);
+        if (unmapped == 0) {
+            throw fail(ENOENT, "nothing is mapped in 0x%x-0x%x", iova, iova + length - 1);
+        }
+        return unmapped;
+    }
+
+    /** iommufd_ioas_option() for IOMMU_OPTION_HUGE_PAGES. */
+    static long optionHugePages(IommufdCtx ictx, int op, int objectId, long val64) {
+        Ioas ioas = ictx.getIoas(objectId);
+        if (op == dev.iommufdsim.kernel.uapi.Uapi.IOMMU_OPTION_OP_GET) {
+            return ioas.iopt().largePagesDisabled() ? 0 : 1;
+        }
+        if (op == dev.iommufdsim.kernel.uapi.Uapi.IOMMU_OPTION_OP_SET) {
+            if (val64 == 0) {
+                ioas.iopt().disableLargePages();
+                return val64;
+            }
+            if (val64 == 1) {
+                ioas.iopt().enableLargePages();
+                return val64;
+            }
+            throw fail(EINVAL, "HUGE_PAGES takes 0 or 1, not %d", val64);
+        }
+        throw fail(EOPNOTSUPP, "unknown option op %d", op);
+    }
+}

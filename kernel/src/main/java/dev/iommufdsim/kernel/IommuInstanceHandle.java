@@ -1,0 +1,154 @@
+package dev.iommufdsim.kernel;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.EIO;
+
+import dev.iommufdsim.kernel.spi.DeviceCaps;
+import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.IommuInstance;
+import dev.iommufdsim.kernel.spi.PagingDomain;
+import dev.iommufdsim.kernel.spi.ResvRegion;
+import dev.iommufdsim.kernel.spi.ResvType;
+import dev.iommufdsim.kernel.uapi.IommufdException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * One declared IOMMU instance as the kernel holds it (struct iommu_device): the driver's
+ * {@link IommuInstance} behind a boundary that contains the plugin. Every call into driver
+ * code goes through here, so a driver that throws something other than an errno, or returns
+ * malformed data, fails the uAPI call with the plugin named and changes no state.
+ */
+public final class IommuInstanceHandle {
+    private final String name;
+    private final String pluginId;
+    private final IommuInstance ops;
+
+    IommuInstanceHandle(String name, String pluginId, IommuInstance ops) {
+        this.name = name;
+        this.pluginId = pluginId;
+        this.ops = ops;
+    }
+
+    /** The instance's name in the machine ("smmu0"). */
+    public String name() {
+        return name;
+    }
+
+    /** The plugin that provides the driver (its PF4J plugin id, or "builtin"). */
+    public String pluginId() {
+        return pluginId;
+    }
+
+    /** The driver's name ("arm_smmuv3"). */
+    public String driverName() {
+        return ops.driver().name();
+    }
+
+    /** Same driver (the kernel compares iommu_ops pointers: domain->owner != ops). */
+    boolean sameDriver(IommuInstanceHandle other) {
+        return ops.driver().getClass() == other.ops.driver().getClass()
+                && driverName().equals(other.driverName());
+    }
+
+    /** iommu_get_resv_regions(dev), validated: no zero length, no wrap, at most one SW_MSI. */
+    public List<ResvRegion> getResvRegions(DeviceInfo dev) {
+        List<ResvRegion> regions = contain("get_resv_regions", () -> ops.getResvRegions(dev));
+        if (regions == null) {
+            return List.of();
+        }
+        List<ResvRegion> sorted = new ArrayList<>(regions);
+        int swMsi = 0;
+        for (ResvRegion r : sorted) {
+            if (r == null || r.type() == null) {
+                throw malformed("get_resv_regions", "returned a null region or type");
+            }
+            if (r.length() == 0) {
+                throw malformed("get_resv_regions", String.format("returned %s region at 0x%x with length 0", r.type(), r.start()));
+            }
+            if (Long.compareUnsigned(r.start() + r.length() - 1, r.start()) < 0) {
+                throw malformed("get_resv_regions", String.format("returned %s region 0x%x + 0x%x that wraps past 2^64", r.type(), r.start(), r.length()));
+            }
+            if (r.type() == ResvType.SW_MSI) {
+                swMsi++;
+            }
+        }
+        if (swMsi > 1) {
+            throw malformed("get_resv_regions", "returned " + swMsi + " SW_MSI windows for " + dev.name() + " (at most one)");
+        }
+        sorted.sort(Comparator.comparingLong(ResvRegion::start).thenComparing(ResvRegion::type));
+        for (int i = 1; i < sorted.size(); i++) {
+            ResvRegion a = sorted.get(i - 1);
+            ResvRegion b = sorted.get(i);
+            if (a.type() == b.type() && Long.compareUnsigned(b.start(), a.last()) <= 0) {
+                throw malformed("get_resv_regions", String.format(
+                        "returned overlapping %s regions 0x%x-0x%x and 0x%x-0x%x for %s",
+                        a.type(), a.start(), a.last(), b.start(), b.last(), dev.name()));
+            }
+        }
+        return sorted;
+    }
+
+    /** iommu_ops.capable and dev->iommu facts. */
+    public DeviceCaps capabilities(DeviceInfo dev) {
+        DeviceCaps caps = contain("capable", () -> ops.capabilities(dev));
+        if (caps == null) {
+            throw malformed("capable", "returned no capabilities");
+        }
+        return caps;
+    }
+
+    /** domain_alloc_paging_flags, validated: a page-size bitmap and a non-empty aperture. */
+    PagingDomain domainAllocPagingFlags(DeviceInfo dev, int flags, int dataType, byte[] data) {
+        PagingDomain d = contain("domain_alloc_paging_flags", () -> ops.domainAllocPagingFlags(dev, flags, dataType, data));
+        if (d == null) {
+            throw malformed("domain_alloc_paging_flags", "returned no domain");
+        }
+        if (d.pgsizeBitmap() == 0) {
+            throw malformed("domain_alloc_paging_flags", "returned a domain with an empty pgsize_bitmap");
+        }
+        if (Long.compareUnsigned(d.apertureStart(), d.apertureEnd()) > 0) {
+            throw malformed("domain_alloc_paging_flags", String.format("returned aperture 0x%x-0x%x (start after end)", d.apertureStart(), d.apertureEnd()));
+        }
+        return d;
+    }
+
+    void attachDev(PagingDomain domain, DeviceInfo dev) {
+        contain("attach_dev", () -> {
+            ops.attachDev(domain, dev);
+            return null;
+        });
+    }
+
+    /** hw_info, or null when the driver has none. */
+    HwInfo hwInfo(DeviceInfo dev, int requestedType) {
+        return contain("hw_info", () -> ops.hwInfo(dev, requestedType));
+    }
+
+    /** The instance object itself, for drivers' own extension calls. */
+    public IommuInstance ops() {
+        return ops;
+    }
+
+    private <T> T contain(String hook, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (IommufdException e) {
+            throw e;
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+            throw new IommufdException(EIO, String.format("driver plugin '%s' (%s) failed in %s: %s", pluginId, driverName(), hook, e));
+        }
+    }
+
+    private IommufdException malformed(String hook, String what) {
+        return new IommufdException(EINVAL, String.format("driver plugin '%s' (%s) %s: %s", pluginId, driverName(), hook, what));
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + driverName() + ")";
+    }
+}

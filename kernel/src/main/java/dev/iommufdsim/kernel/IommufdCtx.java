@@ -1,0 +1,442 @@
+package dev.iommufdsim.kernel;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EBUSY;
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
+import static dev.iommufdsim.kernel.uapi.Errno.EPERM;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HW_CAP_DIRTY_TRACKING;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HW_INFO_TYPE_DEFAULT;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HW_INFO_TYPE_NONE;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_OPTION_HUGE_PAGES;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_OPTION_OP_GET;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_OPTION_OP_SET;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_OPTION_RLIMIT_MODE;
+
+import dev.iommufdsim.kernel.spi.DeviceCaps;
+import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.ResvRegion;
+import dev.iommufdsim.kernel.spi.ResvType;
+import dev.iommufdsim.kernel.uapi.IovaRange;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * struct iommufd_ctx: one open of /dev/iommu with its object table. The public methods are
+ * the uAPI, one per ioctl, named after it, taking the struct's input fields and returning
+ * its output fields; a failure throws {@link dev.iommufdsim.kernel.uapi.IommufdException}
+ * with the kernel's errno and changes nothing (except IOAS_UNMAP, like the kernel). The
+ * handlers live in files named after the kernel's (IoasIoctls = ioas.c, ...).
+ */
+public final class IommufdCtx {
+    /** IOMMU_IOAS_IOVA_RANGES outputs. */
+    public record IovaRanges(long numIovas, long outIovaAlignment, List<IovaRange> ranges) {
+    }
+
+    /** IOMMU_GET_HW_INFO outputs. */
+    public record HwInfoOut(int outDataType, long dataLen, byte[] data, long outCapabilities, int outMaxPasidLog2) {
+    }
+
+    private final Machine machine;
+    private final int number;
+    final ObjectTable objects = new ObjectTable();
+    /** ctx->groups, keyed by iommu_group_id. */
+    private final Map<Integer, IommufdGroup> groups = new HashMap<>();
+    /** ctx->account_mode == IOPT_PAGES_ACCOUNT_MM. */
+    private boolean accountModeMm;
+    private UserMemory memory = UserMemory.ALL_MAPPED;
+    private boolean closed;
+    /** CAP_SYS_RESOURCE of the calling process (scripts run as root by default). */
+    private boolean capSysResource = true;
+
+    IommufdCtx(Machine machine, int number) {
+        this.machine = machine;
+        this.number = number;
+    }
+
+    public Machine machine() {
+        return machine;
+    }
+
+    /** Which open of /dev/iommu this is (1 for the first), for people. */
+    public int number() {
+        return number;
+    }
+
+    public KernelProfile profile() {
+        return machine.profile();
+    }
+
+    UserMemory memory() {
+        return memory;
+    }
+
+    /** Sets what the calling process has mapped (for the pinning checks). */
+    public void setUserMemory(UserMemory memory) {
+        this.memory = memory;
+    }
+
+    public void setCapSysResource(boolean cap) {
+        this.capSysResource = cap;
+    }
+
+    // ---- lookups ----------------------------------------------------------------------------
+
+    Ioas getIoas(int id) {
+        return objects.get(id, ObjType.IOAS, Ioas.class, "IOAS");
+    }
+
+    IommufdDevice getDevice(int id) {
+        return objects.get(id, ObjType.DEVICE, IommufdDevice.class, "device");
+    }
+
+    HwptPaging getHwptPaging(int id) {
+        return objects.get(id, ObjType.HWPT_PAGING, HwptPaging.class, "HWPT_PAGING");
+    }
+
+    /** The published object with this ID, or null (for inspection). */
+    public IommufdObject object(int id) {
+        return objects.find(id);
+    }
+
+    /** Every published object in ID order (for inspection). */
+    public List<IommufdObject> objectList() {
+        return objects.objects();
+    }
+
+    // ---- object life cycle ------------------------------------------------------------------
+
+    /** iommufd_object_abort_and_destroy(): undo a reserved, unpublished object. */
+    void abortAndDestroy(IommufdObject obj) {
+        obj.destroy();
+        objects.abort(obj);
+    }
+
+    /** iommufd_hw_pagetable_put(): auto domains die with their last user. */
+    void hwPagetablePut(HwPagetable hwpt) {
+        if (hwpt instanceof HwptPaging p && p.autoDomain) {
+            p.put();
+            if (p.users() == 1) {
+                objects.remove(p, false);
+                p.destroy();
+            }
+            return;
+        }
+        hwpt.put();
+    }
+
+    /** IOMMU_DESTROY. */
+    public void destroy(int id) {
+        IommufdObject obj = objects.find(id);
+        if (obj == null) {
+            throw fail(ENOENT, objects.isTombstone(id) ? "ID %d is a tombstone until the context closes" : "no object with ID %d", id);
+        }
+        if (obj.users() != 1) {
+            throw fail(EBUSY, "%s %d is in use (%d references)%s", obj.type(), id, obj.users() - 1, busyHint(obj));
+        }
+        objects.remove(obj, false);
+        obj.destroy();
+    }
+
+    private static String busyHint(IommufdObject obj) {
+        return obj.type() == ObjType.DEVICE ? ": its binding driver holds it until unbind" : "";
+    }
+
+    /** close(): destroys every object, leaves first (iommufd_fops_release). */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        // The process exits: its VFIO device fds close first (each holds the iommufd).
+        for (IommufdObject obj : objects.objects()) {
+            if (obj instanceof IommufdDevice idev && !idev.dev.isSelftestMock()) {
+                VfioCdev.close(this, idev.id());
+            }
+        }
+        boolean progress = true;
+        while (objects.liveCount() > 0 && progress) {
+            progress = false;
+            for (IommufdObject obj : objects.objects()) {
+                if (obj.users() == 1 && objects.find(obj.id()) == obj) {
+                    objects.remove(obj, false);
+                    obj.destroy();
+                    progress = true;
+                }
+            }
+        }
+        closed = true;
+        machine.closed(this);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    // ---- IOAS -------------------------------------------------------------------------------
+
+    /** IOMMU_IOAS_ALLOC: returns out_ioas_id. */
+    public int ioasAlloc(int flags) {
+        return IoasIoctls.ioasAlloc(this, flags);
+    }
+
+    /** IOMMU_IOAS_MAP: returns iova (the chosen one without FIXED_IOVA). */
+    public long ioasMap(int ioasId, int flags, long userVa, long length, long iova, int reserved) {
+        return IoasIoctls.map(this, ioasId, flags, userVa, length, iova, reserved);
+    }
+
+    /** IOMMU_IOAS_UNMAP: returns the length unmapped. iova 0 with length U64_MAX unmaps all. */
+    public long ioasUnmap(int ioasId, long iova, long length) {
+        return IoasIoctls.unmap(this, ioasId, iova, length);
+    }
+
+    /** IOMMU_IOAS_COPY: returns dst_iova. */
+    public long ioasCopy(int flags, int dstIoasId, int srcIoasId, long length, long dstIova, long srcIova) {
+        return IoasIoctls.copy(this, flags, dstIoasId, srcIoasId, length, dstIova, srcIova);
+    }
+
+    /** IOMMU_IOAS_IOVA_RANGES with room for numIovas ranges. */
+    public IovaRanges ioasIovaRanges(int ioasId, long numIovas, int reserved) {
+        return IoasIoctls.iovaRanges(this, ioasId, numIovas, reserved);
+    }
+
+    /** IOMMU_IOAS_ALLOW_IOVAS. */
+    public void ioasAllowIovas(int ioasId, List<IovaRange> ranges, int reserved) {
+        IoasIoctls.allowIovas(this, ioasId, ranges, reserved);
+    }
+
+    /** IOMMU_OPTION: returns val64 (the value read for GET, the value set for SET). */
+    public long option(int optionId, int op, int objectId, long val64, int reserved) {
+        if (reserved != 0) {
+            throw fail(EOPNOTSUPP, "__reserved is 0x%x, must be 0", reserved);
+        }
+        switch (optionId) {
+            case IOMMU_OPTION_RLIMIT_MODE:
+                return optionRlimitMode(op, objectId, val64);
+            case IOMMU_OPTION_HUGE_PAGES:
+                return IoasIoctls.optionHugePages(this, op, objectId, val64);
+            default:
+                throw fail(EOPNOTSUPP, "unknown option_id %d", optionId);
+        }
+    }
+
+    /** iommufd_option_rlimit_mode(). */
+    private long optionRlimitMode(int op, int objectId, long val64) {
+        if (objectId != 0) {
+            throw fail(EOPNOTSUPP, "RLIMIT_MODE is global: object_id must be 0, not %d", objectId);
+        }
+        if (op == IOMMU_OPTION_OP_GET) {
+            return accountModeMm ? 1 : 0;
+        }
+        if (op == IOMMU_OPTION_OP_SET) {
+            if (!capSysResource) {
+                throw fail(EPERM, "setting RLIMIT_MODE needs CAP_SYS_RESOURCE");
+            }
+            if (!objects.isEmpty()) {
+                throw fail(EBUSY, "RLIMIT_MODE can only change while the context has no objects");
+            }
+            if (val64 == 0) {
+                accountModeMm = false;
+            } else if (val64 == 1) {
+                accountModeMm = true;
+            } else {
+                throw fail(EINVAL, "RLIMIT_MODE takes 0 (user) or 1 (mm), not %d", val64);
+            }
+            return val64;
+        }
+        throw fail(EOPNOTSUPP, "unknown option op %d", op);
+    }
+
+    // ---- HWPT -------------------------------------------------------------------------------
+
+    /** IOMMU_HWPT_ALLOC: returns out_hwpt_id. data null or empty means data_len 0. */
+    public int hwptAlloc(int flags, int devId, int ptId, int dataType, byte[] data, int faultId, int reserved) {
+        return HwptIoctls.hwptAlloc(this, flags, devId, ptId, dataType, data, faultId, reserved);
+    }
+
+    /** IOMMU_GET_HW_INFO (iommufd_get_hw_info). dataLen is the user buffer's size. */
+    public HwInfoOut getHwInfo(int flags, int devId, long dataLen, int inDataType, int[] reserved) {
+        if ((flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE) != 0) {
+            throw fail(EOPNOTSUPP, "unknown flag bits 0x%x", flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE);
+        }
+        if (reserved != null) {
+            for (int r : reserved) {
+                if (r != 0) {
+                    throw fail(EOPNOTSUPP, "__reserved must be 0");
+                }
+            }
+        }
+        if ((flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE) == 0) {
+            inDataType = IOMMU_HW_INFO_TYPE_DEFAULT;
+        }
+        IommufdDevice idev = getDevice(devId);
+        HwInfo info = idev.dev.iommu().hwInfo(idev.dev.info(), inDataType);
+        int type;
+        byte[] data;
+        if (info != null) {
+            type = info.type();
+            data = info.data();
+            if (type == IOMMU_HW_INFO_TYPE_NONE) {
+                throw fail(EOPNOTSUPP, "driver %s reported hw_info type NONE", idev.dev.iommu().driverName());
+            }
+        } else {
+            type = IOMMU_HW_INFO_TYPE_NONE;
+            data = new byte[0];
+        }
+        int copyLen = (int) Math.min(dataLen < 0 ? Integer.MAX_VALUE : dataLen, data.length);
+        byte[] user = new byte[(int) Math.min(dataLen < 0 ? 0 : dataLen, 1 << 20)];
+        System.arraycopy(data, 0, user, 0, Math.min(copyLen, user.length));
+        DeviceCaps caps = idev.dev.iommu().capabilities(idev.dev.info());
+        long out = 0;
+        if (caps.dirtyTracking()) {
+            out |= IOMMU_HW_CAP_DIRTY_TRACKING;
+        }
+        if (!caps.atsSupported()) {
+            out |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+        }
+        int maxPasidLog2 = caps.maxPasids() > 0 ? 31 - Integer.numberOfLeadingZeros(caps.maxPasids()) : 0;
+        return new HwInfoOut(type, data.length, user, out, maxPasidLog2);
+    }
+
+    // ---- devices ----------------------------------------------------------------------------
+
+    /** iommufd_get_group(). */
+    private IommufdGroup getGroup(IommuGroup group) {
+        IommufdGroup g = groups.computeIfAbsent(group.id(), k -> new IommufdGroup(group));
+        g.refs++;
+        return g;
+    }
+
+    /** iommufd_put_group(). */
+    void putGroup(IommufdGroup g) {
+        if (--g.refs == 0) {
+            groups.remove(g.group.id());
+        }
+    }
+
+    /** iommu_device_claim_dma_owner() with __iommu_take_dma_ownership()'s blocking-domain rule. */
+    private void claimDmaOwner(PhysDevice dev) {
+        IommuGroup group = dev.group();
+        if (group.ownerCount > 0) {
+            if (group.dmaOwner != this) {
+                throw fail(EPERM, "iommu group %d of %s is owned by iommufd context %d", group.id(), dev.name(), group.dmaOwner.number());
+            }
+            group.ownerCount++;
+            return;
+        }
+        for (PhysDevice d : group.devices()) {
+            for (ResvRegion r : d.iommu().getResvRegions(d.info())) {
+                if (r.type() == ResvType.DIRECT) {
+                    throw fail(EINVAL, "%s has a RESV_DIRECT region 0x%x-0x%x%s: its group cannot be given a blocking domain, so it cannot be bound",
+                            d.name(), r.start(), r.last(), r.source() == null ? "" : " (" + r.source() + ")");
+                }
+            }
+        }
+        group.dmaOwner = this;
+        group.ownerCount = 1;
+    }
+
+    /** iommu_device_release_dma_owner(). */
+    void releaseDmaOwner(PhysDevice dev) {
+        IommuGroup group = dev.group();
+        if (--group.ownerCount == 0) {
+            group.dmaOwner = null;
+        }
+    }
+
+    /**
+     * iommufd_device_bind(): the kernel side of VFIO_DEVICE_BIND_IOMMUFD and of the
+     * selftest's MOCK_DOMAIN. The DEVICE object is allocated last. Returns the device.
+     */
+    IommufdDevice deviceBind(PhysDevice dev) {
+        DeviceCaps caps = dev.iommu().capabilities(dev.info());
+        if (!caps.cacheCoherency()) {
+            throw fail(EINVAL, "%s: the IOMMU does not enforce cache coherency (IOMMU_CAP_CACHE_COHERENCY)", dev.name());
+        }
+        IommufdGroup igroup = getGroup(dev.group());
+        try {
+            if (!dev.isSelftestMock() && !caps.msiIsolated()) {
+                throw fail(EPERM, "%s: the platform cannot isolate MSI and allow_unsafe_interrupts is off", dev.name());
+            }
+            claimDmaOwner(dev);
+        } catch (RuntimeException e) {
+            putGroup(igroup);
+            throw e;
+        }
+        IommufdDevice idev = new IommufdDevice(this, dev, igroup);
+        objects.reserve(idev);
+        idev.get(); // the binding driver is a user until unbind
+        objects.finalize(idev);
+        dev.bound = idev;
+        return idev;
+    }
+
+    /** iommufd_device_unbind(): the driver drops its user and the object goes. */
+    void deviceUnbind(IommufdDevice idev) {
+        idev.put();
+        if (idev.users() != 1) {
+            throw new IllegalStateException("unbind of a device that is still attached: " + idev);
+        }
+        objects.remove(idev, false);
+        idev.destroy();
+    }
+
+    /** iommufd_device_attach(): returns the pt_id attached (an auto HWPT for an IOAS). */
+    int deviceAttach(IommufdDevice idev, int pasid, int ptId) {
+        return DeviceAttach.attach(idev, pasid, ptId);
+    }
+
+    int deviceReplace(IommufdDevice idev, int pasid, int ptId) {
+        return DeviceAttach.replace(idev, pasid, ptId);
+    }
+
+    void deviceDetach(IommufdDevice idev, int pasid) {
+        DeviceAttach.detach(idev, pasid);
+    }
+
+    // ---- VFIO device cdev (drivers/vfio/device_cdev.c, drivers/vfio/iommufd.c) ----------------
+
+    /** VFIO_DEVICE_BIND_IOMMUFD: returns out_devid. */
+    public int vfioDeviceBind(PhysDevice dev, int flags) {
+        return VfioCdev.bind(this, dev, flags);
+    }
+
+    /** VFIO_DEVICE_ATTACH_IOMMUFD_PT on the cdev of devId: returns the pt_id attached. */
+    public int vfioDeviceAttach(int devId, int flags, int ptId, int pasid) {
+        return VfioCdev.attach(this, devId, flags, ptId, pasid);
+    }
+
+    /** VFIO_DEVICE_DETACH_IOMMUFD_PT on the cdev of devId. */
+    public void vfioDeviceDetach(int devId, int flags, int pasid) {
+        VfioCdev.detach(this, devId, flags, pasid);
+    }
+
+    /** close() of the device cdev bound as devId: detach and unbind. */
+    public void vfioDeviceClose(int devId) {
+        VfioCdev.close(this, devId);
+    }
+
+    // ---- selftest ---------------------------------------------------------------------------
+
+    /** The IOMMU_TEST_CMD ops of drivers/iommu/iommufd/selftest.c on this context. */
+    public Selftest selftest() {
+        return new Selftest(this);
+    }
+
+    IommufdGroup groupOf(IommufdDevice idev) {
+        return idev.igroup;
+    }
+
+    static int noPasid() {
+        return IOMMU_NO_PASID;
+    }
+
+    @Override
+    public String toString() {
+        return "iommufd context " + number;
+    }
+}

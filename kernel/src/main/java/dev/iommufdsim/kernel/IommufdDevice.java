@@ -1,0 +1,68 @@
+package dev.iommufdsim.kernel;
+
+import dev.iommufdsim.kernel.spi.ResvRegion;
+import dev.iommufdsim.kernel.uapi.Uapi;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * struct iommufd_device (drivers/iommu/iommufd/device.c): a physical device bound to a
+ * context. The binding driver (VFIO, the selftest) holds an extra user until unbind, so
+ * IOMMU_DESTROY of a dev_id is always EBUSY.
+ */
+public final class IommufdDevice extends IommufdObject {
+    final IommufdCtx ictx;
+    final PhysDevice dev;
+    final IommufdGroup igroup;
+    /** vfio_device's iommufd_attached, per PASID (0 = the RID), for VFIO cdev devices. */
+    final Set<Integer> vfioAttached = new TreeSet<>();
+
+    IommufdDevice(IommufdCtx ictx, PhysDevice dev, IommufdGroup igroup) {
+        super(ObjType.DEVICE);
+        this.ictx = ictx;
+        this.dev = dev;
+        this.igroup = igroup;
+    }
+
+    public PhysDevice physDevice() {
+        return dev;
+    }
+
+    /** The HWPT the device's RID is attached to, or null. */
+    public HwPagetable attachedHwpt() {
+        return attachedHwpt(Uapi.IOMMU_NO_PASID);
+    }
+
+    /** The HWPT attached for a PASID (0 = the RID) if this device is among its devices. */
+    public HwPagetable attachedHwpt(int pasid) {
+        IommufdGroup.Attach a = igroup.pasidAttach.get(pasid);
+        return a != null && a.devices.containsKey(id()) ? a.hwpt : null;
+    }
+
+    /** iommufd_device_destroy(): releases DMA ownership and the group. */
+    @Override
+    void destroy() {
+        ictx.releaseDmaOwner(dev);
+        ictx.putGroup(igroup);
+        dev.bound = null;
+    }
+
+    /** Owner tag of the device's reserved ranges: names the device and the region type. */
+    ResvOwner resvOwner() {
+        return resvOwner;
+    }
+
+    private final ResvOwner resvOwner = this::describeReserved;
+
+    private String describeReserved(long start, long last) {
+        String type = "reserved region";
+        for (ResvRegion r : dev.iommu().getResvRegions(dev.info())) {
+            if (r.start() == start && r.last() == last) {
+                type = r.type().name().toLowerCase() + (r.source() == null ? "" : " '" + r.source() + "'");
+                break;
+            }
+        }
+        return type + " of dev " + id() + " (" + dev.name() + ")";
+    }
+
+}

@@ -1,0 +1,73 @@
+package dev.iommufdsim.kernel.uapi;
+
+/**
+ * Constants of include/uapi/linux/iommufd.h (and the few of include/linux that the uAPI
+ * exposes), under their kernel names. Flags are bit values; types are enum values.
+ */
+public final class Uapi {
+    private Uapi() {
+    }
+
+    /** The emulated host's PAGE_SIZE (x86-64 and the oracle kernel: 4 KiB). */
+    public static final long PAGE_SIZE = 4096;
+    /** HPAGE_SIZE with CONFIG_TRANSPARENT_HUGEPAGE on x86-64: the cap of auto-IOVA alignment. */
+    public static final long HPAGE_SIZE = 2L << 20;
+    /** ULONG_MAX and U64_MAX on a 64-bit kernel. */
+    public static final long ULONG_MAX = -1L;
+
+    // ioctl numbers: _IO(IOMMUFD_TYPE = ';', nr); nr listed here for replay and the server.
+    public static final int IOMMUFD_TYPE = ';';
+    public static final int IOMMUFD_CMD_DESTROY = 0x80;
+    public static final int IOMMUFD_CMD_IOAS_ALLOC = 0x81;
+    public static final int IOMMUFD_CMD_IOAS_ALLOW_IOVAS = 0x82;
+    public static final int IOMMUFD_CMD_IOAS_COPY = 0x83;
+    public static final int IOMMUFD_CMD_IOAS_IOVA_RANGES = 0x84;
+    public static final int IOMMUFD_CMD_IOAS_MAP = 0x85;
+    public static final int IOMMUFD_CMD_IOAS_UNMAP = 0x86;
+    public static final int IOMMUFD_CMD_OPTION = 0x87;
+    public static final int IOMMUFD_CMD_VFIO_IOAS = 0x88;
+    public static final int IOMMUFD_CMD_HWPT_ALLOC = 0x89;
+    public static final int IOMMUFD_CMD_GET_HW_INFO = 0x8a;
+
+    // struct iommu_ioas_map flags (enum iommufd_ioas_map_flags)
+    public static final int IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0;
+    public static final int IOMMU_IOAS_MAP_WRITEABLE = 1 << 1;
+    public static final int IOMMU_IOAS_MAP_READABLE = 1 << 2;
+
+    // enum iommufd_option and enum iommufd_option_ops
+    public static final int IOMMU_OPTION_RLIMIT_MODE = 0;
+    public static final int IOMMU_OPTION_HUGE_PAGES = 1;
+    public static final int IOMMU_OPTION_OP_SET = 0;
+    public static final int IOMMU_OPTION_OP_GET = 1;
+
+    // enum iommufd_hwpt_alloc_flags
+    public static final int IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0;
+    public static final int IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1;
+    public static final int IOMMU_HWPT_FAULT_ID_VALID = 1 << 2;
+    public static final int IOMMU_HWPT_ALLOC_PASID = 1 << 3;
+
+    // enum iommu_hwpt_data_type
+    public static final int IOMMU_HWPT_DATA_NONE = 0;
+    public static final int IOMMU_HWPT_DATA_VTD_S1 = 1;
+    public static final int IOMMU_HWPT_DATA_ARM_SMMUV3 = 2;
+    public static final int IOMMU_HWPT_DATA_AMD_GUEST = 3;
+
+    // enum iommu_hw_info_type, iommufd_hw_info_flags, iommufd_hw_capabilities
+    public static final int IOMMU_HW_INFO_TYPE_NONE = 0;
+    public static final int IOMMU_HW_INFO_TYPE_DEFAULT = 0;
+    public static final int IOMMU_HW_INFO_TYPE_INTEL_VTD = 1;
+    public static final int IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2;
+    public static final int IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1 << 0;
+    public static final long IOMMU_HW_CAP_DIRTY_TRACKING = 1L << 0;
+    public static final long IOMMU_HW_CAP_PCI_PASID_EXEC = 1L << 1;
+    public static final long IOMMU_HW_CAP_PCI_PASID_PRIV = 1L << 2;
+    public static final long IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED = 1L << 3;
+
+    // VFIO cdev (include/uapi/linux/vfio.h)
+    public static final int VFIO_DEVICE_BIND_FLAG_TOKEN = 1 << 0;
+    public static final int VFIO_DEVICE_ATTACH_PASID = 1 << 0;
+    public static final int VFIO_DEVICE_DETACH_PASID = 1 << 0;
+
+    /** IOMMU_NO_PASID: the RID attachment. */
+    public static final int IOMMU_NO_PASID = 0;
+}

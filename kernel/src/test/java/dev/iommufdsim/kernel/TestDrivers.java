@@ -1,0 +1,151 @@
+package dev.iommufdsim.kernel;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+
+import dev.iommufdsim.kernel.spi.DeviceCaps;
+import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.IommuDriver;
+import dev.iommufdsim.kernel.spi.IommuInstance;
+import dev.iommufdsim.kernel.spi.PagingDomain;
+import dev.iommufdsim.kernel.spi.ResvRegion;
+import dev.iommufdsim.kernel.spi.ResvType;
+import dev.iommufdsim.kernel.uapi.Uapi;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Drivers for the kernel's own unit tests, which run before the plugin jars exist: a
+ * "mock" with the selftest mock's geometry (aperture 0x1000000-0x7fffffff, 2 KiB pages) and a
+ * "regions" driver whose devices report the reserved regions given in their properties.
+ * The shipped plugins are tested against the real kernel values in the repl module.
+ */
+final class TestDrivers {
+    private TestDrivers() {
+    }
+
+    static final long MOCK_APERTURE_START = 1L << 24;
+    static final long MOCK_APERTURE_LAST = (1L << 31) - 1;
+    static final long MOCK_PAGE_SIZE = 2048;
+
+    static Machine machine() {
+        Machine m = new Machine();
+        m.registerDriver("test", new Mock());
+        m.registerDriver("test", new Regions());
+        return m;
+    }
+
+    /** The selftest mock's paging behaviour (drivers/iommu/iommufd/selftest.c). */
+    static final class Mock implements IommuDriver {
+        @Override
+        public String name() {
+            return Machine.MOCK_DRIVER;
+        }
+
+        @Override
+        public String description() {
+            return "test mock";
+        }
+
+        @Override
+        public IommuInstance probe(String instanceName, Map<String, Object> properties) {
+            IommuDriver self = this;
+            return new IommuInstance() {
+                @Override
+                public IommuDriver driver() {
+                    return self;
+                }
+
+                @Override
+                public List<ResvRegion> getResvRegions(DeviceInfo dev) {
+                    return List.of();
+                }
+
+                @Override
+                public DeviceCaps capabilities(DeviceInfo dev) {
+                    long flags = dev.longProperty("dev_flags", 0);
+                    boolean pasid = (flags & Selftest.MOCK_FLAGS_DEVICE_PASID) != 0;
+                    return new DeviceCaps(true, (flags & Selftest.MOCK_FLAGS_DEVICE_NO_DIRTY) == 0, false, pasid ? 1 << 20 : 0, true);
+                }
+
+                @Override
+                public PagingDomain domainAllocPagingFlags(DeviceInfo dev, int flags, int dataType, byte[] data) {
+                    if ((flags & ~(Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT | Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING | Uapi.IOMMU_HWPT_ALLOC_PASID)) != 0) {
+                        throw fail(EOPNOTSUPP, "mock: unsupported flags");
+                    }
+                    return new PagingDomain(MOCK_APERTURE_START, MOCK_APERTURE_LAST, MOCK_PAGE_SIZE | (1L << 20),
+                            (flags & Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0, null);
+                }
+
+                @Override
+                public void attachDev(PagingDomain domain, DeviceInfo dev) {
+                    if (domain.dirtyTracking() && (dev.longProperty("dev_flags", 0) & Selftest.MOCK_FLAGS_DEVICE_NO_DIRTY) != 0) {
+                        throw fail(EINVAL, "mock: dirty tracking domain on a NO_DIRTY device");
+                    }
+                }
+
+                @Override
+                public HwInfo hwInfo(DeviceInfo dev, int requestedType) {
+                    return new HwInfo(0xfeedbeef, new byte[8]);
+                }
+            };
+        }
+    }
+
+    /** Devices report the regions of their "resv" property: a list of {start, length, type}. */
+    static final class Regions implements IommuDriver {
+        @Override
+        public String name() {
+            return "regions";
+        }
+
+        @Override
+        public String description() {
+            return "test driver with declared reserved regions";
+        }
+
+        @Override
+        public IommuInstance probe(String instanceName, Map<String, Object> properties) {
+            IommuDriver self = this;
+            return new IommuInstance() {
+                @Override
+                public IommuDriver driver() {
+                    return self;
+                }
+
+                @Override
+                @SuppressWarnings("unchecked")
+                public List<ResvRegion> getResvRegions(DeviceInfo dev) {
+                    List<ResvRegion> out = new ArrayList<>();
+                    for (Map<String, Object> r : (List<Map<String, Object>>) dev.properties().getOrDefault("resv", List.of())) {
+                        out.add(new ResvRegion((Long) r.get("start"), (Long) r.get("length"), 3,
+                                ResvType.valueOf((String) r.get("type")), (String) r.get("source")));
+                    }
+                    return out;
+                }
+
+                @Override
+                public DeviceCaps capabilities(DeviceInfo dev) {
+                    return new DeviceCaps(true, false, true, 0, true);
+                }
+
+                @Override
+                public PagingDomain domainAllocPagingFlags(DeviceInfo dev, int flags, int dataType, byte[] data) {
+                    return new PagingDomain(0, (1L << 48) - 1, 0x1000 | 0x200000 | 0x40000000, false, null);
+                }
+
+                @Override
+                public HwInfo hwInfo(DeviceInfo dev, int requestedType) {
+                    return null;
+                }
+            };
+        }
+    }
+
+    static Map<String, Object> region(long start, long length, ResvType type) {
+        return Map.of("start", start, "length", length, "type", type.name(), "source", type.name().toLowerCase() + " test");
+    }
+}
