@@ -1,0 +1,137 @@
+package dev.iommufdsim.repl.host;
+
+import dev.iommufdsim.kernel.Machine;
+import dev.iommufdsim.kernel.spi.IommuDriver;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.pf4j.DefaultPluginManager;
+import org.pf4j.PluginManager;
+import org.pf4j.PluginState;
+import org.pf4j.PluginWrapper;
+
+/**
+ * Finds the driver plugins (PF4J plugin jars) in the plugins directories, starts them and
+ * registers their {@link IommuDriver} extensions with a machine. A plugin that fails to load
+ * or start is reported by name with its cause, and the others still load.
+ */
+public final class PluginHost {
+    /** Environment variable with extra plugin directories, separated by the path separator. */
+    public static final String ENV_PLUGINS = "IOMMUFD_SIM_PLUGINS";
+    /** System property the launcher sets to the project's plugins directory. */
+    public static final String PROP_PLUGINS_DIR = "iommufdsim.pluginsDir";
+
+    /** One plugin as `plugins` lists it. */
+    public record LoadedPlugin(String id, String version, String state, List<String> drivers, String error, Path path) {
+    }
+
+    private record DriverEntry(String pluginId, IommuDriver driver) {
+    }
+
+    private final List<LoadedPlugin> plugins = new ArrayList<>();
+    private final List<DriverEntry> drivers = new ArrayList<>();
+    private final List<Path> dirs;
+
+    private PluginHost(List<Path> dirs) {
+        this.dirs = List.copyOf(dirs);
+    }
+
+    /** The plugin directories for this run: the given ones, $IOMMUFD_SIM_PLUGINS, the default. */
+    public static List<Path> defaultDirs(List<Path> extra) {
+        List<Path> out = new ArrayList<>(extra);
+        String env = System.getenv(ENV_PLUGINS);
+        if (env != null && !env.isBlank()) {
+            for (String p : env.split(java.io.File.pathSeparator)) {
+                if (!p.isBlank()) {
+                    out.add(Path.of(p));
+                }
+            }
+        }
+        String prop = System.getProperty(PROP_PLUGINS_DIR);
+        if (prop != null && !prop.isBlank()) {
+            out.add(Path.of(prop));
+        }
+        return out;
+    }
+
+    /** Loads and starts every plugin found in dirs (directories that do not exist are skipped). */
+    public static PluginHost load(List<Path> dirs) {
+        PluginHost host = new PluginHost(dirs);
+        List<Path> existing = dirs.stream().filter(Files::isDirectory).map(Path::toAbsolutePath).distinct().toList();
+        if (existing.isEmpty()) {
+            return host;
+        }
+        PluginManager pm = new DefaultPluginManager(existing);
+        try {
+            pm.loadPlugins();
+            pm.startPlugins();
+        } catch (RuntimeException | LinkageError e) {
+            host.plugins.add(new LoadedPlugin("?", "?", "FAILED", List.of(), "plugin loading failed: " + e, null));
+        }
+        host.reportUnloadable(existing, pm);
+        for (PluginWrapper w : pm.getPlugins()) {
+            host.collect(pm, w);
+        }
+        return host;
+    }
+
+    /** Jars in the directories that PF4J did not turn into a plugin at all (no descriptor, bad jar). */
+    private void reportUnloadable(List<Path> existing, PluginManager pm) {
+        List<Path> known = pm.getPlugins().stream().map(w -> w.getPluginPath().toAbsolutePath().normalize()).toList();
+        for (Path dir : existing) {
+            try (var s = Files.list(dir)) {
+                for (Path p : s.sorted().toList()) {
+                    String n = p.getFileName().toString();
+                    if ((n.endsWith(".jar") || n.endsWith(".zip")) && !known.contains(p.toAbsolutePath().normalize())) {
+                        plugins.add(new LoadedPlugin(n, "?", "INVALID", List.of(),
+                                "not a valid PF4J plugin (no Plugin-Id in its manifest, or not a readable jar)", p));
+                    }
+                }
+            } catch (java.io.IOException e) {
+                plugins.add(new LoadedPlugin(dir.toString(), "?", "FAILED", List.of(), "cannot list plugin directory: " + e.getMessage(), dir));
+            }
+        }
+    }
+
+    private void collect(PluginManager pm, PluginWrapper w) {
+        String id = w.getPluginId();
+        String version = w.getDescriptor().getVersion();
+        if (w.getPluginState() != PluginState.STARTED) {
+            Throwable cause = w.getFailedException();
+            plugins.add(new LoadedPlugin(id, version, w.getPluginState().toString(), List.of(),
+                    cause == null ? "not started" : cause.toString(), w.getPluginPath()));
+            return;
+        }
+        List<String> names = new ArrayList<>();
+        String error = null;
+        try {
+            for (IommuDriver d : pm.getExtensions(IommuDriver.class, id)) {
+                String name = d.name();
+                names.add(name);
+                drivers.add(new DriverEntry(id, d));
+            }
+        } catch (RuntimeException | LinkageError e) {
+            error = "its drivers could not be created: " + e;
+        }
+        if (names.isEmpty() && error == null) {
+            error = "provides no IommuDriver extension";
+        }
+        plugins.add(new LoadedPlugin(id, version, error == null ? "STARTED" : "FAILED", List.copyOf(names), error, w.getPluginPath()));
+    }
+
+    /** Makes every loaded driver available to the machine. */
+    public void registerInto(Machine machine) {
+        for (DriverEntry e : drivers) {
+            machine.registerDriver(e.pluginId(), e.driver());
+        }
+    }
+
+    public List<LoadedPlugin> plugins() {
+        return List.copyOf(plugins);
+    }
+
+    public List<Path> dirs() {
+        return dirs;
+    }
+}
