@@ -6,6 +6,7 @@ import static dev.iommufdsim.kernel.iopt.Unsigned.hex;
 import static dev.iommufdsim.kernel.iopt.Unsigned.le;
 import static dev.iommufdsim.kernel.iopt.Unsigned.lt;
 
+import java.util.Arrays;
 import java.util.ConcurrentModificationException;
 import java.util.NoSuchElementException;
 
@@ -13,12 +14,14 @@ import java.util.NoSuchElementException;
  * A set of non-overlapping closed intervals {@code [start, last]} over the unsigned 64-bit
  * address space, each carrying a value: the areas (or the allowed ranges) of an IOAS.
  *
- * <p>It is a B+tree whose nodes hold primitive {@code long[]} bounds in parallel arrays (up to
- * {@value #LEAF_CAP} intervals per leaf, {@value #INNER_CAP} children per inner node), so a
- * look-up touches a handful of cache-friendly arrays instead of a chain of boxed nodes. Every
+ * <p>It is a B+tree (up to {@value #LEAF_CAP} intervals per leaf, {@value #INNER_CAP}
+ * children per inner node) stored without node objects: a node is an int id into a few
+ * large primitive arrays, a leaf's bounds are interleaved {@code start, last} pairs in one
+ * {@code long[]}, and an inner node's routing keys sit next to its child ids. A descent thus
+ * costs about one cache miss per level instead of a chain of object dereferences. Every
  * operation is O(log n). Each inner node also records, per child, the smallest start, the
- * largest last and the largest free gap between two consecutive intervals of that child; this
- * is what lets {@link #findFirstFit} skip whole subtrees that hold no hole big enough.
+ * largest last and the largest free gap between two consecutive intervals of that child;
+ * this is what lets {@link #findFirstFit} skip whole subtrees that hold no hole big enough.
  *
  * <p>Values may be null (then use {@link #containsStart} to tell a null value from an absent
  * interval). Not thread-safe.
@@ -27,14 +30,14 @@ import java.util.NoSuchElementException;
  */
 public final class IntervalMap<V> {
     /**
-     * What {@link #findFirstFit} returns when no hole fits. It is the address
-     * {@code 0xffff_ffff_ffff_ffff}, which can never be a real answer because callers search
-     * below {@code 2^64 - 1 - PAGE_SIZE} (io_pagetable never allocates the last page), and
-     * because an accepted start is always strictly below the hole's last address.
+     * What {@link #findFirstFit} returns when no hole fits: the address
+     * {@code 0xffff_ffff_ffff_ffff}. It can never be a real answer, since an accepted start is
+     * always strictly below its hole's last address; and callers search below
+     * {@code 2^64 - 1 - PAGE_SIZE} anyway (io_pagetable never allocates the last page).
      */
     public static final long NO_FIT = HoleFit.NO_FIT;
 
-    /** Intervals per leaf. 64 keeps a leaf's two bound arrays within 1 KiB. */
+    /** Intervals per leaf: a leaf's bounds are 2 * 64 longs = 1 KiB. */
     static final int LEAF_CAP = 64;
     /** Children per inner node. */
     static final int INNER_CAP = 64;
@@ -45,114 +48,305 @@ public final class IntervalMap<V> {
      */
     static final int LEAF_MIN = LEAF_CAP / 4;
     static final int INNER_MIN = INNER_CAP / 4;
-    /** Height bound: with at least LEAF_MIN/INNER_MIN entries per node 2^31 intervals need ~8 levels. */
+    /** Height bound: with at least 16 entries per node, 2^31 intervals need ~8 levels. */
     private static final int MAX_HEIGHT = 40;
+    private static final int NIL = -1;
+    /* Strides of the pools. */
+    private static final int LK = 2 * LEAF_CAP; // leaf keys: start, last per interval
+    private static final int IR = 2 * INNER_CAP; // inner routing: min, child id per child
 
-    private Node root = new Leaf();
-    /** Number of inner levels above the leaves: 0 while the root is a leaf. */
+    // ----------------------------------------------------------------------------- leaf pool
+    /** Leaf L's interval k: start at lKeys[L*LK + 2k], last at lKeys[L*LK + 2k + 1]. */
+    private long[] lKeys;
+    /** Leaf L's interval k: value at lVals[L*LEAF_CAP + k]. */
+    private Object[] lVals;
+    private int[] lN;
+    /**
+     * The largest gap (number of free addresses) between two consecutive intervals of a leaf;
+     * 0 when there is none. Gaps between leaves belong to their parent.
+     */
+    private long[] lGap;
+    private int[] lNext;
+    private int[] lPrev;
+    private int leafHigh;
+    private int[] leafFree;
+    private int leafFreeTop;
+
+    // ----------------------------------------------------------------------------- inner pool
+    /** Inner node I's child i: its smallest start at iRoute[I*IR + 2i] (the routing key), its id at +1. */
+    private long[] iRoute;
+    /** Inner node I's child i: its largest last at iMax[I*INNER_CAP + i]. */
+    private long[] iMax;
+    /** Inner node I's child i: its largest inner gap, at iGap[I*INNER_CAP + i] (copied so searches prune without visiting it). */
+    private long[] iGap;
+    private int[] iN;
+    /** Inner node I's own largest gap: over its children's gaps and the gaps between them. */
+    private long[] iNodeGap;
+    private int innerHigh;
+    private int[] innerFree;
+    private int innerFreeTop;
+
+    // ----------------------------------------------------------------------------- tree
+    private int root;
+    /** Number of inner levels above the leaves: 0 while the root is a leaf. Level 0 is the leaves. */
     private int height;
     private int size;
     private int modCount;
     /* The path of the last descent: pathNode[d] is the inner node at depth d, pathIdx[d] the child taken. */
-    private final Inner[] pathNode = new Inner[MAX_HEIGHT];
+    private final int[] pathNode = new int[MAX_HEIGHT];
     private final int[] pathIdx = new int[MAX_HEIGHT];
+    /* The finger: see descend(). Valid while no split/merge/rebalance happened since it was taken. */
+    private boolean fingerValid;
+    private int fingerLeaf;
+    private boolean fingerHasHi;
+    /** Routing upper bound of fingerLeaf (exclusive): the smallest start of the next leaf. */
+    private long fingerHi;
     /* Scratch output of locate*(): the index inside the returned leaf. */
     private int foundIdx;
     /* findFirstFit state, reused so a search allocates nothing. */
     private final FirstFit firstFit = new FirstFit();
 
-    // ----------------------------------------------------------------------------- nodes
-
-    private abstract static class Node {
-        /** Number of entries (intervals of a leaf, children of an inner node). */
-        int n;
-        /**
-         * The largest gap (number of free addresses) between two consecutive intervals of this
-         * subtree; 0 when there is none. Gaps before the first and after the last interval of
-         * the subtree belong to the parent (they lie between siblings).
-         */
-        long maxGap;
+    /** An empty map. */
+    public IntervalMap() {
+        reset();
     }
 
-    private static final class Leaf extends Node {
-        final long[] starts = new long[LEAF_CAP];
-        final long[] lasts = new long[LEAF_CAP];
-        final Object[] vals = new Object[LEAF_CAP];
-        Leaf prev;
-        Leaf next;
+    private void reset() {
+        int leaves = 2;
+        lKeys = new long[leaves * LK];
+        lVals = new Object[leaves * LEAF_CAP];
+        lN = new int[leaves];
+        lGap = new long[leaves];
+        lNext = new int[leaves];
+        lPrev = new int[leaves];
+        leafFree = new int[leaves];
+        leafHigh = 0;
+        leafFreeTop = 0;
+        int inners = 1;
+        iRoute = new long[inners * IR];
+        iMax = new long[inners * INNER_CAP];
+        iGap = new long[inners * INNER_CAP];
+        iN = new int[inners];
+        iNodeGap = new long[inners];
+        innerFree = new int[inners];
+        innerHigh = 0;
+        innerFreeTop = 0;
+        root = allocLeaf();
+        height = 0;
+        size = 0;
+        fingerValid = false;
     }
 
-    private static final class Inner extends Node {
-        /** Per child: the start of its first interval (also the routing key). */
-        final long[] mins = new long[INNER_CAP];
-        /** Per child: the last address of its last interval. */
-        final long[] maxs = new long[INNER_CAP];
-        /** Per child: its maxGap, copied here so a search can prune without touching the child. */
-        final long[] gaps = new long[INNER_CAP];
-        final Node[] kids = new Node[INNER_CAP];
+    // ----------------------------------------------------------------------------- pools
+
+    private int allocLeaf() {
+        int id;
+        if (leafFreeTop > 0) {
+            id = leafFree[--leafFreeTop];
+        } else {
+            if (leafHigh == lN.length) {
+                int cap = lN.length + Math.max(4, lN.length / 2);
+                lKeys = Arrays.copyOf(lKeys, cap * LK);
+                lVals = Arrays.copyOf(lVals, cap * LEAF_CAP);
+                lN = Arrays.copyOf(lN, cap);
+                lGap = Arrays.copyOf(lGap, cap);
+                lNext = Arrays.copyOf(lNext, cap);
+                lPrev = Arrays.copyOf(lPrev, cap);
+                leafFree = Arrays.copyOf(leafFree, cap);
+            }
+            id = leafHigh++;
+        }
+        lN[id] = 0;
+        lGap[id] = 0;
+        lNext[id] = NIL;
+        lPrev[id] = NIL;
+        return id;
     }
 
-    private static long minOf(Node node) {
-        return node instanceof Leaf f ? f.starts[0] : ((Inner) node).mins[0];
+    private void freeLeaf(int id) {
+        Arrays.fill(lVals, id * LEAF_CAP, id * LEAF_CAP + LEAF_CAP, null);
+        lN[id] = 0;
+        leafFree[leafFreeTop++] = id;
     }
 
-    private static long maxOf(Node node) {
-        return node instanceof Leaf f ? f.lasts[f.n - 1] : ((Inner) node).maxs[node.n - 1];
+    private int allocInner() {
+        int id;
+        if (innerFreeTop > 0) {
+            id = innerFree[--innerFreeTop];
+        } else {
+            if (innerHigh == iN.length) {
+                int cap = iN.length + Math.max(4, iN.length / 2);
+                iRoute = Arrays.copyOf(iRoute, cap * IR);
+                iMax = Arrays.copyOf(iMax, cap * INNER_CAP);
+                iGap = Arrays.copyOf(iGap, cap * INNER_CAP);
+                iN = Arrays.copyOf(iN, cap);
+                iNodeGap = Arrays.copyOf(iNodeGap, cap);
+                innerFree = Arrays.copyOf(innerFree, cap);
+            }
+            id = innerHigh++;
+        }
+        iN[id] = 0;
+        iNodeGap[id] = 0;
+        return id;
     }
+
+    private void freeInner(int id) {
+        iN[id] = 0;
+        innerFree[innerFreeTop++] = id;
+    }
+
+    // ----------------------------------------------------------------------------- summaries
 
     /** Free addresses strictly between an interval ending at {@code last} and the next starting at {@code nextStart}. */
     private static long gap(long last, long nextStart) {
         return nextStart - last - 1;
     }
 
+    private long minOf(int node, int level) {
+        return level == 0 ? lKeys[node * LK] : iRoute[node * IR];
+    }
+
+    private long maxOf(int node, int level) {
+        return level == 0 ? lKeys[node * LK + 2 * lN[node] - 1] : iMax[node * INNER_CAP + iN[node] - 1];
+    }
+
+    private long gapOf(int node, int level) {
+        return level == 0 ? lGap[node] : iNodeGap[node];
+    }
+
+    private int childOf(int p, int i) {
+        return (int) iRoute[p * IR + 2 * i + 1];
+    }
+
     /**
      * The new maximum of a set of gaps after some of them changed: {@code oldC} is the largest
      * of the changed gaps before, {@code newC} after (0 stands for "none"). Only when the old
      * maximum itself shrank must the node be rescanned; otherwise this is O(1), which keeps
-     * insert and remove from scanning whole nodes on the way up.
+     * insert and remove from scanning whole nodes.
      */
-    private static long adjustMax(Node node, long oldC, long newC) {
-        if (ge(newC, node.maxGap)) {
+    private long adjustLeafGap(int leaf, long oldC, long newC) {
+        long cur = lGap[leaf];
+        if (ge(newC, cur)) {
             return newC;
         }
-        if (oldC == node.maxGap) {
-            return rescan(node);
-        }
-        return node.maxGap;
+        return oldC == cur ? rescanLeaf(leaf) : cur;
     }
 
-    private static long rescan(Node node) {
+    /** As {@link #adjustLeafGap} for an inner node. */
+    private long adjustInnerGap(int node, long oldC, long newC) {
+        long cur = iNodeGap[node];
+        if (ge(newC, cur)) {
+            return newC;
+        }
+        return oldC == cur ? rescanInner(node) : cur;
+    }
+
+    private long rescanLeaf(int leaf) {
+        long[] k = lKeys;
+        int b = leaf * LK;
         long m = 0;
-        if (node instanceof Leaf f) {
-            for (int k = 0; k + 1 < f.n; k++) {
-                long g = gap(f.lasts[k], f.starts[k + 1]);
+        for (int i = 0, n = lN[leaf]; i + 1 < n; i++) {
+            long g = gap(k[b + 2 * i + 1], k[b + 2 * i + 2]);
+            if (gt(g, m)) {
+                m = g;
+            }
+        }
+        return m;
+    }
+
+    private long rescanInner(int node) {
+        int r = node * IR;
+        int c = node * INNER_CAP;
+        long m = 0;
+        for (int i = 0, n = iN[node]; i < n; i++) {
+            if (gt(iGap[c + i], m)) {
+                m = iGap[c + i];
+            }
+            if (i + 1 < n) {
+                long g = gap(iMax[c + i], iRoute[r + 2 * i + 2]);
                 if (gt(g, m)) {
                     m = g;
-                }
-            }
-        } else {
-            Inner in = (Inner) node;
-            for (int i = 0; i < in.n; i++) {
-                if (gt(in.gaps[i], m)) {
-                    m = in.gaps[i];
-                }
-                if (i + 1 < in.n) {
-                    long g = gap(in.maxs[i], in.mins[i + 1]);
-                    if (gt(g, m)) {
-                        m = g;
-                    }
                 }
             }
         }
         return m;
     }
 
-    /** Copies the summary of {@code child} into entry {@code i} of {@code p}, without touching p.maxGap. */
-    private static void setEntry(Inner p, int i, Node child) {
-        p.kids[i] = child;
-        p.mins[i] = minOf(child);
-        p.maxs[i] = maxOf(child);
-        p.gaps[i] = child.maxGap;
+    /** Writes the summary of {@code child} (at {@code level}) as entry {@code i} of p, without touching p's own gap. */
+    private void setEntry(int p, int i, int child, int level) {
+        iRoute[p * IR + 2 * i] = minOf(child, level);
+        iRoute[p * IR + 2 * i + 1] = child;
+        iMax[p * INNER_CAP + i] = maxOf(child, level);
+        iGap[p * INNER_CAP + i] = gapOf(child, level);
+    }
+
+    // ----------------------------------------------------------------------------- search
+
+    /**
+     * Largest k in [0, n) with {@code a[b + 2k] <= key} (unsigned; the keys at stride 2 from b
+     * are ascending); -1 if none.
+     *
+     * <p>A linear scan, not a binary search: a node's keys span many cache lines, and when the
+     * node is cold the independent loads of a scan are fetched in parallel, where each probe of
+     * a binary search waits for the previous miss (and mispredicts half the time).
+     */
+    private static int floor2(long[] a, int b, int n, long key) {
+        long kk = key + Long.MIN_VALUE;
+        int i = 0;
+        while (i < n && a[b + 2 * i] + Long.MIN_VALUE <= kk) {
+            i++;
+        }
+        return i - 1;
+    }
+
+    /**
+     * The leaf that holds the floor of {@code key} (the largest start {@code <= key}) if there
+     * is one, else the leftmost leaf; records the path in pathNode/pathIdx for a following
+     * insert or remove.
+     *
+     * <p>The last descent is kept as a finger: io_pagetable checks a range, inserts it, later
+     * removes it, and each of these lands in the same leaf. If {@code key} still routes to the
+     * finger's leaf, the recorded path is reused and the descent costs two comparisons. The
+     * finger survives changes inside its leaf (they move no routing index) and is dropped on
+     * every split, merge or rebalance.
+     */
+    private int descend(long key) {
+        int f = fingerLeaf;
+        if (fingerValid && (lPrev[f] == NIL || ge(key, lKeys[f * LK])) && (!fingerHasHi || lt(key, fingerHi))) {
+            return f;
+        }
+        long[] route = iRoute;
+        int node = root;
+        boolean hasHi = false;
+        long hi = 0;
+        for (int d = 0; d < height; d++) {
+            int r = node * IR;
+            int n = iN[node];
+            int i = floor2(route, r, n, key);
+            if (i < 0) {
+                i = 0; // key below every start: only possible along the leftmost path
+            }
+            if (i + 1 < n) {
+                hasHi = true; // deeper levels give tighter bounds: the last one is the next leaf's min
+                hi = route[r + 2 * i + 2];
+            }
+            pathNode[d] = node;
+            pathIdx[d] = i;
+            node = (int) route[r + 2 * i + 1];
+        }
+        fingerLeaf = node;
+        fingerHasHi = hasHi;
+        fingerHi = hi;
+        fingerValid = true;
+        return node;
+    }
+
+    private int leftmostLeaf() {
+        int node = root;
+        for (int d = 0; d < height; d++) {
+            node = childOf(node, 0);
+        }
+        return node;
     }
 
     // ----------------------------------------------------------------------------- queries
@@ -167,47 +361,10 @@ public final class IntervalMap<V> {
         return size == 0;
     }
 
-    /** Removes every interval. */
+    /** Removes every interval (and gives the memory back). */
     public void clear() {
-        root = new Leaf();
-        height = 0;
-        size = 0;
+        reset();
         modCount++;
-    }
-
-    /** The leaf that holds the floor of {@code key} (largest start {@code <= key}) if any; records nothing. */
-    private Leaf findLeaf(long key) {
-        Node node = root;
-        for (int d = 0; d < height; d++) {
-            Inner in = (Inner) node;
-            int i = Unsigned.floor(in.mins, in.n, key);
-            node = in.kids[i < 0 ? 0 : i];
-        }
-        return (Leaf) node;
-    }
-
-    /** Like {@link #findLeaf} but records the path for a following insert or remove. */
-    private Leaf descend(long key) {
-        Node node = root;
-        for (int d = 0; d < height; d++) {
-            Inner in = (Inner) node;
-            int i = Unsigned.floor(in.mins, in.n, key);
-            if (i < 0) {
-                i = 0; // key below every start: only possible along the leftmost path
-            }
-            pathNode[d] = in;
-            pathIdx[d] = i;
-            node = in.kids[i];
-        }
-        return (Leaf) node;
-    }
-
-    private Leaf leftmostLeaf() {
-        Node node = root;
-        for (int d = 0; d < height; d++) {
-            node = ((Inner) node).kids[0];
-        }
-        return (Leaf) node;
     }
 
     /**
@@ -222,37 +379,27 @@ public final class IntervalMap<V> {
         }
         // Starts and lasts are both ascending, so the interval with the largest start <= last
         // is also the one reaching furthest among those that start early enough.
-        Leaf f = findLeaf(last);
-        int j = Unsigned.floor(f.starts, f.n, last);
-        return j >= 0 && le(start, f.lasts[j]);
+        int f = descend(last);
+        int b = f * LK;
+        int j = floor2(lKeys, b, lN[f], last);
+        return j >= 0 && le(start, lKeys[b + 2 * j + 1]);
     }
 
     /** True when an interval starts exactly at {@code start}. */
     public boolean containsStart(long start) {
-        if (size == 0) {
-            return false;
-        }
-        Leaf f = findLeaf(start);
-        int j = Unsigned.floor(f.starts, f.n, start);
-        return j >= 0 && f.starts[j] == start;
+        return locateExact(start) != NIL;
     }
 
     /** The value of the interval starting exactly at {@code start}, or null if there is none. */
     @SuppressWarnings("unchecked")
     public V get(long start) {
-        if (size == 0) {
-            return null;
-        }
-        Leaf f = findLeaf(start);
-        int j = Unsigned.floor(f.starts, f.n, start);
-        return j >= 0 && f.starts[j] == start ? (V) f.vals[j] : null;
+        int f = locateExact(start);
+        return f == NIL ? null : (V) lVals[f * LEAF_CAP + foundIdx];
     }
 
     /** The interval containing address {@code point}, or null if none does. Allocates the result. */
-    @SuppressWarnings("unchecked")
     public Interval<V> containing(long point) {
-        Leaf f = locateContaining(point);
-        return f == null ? null : new Interval<>(f.starts[foundIdx], f.lasts[foundIdx], (V) f.vals[foundIdx]);
+        return snapshot(locateContaining(point));
     }
 
     /**
@@ -262,86 +409,106 @@ public final class IntervalMap<V> {
      *
      * @throws IllegalArgumentException if {@code start > last} (unsigned)
      */
-    @SuppressWarnings("unchecked")
     public Interval<V> firstIntersecting(long start, long last) {
         requireRange(start, last);
-        Leaf f = locateFirstIntersecting(start, last);
-        return f == null ? null : new Interval<>(f.starts[foundIdx], f.lasts[foundIdx], (V) f.vals[foundIdx]);
+        return snapshot(locateFirstIntersecting(start, last));
     }
 
     /** The lowest interval, or null when empty. */
-    @SuppressWarnings("unchecked")
     public Interval<V> first() {
         if (size == 0) {
             return null;
         }
-        Leaf f = leftmostLeaf();
-        return new Interval<>(f.starts[0], f.lasts[0], (V) f.vals[0]);
+        foundIdx = 0;
+        return snapshot(leftmostLeaf());
     }
 
     /** The highest interval, or null when empty. */
-    @SuppressWarnings("unchecked")
     public Interval<V> last() {
         if (size == 0) {
             return null;
         }
-        Leaf f = findLeaf(Unsigned.MAX);
-        int k = f.n - 1;
-        return new Interval<>(f.starts[k], f.lasts[k], (V) f.vals[k]);
+        int f = descend(Unsigned.MAX);
+        foundIdx = lN[f] - 1;
+        return snapshot(f);
     }
 
-    private Leaf locateContaining(long point) {
-        if (size == 0) {
+    @SuppressWarnings("unchecked")
+    private Interval<V> snapshot(int leaf) {
+        if (leaf == NIL) {
             return null;
         }
-        Leaf f = findLeaf(point);
-        int j = Unsigned.floor(f.starts, f.n, point);
-        if (j >= 0 && le(point, f.lasts[j])) {
+        int k = foundIdx;
+        return new Interval<>(lKeys[leaf * LK + 2 * k], lKeys[leaf * LK + 2 * k + 1], (V) lVals[leaf * LEAF_CAP + k]);
+    }
+
+    /** Leaf and (in foundIdx) index of the interval starting exactly at start, or NIL. */
+    private int locateExact(long start) {
+        if (size == 0) {
+            return NIL;
+        }
+        int f = descend(start);
+        int j = floor2(lKeys, f * LK, lN[f], start);
+        if (j >= 0 && lKeys[f * LK + 2 * j] == start) {
             foundIdx = j;
             return f;
         }
-        return null;
+        return NIL;
     }
 
-    /** Leaf and (in foundIdx) index of the first interval intersecting [start, last], or null. */
-    private Leaf locateFirstIntersecting(long start, long last) {
+    /** Leaf and (in foundIdx) index of the interval containing point, or NIL. */
+    private int locateContaining(long point) {
         if (size == 0) {
-            return null;
+            return NIL;
         }
-        Leaf f = findLeaf(start);
-        int j = Unsigned.floor(f.starts, f.n, start);
-        if (j >= 0 && le(start, f.lasts[j])) {
+        int f = descend(point);
+        int j = floor2(lKeys, f * LK, lN[f], point);
+        if (j >= 0 && le(point, lKeys[f * LK + 2 * j + 1])) {
+            foundIdx = j;
+            return f;
+        }
+        return NIL;
+    }
+
+    /** Leaf and (in foundIdx) index of the first interval intersecting [start, last], or NIL. */
+    private int locateFirstIntersecting(long start, long last) {
+        if (size == 0) {
+            return NIL;
+        }
+        int f = descend(start);
+        int j = floor2(lKeys, f * LK, lN[f], start);
+        if (j >= 0 && le(start, lKeys[f * LK + 2 * j + 1])) {
             foundIdx = j; // the floor of start reaches into the range
             return f;
         }
         // Otherwise the candidate is the first interval starting after start.
         j++;
-        if (j >= f.n) {
-            f = f.next;
+        if (j >= lN[f]) {
+            f = lNext[f];
             j = 0;
-            if (f == null) {
-                return null;
+            if (f == NIL) {
+                return NIL;
             }
         }
-        if (le(f.starts[j], last)) {
+        if (le(lKeys[f * LK + 2 * j], last)) {
             foundIdx = j;
             return f;
         }
-        return null;
+        return NIL;
     }
 
-    /** Leaf and (in foundIdx) index of the first interval with start >= key, or null. */
-    private Leaf locateCeiling(long key) {
+    /** Leaf and (in foundIdx) index of the first interval with start >= key, or NIL. */
+    private int locateCeiling(long key) {
         if (size == 0) {
-            return null;
+            return NIL;
         }
-        Leaf f = findLeaf(key);
-        int j = Unsigned.floor(f.starts, f.n, key);
-        if (j < 0 || f.starts[j] != key) {
+        int f = descend(key);
+        int j = floor2(lKeys, f * LK, lN[f], key);
+        if (j < 0 || lKeys[f * LK + 2 * j] != key) {
             j++;
         }
-        if (j >= f.n) {
-            f = f.next;
+        if (j >= lN[f]) {
+            f = lNext[f];
             j = 0;
         }
         foundIdx = j;
@@ -360,17 +527,18 @@ public final class IntervalMap<V> {
     @SuppressWarnings("unchecked")
     public int forEachIntersecting(long start, long last, IntervalVisitor<? super V> visitor) {
         requireRange(start, last);
-        Leaf f = locateFirstIntersecting(start, last);
+        int f = locateFirstIntersecting(start, last);
         int k = foundIdx;
         int expected = modCount;
         int count = 0;
-        while (f != null) {
-            for (; k < f.n; k++) {
-                if (gt(f.starts[k], last)) {
+        while (f != NIL) {
+            for (; k < lN[f]; k++) {
+                long s = lKeys[f * LK + 2 * k];
+                if (gt(s, last)) {
                     return count;
                 }
                 count++;
-                boolean more = visitor.visit(f.starts[k], f.lasts[k], (V) f.vals[k]);
+                boolean more = visitor.visit(s, lKeys[f * LK + 2 * k + 1], (V) lVals[f * LEAF_CAP + k]);
                 if (modCount != expected) {
                     throw new ConcurrentModificationException("IntervalMap modified during a visit");
                 }
@@ -378,7 +546,7 @@ public final class IntervalMap<V> {
                     return count;
                 }
             }
-            f = f.next;
+            f = lNext[f];
             k = 0;
         }
         return count;
@@ -405,180 +573,198 @@ public final class IntervalMap<V> {
      */
     public boolean insert(long start, long last, V value) {
         requireRange(start, last);
-        Leaf f = descend(start);
-        int j = Unsigned.floor(f.starts, f.n, start);
-        if (j >= 0 && ge(f.lasts[j], start)) {
+        int f = descend(start);
+        long[] keys = lKeys;
+        int b = f * LK;
+        int n = lN[f];
+        int j = floor2(keys, b, n, start);
+        if (j >= 0 && ge(keys[b + 2 * j + 1], start)) {
             return false; // the predecessor reaches start (or starts there)
         }
-        if (j + 1 < f.n) {
-            if (le(f.starts[j + 1], last)) {
+        if (j + 1 < n) {
+            if (le(keys[b + 2 * j + 2], last)) {
                 return false;
             }
-        } else if (f.next != null && le(f.next.starts[0], last)) {
-            return false;
+        } else {
+            int next = lNext[f];
+            if (next != NIL && le(keys[next * LK], last)) {
+                return false;
+            }
         }
         modCount++;
         size++;
         int p = j + 1;
-        Node right = null;
-        if (f.n == LEAF_CAP - 1) {
-            Leaf r = splitLeaf(f);
-            right = r;
-            if (p > f.n) {
-                leafInsert(r, p - f.n, start, last, value);
+        int right = NIL;
+        if (n == LEAF_CAP) {
+            fingerValid = false;
+            right = splitLeaf(f);
+            int h = lN[f];
+            if (p > h) {
+                leafInsert(right, p - h, start, last, value);
             } else {
                 leafInsert(f, p, start, last, value);
             }
         } else {
+            long oldGap = lGap[f];
             leafInsert(f, p, start, last, value);
+            if (p > 0 && p < n && lGap[f] == oldGap) {
+                return true; // min, max and gap of the leaf unchanged: the parents need not be read
+            }
         }
         fixUpAfterInsert(f, right);
         return true;
     }
 
-    private static void leafInsert(Leaf f, int p, long start, long last, Object value) {
-        int n = f.n;
+    private void leafInsert(int leaf, int p, long start, long last, Object value) {
+        long[] k = lKeys;
+        int b = leaf * LK;
+        int vb = leaf * LEAF_CAP;
+        int n = lN[leaf];
         long oldC = 0;
         long newC = 0;
         if (p > 0) {
-            newC = gap(f.lasts[p - 1], start);
+            newC = gap(k[b + 2 * p - 1], start);
         }
         if (p < n) {
-            newC = Unsigned.max(newC, gap(last, f.starts[p]));
+            newC = Unsigned.max(newC, gap(last, k[b + 2 * p]));
             if (p > 0) {
-                oldC = gap(f.lasts[p - 1], f.starts[p]);
+                oldC = gap(k[b + 2 * p - 1], k[b + 2 * p]);
             }
-            System.arraycopy(f.starts, p, f.starts, p + 1, n - p);
-            System.arraycopy(f.lasts, p, f.lasts, p + 1, n - p);
-            System.arraycopy(f.vals, p, f.vals, p + 1, n - p);
+            System.arraycopy(k, b + 2 * p, k, b + 2 * p + 2, 2 * (n - p));
+            System.arraycopy(lVals, vb + p, lVals, vb + p + 1, n - p);
         }
-        f.starts[p] = start;
-        f.lasts[p] = last;
-        f.vals[p] = value;
-        f.n = n + 1;
-        f.maxGap = adjustMax(f, oldC, newC);
+        k[b + 2 * p] = start;
+        k[b + 2 * p + 1] = last;
+        lVals[vb + p] = value;
+        lN[leaf] = n + 1;
+        lGap[leaf] = adjustLeafGap(leaf, oldC, newC);
     }
 
-    /** Moves the upper half of a full leaf into a new right sibling and returns it. */
-    private static Leaf splitLeaf(Leaf f) {
-        Leaf r = new Leaf();
-        int h = f.n / 2;
-        int m = f.n - h;
-        System.arraycopy(f.starts, h, r.starts, 0, m);
-        System.arraycopy(f.lasts, h, r.lasts, 0, m);
-        System.arraycopy(f.vals, h, r.vals, 0, m);
-        java.util.Arrays.fill(f.vals, h, f.n, null);
-        r.n = m;
-        f.n = h;
-        r.next = f.next;
-        if (r.next != null) {
-            r.next.prev = r;
+    /** Moves the upper half of a full leaf into a new right sibling and returns its id. */
+    private int splitLeaf(int f) {
+        int r = allocLeaf(); // may grow the pools: index them only after this
+        int n = lN[f];
+        int h = n / 2;
+        int m = n - h;
+        System.arraycopy(lKeys, f * LK + 2 * h, lKeys, r * LK, 2 * m);
+        System.arraycopy(lVals, f * LEAF_CAP + h, lVals, r * LEAF_CAP, m);
+        Arrays.fill(lVals, f * LEAF_CAP + h, f * LEAF_CAP + n, null);
+        lN[r] = m;
+        lN[f] = h;
+        int next = lNext[f];
+        lNext[r] = next;
+        if (next != NIL) {
+            lPrev[next] = r;
         }
-        r.prev = f;
-        f.next = r;
-        f.maxGap = rescan(f);
-        r.maxGap = rescan(r);
+        lPrev[r] = f;
+        lNext[f] = r;
+        lGap[f] = rescanLeaf(f);
+        lGap[r] = rescanLeaf(r);
         return r;
     }
 
     /**
      * Brings the ancestors of a modified leaf up to date. {@code right} is the new sibling of
-     * {@code child} if it split. Stops as soon as a node's summary (min, max, maxGap) did not
-     * change, since nothing above depends on anything else.
+     * {@code child} if it split, else NIL. Stops as soon as a node's summary (min, max, gap)
+     * did not change, since nothing above depends on anything else.
      */
-    private void fixUpAfterInsert(Node child, Node right) {
-        for (int d = height - 1; d >= 0; d--) {
-            Inner p = pathNode[d];
+    private void fixUpAfterInsert(int child, int right) {
+        int level = 0;
+        for (int d = height - 1; d >= 0; d--, level++) {
+            int p = pathNode[d];
             int i = pathIdx[d];
-            if (right == null) {
-                if (!refresh(p, i, child)) {
+            if (right == NIL) {
+                if (!refresh(p, i, child, level)) {
                     return;
                 }
             } else {
-                setEntry(p, i, child);
-                right = innerInsert(p, i + 1, right);
+                setEntry(p, i, child, level);
+                right = innerInsert(p, i + 1, right, level);
             }
             child = p;
         }
-        if (right != null) {
-            Inner r = new Inner();
-            setEntry(r, 0, child);
-            setEntry(r, 1, right);
-            r.n = 2;
-            r.maxGap = rescan(r);
+        if (right != NIL) {
+            int r = allocInner();
+            setEntry(r, 0, child, height);
+            setEntry(r, 1, right, height);
+            iN[r] = 2;
+            iNodeGap[r] = rescanInner(r);
             root = r;
             height++;
         }
     }
 
     /**
-     * Re-reads the summary of child {@code i} into {@code p} and updates p.maxGap.
+     * Re-reads the summary of child {@code i} (at {@code level}) into p and updates p's gap.
      *
      * @return whether p's own summary changed
      */
-    private static boolean refresh(Inner p, int i, Node child) {
-        long cMin = minOf(child);
-        long cMax = maxOf(child);
-        long cGap = child.maxGap;
-        long oMin = p.mins[i];
-        long oMax = p.maxs[i];
-        long oGap = p.gaps[i];
+    private boolean refresh(int p, int i, int child, int level) {
+        long cMin = minOf(child, level);
+        long cMax = maxOf(child, level);
+        long cGap = gapOf(child, level);
+        int r = p * IR;
+        int c = p * INNER_CAP;
+        long oMin = iRoute[r + 2 * i];
+        long oMax = iMax[c + i];
+        long oGap = iGap[c + i];
         if (cMin == oMin && cMax == oMax && cGap == oGap) {
             return false;
         }
-        long pMin = p.mins[0];
-        long pMax = p.maxs[p.n - 1];
-        long pGap = p.maxGap;
+        int n = iN[p];
+        long pMin = iRoute[r];
+        long pMax = iMax[c + n - 1];
+        long pGap = iNodeGap[p];
         long oldC = oGap;
         long newC = cGap;
         if (i > 0) {
-            oldC = Unsigned.max(oldC, gap(p.maxs[i - 1], oMin));
-            newC = Unsigned.max(newC, gap(p.maxs[i - 1], cMin));
+            oldC = Unsigned.max(oldC, gap(iMax[c + i - 1], oMin));
+            newC = Unsigned.max(newC, gap(iMax[c + i - 1], cMin));
         }
-        if (i + 1 < p.n) {
-            oldC = Unsigned.max(oldC, gap(oMax, p.mins[i + 1]));
-            newC = Unsigned.max(newC, gap(cMax, p.mins[i + 1]));
+        if (i + 1 < n) {
+            oldC = Unsigned.max(oldC, gap(oMax, iRoute[r + 2 * i + 2]));
+            newC = Unsigned.max(newC, gap(cMax, iRoute[r + 2 * i + 2]));
         }
-        p.mins[i] = cMin;
-        p.maxs[i] = cMax;
-        p.gaps[i] = cGap;
-        p.maxGap = adjustMax(p, oldC, newC);
-        return p.mins[0] != pMin || p.maxs[p.n - 1] != pMax || p.maxGap != pGap;
+        iRoute[r + 2 * i] = cMin;
+        iMax[c + i] = cMax;
+        iGap[c + i] = cGap;
+        iNodeGap[p] = adjustInnerGap(p, oldC, newC);
+        return iRoute[r] != pMin || iMax[c + n - 1] != pMax || iNodeGap[p] != pGap;
     }
 
-    /** Inserts {@code child} as entry q of p; splits p if full and returns the new right half, else null. */
-    private static Inner innerInsert(Inner p, int q, Node child) {
-        Inner r = null;
-        Inner target = p;
-        if (p.n == INNER_CAP) {
-            r = new Inner();
-            int h = p.n / 2;
-            int m = p.n - h;
-            System.arraycopy(p.mins, h, r.mins, 0, m);
-            System.arraycopy(p.maxs, h, r.maxs, 0, m);
-            System.arraycopy(p.gaps, h, r.gaps, 0, m);
-            System.arraycopy(p.kids, h, r.kids, 0, m);
-            java.util.Arrays.fill(p.kids, h, p.n, null);
-            r.n = m;
-            p.n = h;
+    /** Inserts {@code child} (at {@code level}) as entry q of p; splits p if full and returns the new right half, else NIL. */
+    private int innerInsert(int p, int q, int child, int level) {
+        int right = NIL;
+        int target = p;
+        if (iN[p] == INNER_CAP) {
+            right = allocInner(); // may grow the pools
+            int n = iN[p];
+            int h = n / 2;
+            int m = n - h;
+            System.arraycopy(iRoute, p * IR + 2 * h, iRoute, right * IR, 2 * m);
+            System.arraycopy(iMax, p * INNER_CAP + h, iMax, right * INNER_CAP, m);
+            System.arraycopy(iGap, p * INNER_CAP + h, iGap, right * INNER_CAP, m);
+            iN[right] = m;
+            iN[p] = h;
             if (q > h) {
-                target = r;
+                target = right;
                 q -= h;
             }
         }
-        int n = target.n;
-        System.arraycopy(target.mins, q, target.mins, q + 1, n - q);
-        System.arraycopy(target.maxs, q, target.maxs, q + 1, n - q);
-        System.arraycopy(target.gaps, q, target.gaps, q + 1, n - q);
-        System.arraycopy(target.kids, q, target.kids, q + 1, n - q);
-        setEntry(target, q, child);
-        target.n = n + 1;
-        // Splits of inner nodes are rare (once per ~LEAF_CAP*INNER_CAP/4 inserts): rescan.
-        p.maxGap = rescan(p);
-        if (r != null) {
-            r.maxGap = rescan(r);
+        int n = iN[target];
+        int r = target * IR;
+        int c = target * INNER_CAP;
+        System.arraycopy(iRoute, r + 2 * q, iRoute, r + 2 * q + 2, 2 * (n - q));
+        System.arraycopy(iMax, c + q, iMax, c + q + 1, n - q);
+        System.arraycopy(iGap, c + q, iGap, c + q + 1, n - q);
+        setEntry(target, q, child, level);
+        iN[target] = n + 1;
+        // Splits of inner nodes are rare (about once per LEAF_CAP * INNER_CAP / 4 inserts): rescan.
+        iNodeGap[p] = rescanInner(p);
+        if (right != NIL) {
+            iNodeGap[right] = rescanInner(right);
         }
-        return r;
+        return right;
     }
 
     // ----------------------------------------------------------------------------- remove
@@ -590,181 +776,192 @@ public final class IntervalMap<V> {
      */
     @SuppressWarnings("unchecked")
     public V remove(long start) {
-        if (size == 0) {
+        int f = locateExact(start);
+        if (f == NIL) {
             return null;
         }
-        Leaf f = descend(start);
-        int j = Unsigned.floor(f.starts, f.n, start);
-        if (j < 0 || f.starts[j] != start) {
-            return null;
-        }
-        V v = (V) f.vals[j];
+        int j = foundIdx;
+        V v = (V) lVals[f * LEAF_CAP + j];
+        int n = lN[f];
+        long oldGap = lGap[f];
         leafRemove(f, j);
         size--;
         modCount++;
+        if (j > 0 && j < n - 1 && lGap[f] == oldGap && (n > LEAF_MIN || height == 0)) {
+            return v; // min, max and gap of the leaf unchanged, no under-flow: the parents need not be read
+        }
         fixUpAfterRemove(f);
         return v;
     }
 
-    private static void leafRemove(Leaf f, int p) {
-        int n = f.n;
+    private void leafRemove(int leaf, int p) {
+        long[] k = lKeys;
+        int b = leaf * LK;
+        int vb = leaf * LEAF_CAP;
+        int n = lN[leaf];
         long oldC = 0;
         long newC = 0;
         if (p > 0) {
-            oldC = gap(f.lasts[p - 1], f.starts[p]);
+            oldC = gap(k[b + 2 * p - 1], k[b + 2 * p]);
         }
         if (p + 1 < n) {
-            oldC = Unsigned.max(oldC, gap(f.lasts[p], f.starts[p + 1]));
+            oldC = Unsigned.max(oldC, gap(k[b + 2 * p + 1], k[b + 2 * p + 2]));
             if (p > 0) {
-                newC = gap(f.lasts[p - 1], f.starts[p + 1]);
+                newC = gap(k[b + 2 * p - 1], k[b + 2 * p + 2]);
             }
-            System.arraycopy(f.starts, p + 1, f.starts, p, n - p - 1);
-            System.arraycopy(f.lasts, p + 1, f.lasts, p, n - p - 1);
-            System.arraycopy(f.vals, p + 1, f.vals, p, n - p - 1);
+            System.arraycopy(k, b + 2 * p + 2, k, b + 2 * p, 2 * (n - p - 1));
+            System.arraycopy(lVals, vb + p + 1, lVals, vb + p, n - p - 1);
         }
-        f.vals[n - 1] = null;
-        f.n = n - 1;
-        f.maxGap = adjustMax(f, oldC, newC);
+        lVals[vb + n - 1] = null;
+        lN[leaf] = n - 1;
+        lGap[leaf] = adjustLeafGap(leaf, oldC, newC);
     }
 
-    private void fixUpAfterRemove(Node child) {
-        for (int d = height - 1; d >= 0; d--) {
-            Inner p = pathNode[d];
+    private void fixUpAfterRemove(int child) {
+        int level = 0;
+        for (int d = height - 1; d >= 0; d--, level++) {
+            int p = pathNode[d];
             int i = pathIdx[d];
-            int min = child instanceof Leaf ? LEAF_MIN : INNER_MIN;
-            if (child.n < min) {
-                rebalance(p, i);
-            } else if (!refresh(p, i, child)) {
+            boolean under = level == 0 ? lN[child] < LEAF_MIN : iN[child] < INNER_MIN;
+            if (under) {
+                fingerValid = false;
+                rebalance(p, i, level);
+            } else if (!refresh(p, i, child, level)) {
                 return;
             }
             child = p;
         }
-        while (height > 0 && root.n == 1) {
-            root = ((Inner) root).kids[0];
+        while (height > 0 && iN[root] == 1) {
+            fingerValid = false;
+            int old = root;
+            root = childOf(old, 0);
+            freeInner(old);
             height--;
         }
     }
 
-    /** Child i of p is under-full: merge it with a sibling, or borrow from one if both are too full to merge. */
-    private static void rebalance(Inner p, int i) {
+    /** Child i of p (at {@code level}) is under-full: merge it with a sibling, or borrow from one if both are too full to merge. */
+    private void rebalance(int p, int i, int level) {
         int k = i > 0 ? i - 1 : i; // the pair (k, k + 1); p has >= 2 children
-        Node a = p.kids[k];
-        Node b = p.kids[k + 1];
-        boolean leaf = a instanceof Leaf;
-        int cap = leaf ? LEAF_CAP : INNER_CAP;
-        if (a.n + b.n <= cap) {
-            if (leaf) {
-                mergeLeaves((Leaf) a, (Leaf) b);
+        int a = childOf(p, k);
+        int b = childOf(p, k + 1);
+        boolean merge = level == 0 ? lN[a] + lN[b] <= LEAF_CAP : iN[a] + iN[b] <= INNER_CAP;
+        if (merge) {
+            if (level == 0) {
+                mergeLeaves(a, b);
             } else {
-                mergeInners((Inner) a, (Inner) b);
+                mergeInners(a, b);
             }
-            int n = p.n;
-            System.arraycopy(p.mins, k + 2, p.mins, k + 1, n - k - 2);
-            System.arraycopy(p.maxs, k + 2, p.maxs, k + 1, n - k - 2);
-            System.arraycopy(p.gaps, k + 2, p.gaps, k + 1, n - k - 2);
-            System.arraycopy(p.kids, k + 2, p.kids, k + 1, n - k - 2);
-            p.kids[n - 1] = null;
-            p.n = n - 1;
-            setEntry(p, k, a);
+            int n = iN[p];
+            int r = p * IR;
+            int c = p * INNER_CAP;
+            System.arraycopy(iRoute, r + 2 * k + 4, iRoute, r + 2 * k + 2, 2 * (n - k - 2));
+            System.arraycopy(iMax, c + k + 2, iMax, c + k + 1, n - k - 2);
+            System.arraycopy(iGap, c + k + 2, iGap, c + k + 1, n - k - 2);
+            iN[p] = n - 1;
+            setEntry(p, k, a, level);
         } else {
-            if (leaf) {
-                shareLeaves((Leaf) a, (Leaf) b);
+            if (level == 0) {
+                shareLeaves(a, b);
             } else {
-                shareInners((Inner) a, (Inner) b);
+                shareInners(a, b);
             }
-            setEntry(p, k, a);
-            setEntry(p, k + 1, b);
+            setEntry(p, k, a, level);
+            setEntry(p, k + 1, b, level);
         }
-        p.maxGap = rescan(p);
+        iNodeGap[p] = rescanInner(p);
     }
 
-    private static void mergeLeaves(Leaf a, Leaf b) {
-        System.arraycopy(b.starts, 0, a.starts, a.n, b.n);
-        System.arraycopy(b.lasts, 0, a.lasts, a.n, b.n);
-        System.arraycopy(b.vals, 0, a.vals, a.n, b.n);
-        a.n += b.n;
-        a.next = b.next;
-        if (a.next != null) {
-            a.next.prev = a;
+    private void mergeLeaves(int a, int b) {
+        int na = lN[a];
+        int nb = lN[b];
+        System.arraycopy(lKeys, b * LK, lKeys, a * LK + 2 * na, 2 * nb);
+        System.arraycopy(lVals, b * LEAF_CAP, lVals, a * LEAF_CAP + na, nb);
+        lN[a] = na + nb;
+        int next = lNext[b];
+        lNext[a] = next;
+        if (next != NIL) {
+            lPrev[next] = a;
         }
-        b.next = null;
-        b.prev = null;
-        a.maxGap = rescan(a);
+        lGap[a] = rescanLeaf(a);
+        freeLeaf(b);
     }
 
-    private static void mergeInners(Inner a, Inner b) {
-        System.arraycopy(b.mins, 0, a.mins, a.n, b.n);
-        System.arraycopy(b.maxs, 0, a.maxs, a.n, b.n);
-        System.arraycopy(b.gaps, 0, a.gaps, a.n, b.n);
-        System.arraycopy(b.kids, 0, a.kids, a.n, b.n);
-        a.n += b.n;
-        a.maxGap = rescan(a);
+    private void mergeInners(int a, int b) {
+        int na = iN[a];
+        int nb = iN[b];
+        System.arraycopy(iRoute, b * IR, iRoute, a * IR + 2 * na, 2 * nb);
+        System.arraycopy(iMax, b * INNER_CAP, iMax, a * INNER_CAP + na, nb);
+        System.arraycopy(iGap, b * INNER_CAP, iGap, a * INNER_CAP + na, nb);
+        iN[a] = na + nb;
+        iNodeGap[a] = rescanInner(a);
+        freeInner(b);
     }
 
     /** Evens out two adjacent leaves (a before b). */
-    private static void shareLeaves(Leaf a, Leaf b) {
-        int total = a.n + b.n;
-        int wantA = total / 2;
-        if (a.n < wantA) { // move the head of b to the tail of a
-            int m = wantA - a.n;
-            System.arraycopy(b.starts, 0, a.starts, a.n, m);
-            System.arraycopy(b.lasts, 0, a.lasts, a.n, m);
-            System.arraycopy(b.vals, 0, a.vals, a.n, m);
-            System.arraycopy(b.starts, m, b.starts, 0, b.n - m);
-            System.arraycopy(b.lasts, m, b.lasts, 0, b.n - m);
-            System.arraycopy(b.vals, m, b.vals, 0, b.n - m);
-            java.util.Arrays.fill(b.vals, b.n - m, b.n, null);
-            a.n += m;
-            b.n -= m;
-        } else if (a.n > wantA) { // move the tail of a to the head of b
-            int m = a.n - wantA;
-            System.arraycopy(b.starts, 0, b.starts, m, b.n);
-            System.arraycopy(b.lasts, 0, b.lasts, m, b.n);
-            System.arraycopy(b.vals, 0, b.vals, m, b.n);
-            System.arraycopy(a.starts, wantA, b.starts, 0, m);
-            System.arraycopy(a.lasts, wantA, b.lasts, 0, m);
-            System.arraycopy(a.vals, wantA, b.vals, 0, m);
-            java.util.Arrays.fill(a.vals, wantA, a.n, null);
-            a.n -= m;
-            b.n += m;
+    private void shareLeaves(int a, int b) {
+        int na = lN[a];
+        int nb = lN[b];
+        int wantA = (na + nb) / 2;
+        int ka = a * LK;
+        int kb = b * LK;
+        int va = a * LEAF_CAP;
+        int vb = b * LEAF_CAP;
+        if (na < wantA) { // move the head of b to the tail of a
+            int m = wantA - na;
+            System.arraycopy(lKeys, kb, lKeys, ka + 2 * na, 2 * m);
+            System.arraycopy(lVals, vb, lVals, va + na, m);
+            System.arraycopy(lKeys, kb + 2 * m, lKeys, kb, 2 * (nb - m));
+            System.arraycopy(lVals, vb + m, lVals, vb, nb - m);
+            Arrays.fill(lVals, vb + nb - m, vb + nb, null);
+            lN[a] = na + m;
+            lN[b] = nb - m;
+        } else if (na > wantA) { // move the tail of a to the head of b
+            int m = na - wantA;
+            System.arraycopy(lKeys, kb, lKeys, kb + 2 * m, 2 * nb);
+            System.arraycopy(lVals, vb, lVals, vb + m, nb);
+            System.arraycopy(lKeys, ka + 2 * wantA, lKeys, kb, 2 * m);
+            System.arraycopy(lVals, va + wantA, lVals, vb, m);
+            Arrays.fill(lVals, va + wantA, va + na, null);
+            lN[a] = wantA;
+            lN[b] = nb + m;
         }
-        a.maxGap = rescan(a);
-        b.maxGap = rescan(b);
+        lGap[a] = rescanLeaf(a);
+        lGap[b] = rescanLeaf(b);
     }
 
     /** Evens out two adjacent inner nodes (a before b). */
-    private static void shareInners(Inner a, Inner b) {
-        int total = a.n + b.n;
-        int wantA = total / 2;
-        if (a.n < wantA) {
-            int m = wantA - a.n;
-            System.arraycopy(b.mins, 0, a.mins, a.n, m);
-            System.arraycopy(b.maxs, 0, a.maxs, a.n, m);
-            System.arraycopy(b.gaps, 0, a.gaps, a.n, m);
-            System.arraycopy(b.kids, 0, a.kids, a.n, m);
-            System.arraycopy(b.mins, m, b.mins, 0, b.n - m);
-            System.arraycopy(b.maxs, m, b.maxs, 0, b.n - m);
-            System.arraycopy(b.gaps, m, b.gaps, 0, b.n - m);
-            System.arraycopy(b.kids, m, b.kids, 0, b.n - m);
-            java.util.Arrays.fill(b.kids, b.n - m, b.n, null);
-            a.n += m;
-            b.n -= m;
-        } else if (a.n > wantA) {
-            int m = a.n - wantA;
-            System.arraycopy(b.mins, 0, b.mins, m, b.n);
-            System.arraycopy(b.maxs, 0, b.maxs, m, b.n);
-            System.arraycopy(b.gaps, 0, b.gaps, m, b.n);
-            System.arraycopy(b.kids, 0, b.kids, m, b.n);
-            System.arraycopy(a.mins, wantA, b.mins, 0, m);
-            System.arraycopy(a.maxs, wantA, b.maxs, 0, m);
-            System.arraycopy(a.gaps, wantA, b.gaps, 0, m);
-            System.arraycopy(a.kids, wantA, b.kids, 0, m);
-            java.util.Arrays.fill(a.kids, wantA, a.n, null);
-            a.n -= m;
-            b.n += m;
+    private void shareInners(int a, int b) {
+        int na = iN[a];
+        int nb = iN[b];
+        int wantA = (na + nb) / 2;
+        int ra = a * IR;
+        int rb = b * IR;
+        int ca = a * INNER_CAP;
+        int cb = b * INNER_CAP;
+        if (na < wantA) {
+            int m = wantA - na;
+            System.arraycopy(iRoute, rb, iRoute, ra + 2 * na, 2 * m);
+            System.arraycopy(iMax, cb, iMax, ca + na, m);
+            System.arraycopy(iGap, cb, iGap, ca + na, m);
+            System.arraycopy(iRoute, rb + 2 * m, iRoute, rb, 2 * (nb - m));
+            System.arraycopy(iMax, cb + m, iMax, cb, nb - m);
+            System.arraycopy(iGap, cb + m, iGap, cb, nb - m);
+            iN[a] = na + m;
+            iN[b] = nb - m;
+        } else if (na > wantA) {
+            int m = na - wantA;
+            System.arraycopy(iRoute, rb, iRoute, rb + 2 * m, 2 * nb);
+            System.arraycopy(iMax, cb, iMax, cb + m, nb);
+            System.arraycopy(iGap, cb, iGap, cb + m, nb);
+            System.arraycopy(iRoute, ra + 2 * wantA, iRoute, rb, 2 * m);
+            System.arraycopy(iMax, ca + wantA, iMax, cb, m);
+            System.arraycopy(iGap, ca + wantA, iGap, cb, m);
+            iN[a] = wantA;
+            iN[b] = nb + m;
         }
-        a.maxGap = rescan(a);
-        b.maxGap = rescan(b);
+        iNodeGap[a] = rescanInner(a);
+        iNodeGap[b] = rescanInner(b);
     }
 
     // ----------------------------------------------------------------------------- holes
@@ -778,8 +975,8 @@ public final class IntervalMap<V> {
      * alignment or on the clipping to {@code [lo, hi]}.
      *
      * @param lo         first address that may be allocated
-     * @param hi         last address that may be allocated; callers keep it at or below
-     *                   {@code 2^64 - 1 - 4096} so that {@link #NO_FIT} is never ambiguous
+     * @param hi         last address that may be allocated (io_pagetable keeps it at or below
+     *                   {@code 2^64 - 1 - 4096}; {@link #NO_FIT} is unambiguous regardless)
      * @param length     bytes wanted, {@code >= 1}
      * @param align      alignment, a power of two {@code >= 1}
      * @param pageOffset low bits OR-ed into the aligned start
@@ -847,14 +1044,14 @@ public final class IntervalMap<V> {
             emit(lo, hi, lo, hi, minSize, v);
             return;
         }
-        long first = minOf(root);
+        long first = minOf(root, height);
         if (first != 0 && !emit(0, first - 1, lo, hi, minSize, v)) {
             return;
         }
         if (!holesIn(root, height, lo, hi, minSize, v)) {
             return;
         }
-        long end = maxOf(root);
+        long end = maxOf(root, height);
         if (end != Unsigned.MAX) {
             emit(end + 1, Unsigned.MAX, lo, hi, minSize, v);
         }
@@ -879,40 +1076,44 @@ public final class IntervalMap<V> {
     }
 
     /** Walks the holes between consecutive intervals of a subtree; false means stop. */
-    private static boolean holesIn(Node node, int level, long lo, long hi, long minSize, HoleVisitor v) {
+    private boolean holesIn(int node, int level, long lo, long hi, long minSize, HoleVisitor v) {
         if (level == 0) {
-            Leaf f = (Leaf) node;
+            int b = node * LK;
+            int n = lN[node];
             // Holes before the floor of lo end below lo.
-            int k = Math.max(Unsigned.floor(f.starts, f.n, lo), 0);
-            for (; k + 1 < f.n; k++) {
-                long s = f.lasts[k] + 1;
-                if (gt(s, hi)) {
+            for (int k = Math.max(floor2(lKeys, b, n, lo), 0); k + 1 < n; k++) {
+                long last = lKeys[b + 2 * k + 1];
+                long nextStart = lKeys[b + 2 * k + 2];
+                if (gt(last + 1, hi)) {
                     return false;
                 }
-                if (ge(gap(f.lasts[k], f.starts[k + 1]), minSize) && !emit(s, f.starts[k + 1] - 1, lo, hi, minSize, v)) {
+                if (ge(gap(last, nextStart), minSize) && !emit(last + 1, nextStart - 1, lo, hi, minSize, v)) {
                     return false;
                 }
             }
             return true;
         }
-        Inner in = (Inner) node;
+        int r = node * IR;
+        int c = node * INNER_CAP;
+        int n = iN[node];
         // Children before the floor of lo, and the gaps between them, lie below lo.
-        int i0 = Math.max(Unsigned.floor(in.mins, in.n, lo), 0);
-        for (int i = i0; i < in.n; i++) {
+        int i0 = Math.max(floor2(iRoute, r, n, lo), 0);
+        for (int i = i0; i < n; i++) {
+            long min = iRoute[r + 2 * i];
             if (i > i0) {
-                long s = in.maxs[i - 1] + 1;
-                if (gt(s, hi)) {
+                long prevMax = iMax[c + i - 1];
+                if (gt(prevMax + 1, hi)) {
                     return false;
                 }
-                if (ge(gap(in.maxs[i - 1], in.mins[i]), minSize) && !emit(s, in.mins[i] - 1, lo, hi, minSize, v)) {
+                if (ge(gap(prevMax, min), minSize) && !emit(prevMax + 1, min - 1, lo, hi, minSize, v)) {
                     return false;
                 }
             }
-            if (gt(in.mins[i], hi)) {
+            if (gt(min, hi)) {
                 return false; // this child's holes start above its min
             }
-            if (ge(in.gaps[i], minSize) && gt(in.maxs[i], lo)
-                    && !holesIn(in.kids[i], level - 1, lo, hi, minSize, v)) {
+            if (ge(iGap[c + i], minSize) && gt(iMax[c + i], lo)
+                    && !holesIn((int) iRoute[r + 2 * i + 1], level - 1, lo, hi, minSize, v)) {
                 return false;
             }
         }
@@ -934,7 +1135,7 @@ public final class IntervalMap<V> {
      * while iterating.
      */
     public final class Cursor {
-        private Leaf leaf;
+        private int leaf = NIL;
         private int idx;
         private int expected;
         /** True when positioned on an interval; false before any seek, after the end, and after remove(). */
@@ -949,31 +1150,31 @@ public final class IntervalMap<V> {
         }
 
         @SuppressWarnings("unchecked")
-        private boolean load(Leaf f, int k) {
+        private boolean load(int f, int k) {
             removed = false;
-            if (f == null) {
-                leaf = null;
+            if (f == NIL) {
+                leaf = NIL;
                 valid = false;
                 return false;
             }
             leaf = f;
             idx = k;
             expected = modCount;
-            start = f.starts[k];
-            last = f.lasts[k];
-            value = (V) f.vals[k];
+            start = lKeys[f * LK + 2 * k];
+            last = lKeys[f * LK + 2 * k + 1];
+            value = (V) lVals[f * LEAF_CAP + k];
             valid = true;
             return true;
         }
 
         /** Moves to the lowest interval; false if the map is empty. */
         public boolean first() {
-            return load(size == 0 ? null : leftmostLeaf(), 0);
+            return load(size == 0 ? NIL : leftmostLeaf(), 0);
         }
 
         /** Moves to the first interval whose start is {@code >= key}; false if there is none. */
         public boolean seekCeiling(long key) {
-            Leaf f = locateCeiling(key);
+            int f = locateCeiling(key);
             return load(f, foundIdx);
         }
 
@@ -981,22 +1182,24 @@ public final class IntervalMap<V> {
          * Moves to the interval with the lowest start among those intersecting
          * {@code [start, last]}; false if none does. Follow with {@link #next()} while
          * {@code start() <= last} (unsigned) to see all of them.
+         *
+         * @throws IllegalArgumentException if {@code start > last} (unsigned)
          */
         public boolean seekFirstIntersecting(long start, long last) {
             requireRange(start, last);
-            Leaf f = locateFirstIntersecting(start, last);
+            int f = locateFirstIntersecting(start, last);
             return load(f, foundIdx);
         }
 
         /** Moves to the interval containing {@code point}; false if none does. */
         public boolean seekContaining(long point) {
-            Leaf f = locateContaining(point);
+            int f = locateContaining(point);
             return load(f, foundIdx);
         }
 
         /**
-         * Moves to the next interval in ascending order (after remove(): to the one that
-         * followed the removed interval).
+         * Moves to the next interval in ascending order (after {@link #remove()}: to the one
+         * that followed the removed interval).
          *
          * @return false at the end, or when the cursor was never positioned
          */
@@ -1008,12 +1211,15 @@ public final class IntervalMap<V> {
                 return false;
             }
             if (expected != modCount) {
-                return start != Unsigned.MAX && seekCeiling(start + 1);
+                if (start == Unsigned.MAX) {
+                    return load(NIL, 0);
+                }
+                return seekCeiling(start + 1);
             }
             int k = idx + 1;
-            Leaf f = leaf;
-            if (k >= f.n) {
-                f = f.next;
+            int f = leaf;
+            if (k >= lN[f]) {
+                f = lNext[f];
                 k = 0;
             }
             return load(f, k);
@@ -1024,19 +1230,31 @@ public final class IntervalMap<V> {
             return valid;
         }
 
-        /** Start of the current interval. @throws NoSuchElementException if not positioned */
+        /**
+         * The start of the current interval.
+         *
+         * @throws NoSuchElementException if not positioned
+         */
         public long start() {
             requireValid();
             return start;
         }
 
-        /** Last address of the current interval. @throws NoSuchElementException if not positioned */
+        /**
+         * The last address of the current interval.
+         *
+         * @throws NoSuchElementException if not positioned
+         */
         public long last() {
             requireValid();
             return last;
         }
 
-        /** Value of the current interval. @throws NoSuchElementException if not positioned */
+        /**
+         * The value of the current interval.
+         *
+         * @throws NoSuchElementException if not positioned
+         */
         public V value() {
             requireValid();
             return value;
@@ -1089,83 +1307,86 @@ public final class IntervalMap<V> {
 
     /**
      * Verifies every structural invariant (ordering, non-overlap, per-child summaries and gap
-     * maxima, occupancy, leaf links, size); for tests.
+     * maxima, occupancy, leaf links, pool accounting, size); for tests.
      *
      * @throws IllegalStateException on the first violation
      */
     void checkInvariants() {
-        int[] count = {0};
-        Leaf[] prevLeaf = {null};
-        if (height == 0) {
-            checkNode(root, 0, true, count, prevLeaf);
-        } else {
-            if (root.n < 2) {
-                throw new IllegalStateException("inner root with " + root.n + " children");
-            }
-            checkNode(root, height, true, count, prevLeaf);
+        int[] count = {0, 0, 0}; // intervals, leaves, inner nodes
+        int[] prevLeaf = {NIL};
+        if (height > 0 && iN[root] < 2) {
+            throw new IllegalStateException("inner root with " + iN[root] + " children");
         }
-        if (prevLeaf[0] != null && prevLeaf[0].next != null) {
+        checkNode(root, height, true, count, prevLeaf);
+        if (prevLeaf[0] != NIL && lNext[prevLeaf[0]] != NIL) {
             throw new IllegalStateException("last leaf has a next");
         }
         if (count[0] != size) {
             throw new IllegalStateException("size " + size + " but " + count[0] + " intervals");
         }
+        if (count[1] + leafFreeTop != leafHigh || count[2] + innerFreeTop != innerHigh) {
+            throw new IllegalStateException("pool leak: leaves " + count[1] + "+" + leafFreeTop + "/" + leafHigh
+                    + ", inner " + count[2] + "+" + innerFreeTop + "/" + innerHigh);
+        }
+        for (int i = 0; i < leafFreeTop; i++) {
+            int id = leafFree[i];
+            for (int k = 0; k < LEAF_CAP; k++) {
+                if (lVals[id * LEAF_CAP + k] != null) {
+                    throw new IllegalStateException("free leaf holds a value");
+                }
+            }
+        }
     }
 
-    private void checkNode(Node node, int level, boolean isRoot, int[] count, Leaf[] prevLeaf) {
+    private void checkNode(int node, int level, boolean isRoot, int[] count, int[] prevLeaf) {
         if (level == 0) {
-            if (!(node instanceof Leaf f)) {
-                throw new IllegalStateException("inner node at leaf level");
+            int n = lN[node];
+            int b = node * LK;
+            if (!isRoot && n < LEAF_MIN) {
+                throw new IllegalStateException("leaf under-full: " + n);
             }
-            if (!isRoot && f.n < LEAF_MIN) {
-                throw new IllegalStateException("leaf under-full: " + f.n);
-            }
-            if (f.prev != prevLeaf[0] || (prevLeaf[0] != null && prevLeaf[0].next != f)) {
+            if (lPrev[node] != prevLeaf[0] || (prevLeaf[0] != NIL && lNext[prevLeaf[0]] != node)) {
                 throw new IllegalStateException("broken leaf links");
             }
-            if (prevLeaf[0] != null && f.n > 0 && !lt(prevLeaf[0].lasts[prevLeaf[0].n - 1], f.starts[0])) {
+            if (prevLeaf[0] != NIL && n > 0 && !lt(maxOf(prevLeaf[0], 0), lKeys[b])) {
                 throw new IllegalStateException("leaves overlap or are out of order");
             }
-            for (int k = 0; k < f.n; k++) {
-                if (gt(f.starts[k], f.lasts[k])) {
+            for (int k = 0; k < n; k++) {
+                if (gt(lKeys[b + 2 * k], lKeys[b + 2 * k + 1])) {
                     throw new IllegalStateException("start > last");
                 }
-                if (k > 0 && !lt(f.lasts[k - 1], f.starts[k])) {
+                if (k > 0 && !lt(lKeys[b + 2 * k - 1], lKeys[b + 2 * k])) {
                     throw new IllegalStateException("overlap or disorder in leaf");
                 }
             }
-            for (int k = f.n; k < LEAF_CAP; k++) {
-                if (f.vals[k] != null) {
+            for (int k = n; k < LEAF_CAP; k++) {
+                if (lVals[node * LEAF_CAP + k] != null) {
                     throw new IllegalStateException("stale value reference");
                 }
             }
-            if (f.maxGap != rescan(f)) {
-                throw new IllegalStateException("leaf maxGap " + f.maxGap + " != " + rescan(f));
+            if (lGap[node] != rescanLeaf(node)) {
+                throw new IllegalStateException("leaf gap " + lGap[node] + " != " + rescanLeaf(node));
             }
-            count[0] += f.n;
-            prevLeaf[0] = f;
+            count[0] += n;
+            count[1]++;
+            prevLeaf[0] = node;
             return;
         }
-        if (!(node instanceof Inner in)) {
-            throw new IllegalStateException("leaf above leaf level");
+        int n = iN[node];
+        if (!isRoot && n < INNER_MIN) {
+            throw new IllegalStateException("inner under-full: " + n);
         }
-        if (!isRoot && in.n < INNER_MIN) {
-            throw new IllegalStateException("inner under-full: " + in.n);
-        }
-        for (int i = 0; i < in.n; i++) {
-            Node c = in.kids[i];
+        count[2]++;
+        for (int i = 0; i < n; i++) {
+            int c = childOf(node, i);
             checkNode(c, level - 1, false, count, prevLeaf);
-            if (in.mins[i] != minOf(c) || in.maxs[i] != maxOf(c) || in.gaps[i] != c.maxGap) {
+            if (iRoute[node * IR + 2 * i] != minOf(c, level - 1) || iMax[node * INNER_CAP + i] != maxOf(c, level - 1)
+                    || iGap[node * INNER_CAP + i] != gapOf(c, level - 1)) {
                 throw new IllegalStateException("stale child summary at " + i);
             }
         }
-        for (int i = in.n; i < INNER_CAP; i++) {
-            if (in.kids[i] != null) {
-                throw new IllegalStateException("stale child reference");
-            }
-        }
-        if (in.maxGap != rescan(in)) {
-            throw new IllegalStateException("inner maxGap " + in.maxGap + " != " + rescan(in));
+        if (iNodeGap[node] != rescanInner(node)) {
+            throw new IllegalStateException("inner gap " + iNodeGap[node] + " != " + rescanInner(node));
         }
     }
 }

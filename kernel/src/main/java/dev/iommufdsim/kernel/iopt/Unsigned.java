@@ -34,22 +34,6 @@ final class Unsigned {
         return le(a, b) ? a : b;
     }
 
-    /** Largest index i in [0, n) with a[i] <= key (unsigned), a sorted ascending; -1 if none. */
-    static int floor(long[] a, int n, long key) {
-        long k = key + Long.MIN_VALUE;
-        int lo = 0;
-        int hi = n - 1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (a[mid] + Long.MIN_VALUE <= k) {
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        return hi;
-    }
-
     static String hex(long v) {
         return "0x" + Long.toHexString(v);
     }

@@ -1,0 +1,59 @@
+package dev.iommufdsim.repl.builtins;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EADDRINUSE;
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
+import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
+
+import dev.iommufdsim.kernel.Selftest;
+import dev.iommufdsim.repl.interp.BuiltinTable;
+import dev.iommufdsim.repl.interp.Record;
+
+/**
+ * The selftest's IOMMU_TEST_CMD ops (drivers/iommu/iommufd/selftest.c) as built-ins, named
+ * after IOMMU_TEST_OP_* in lower case. They need the mock driver plugin.
+ */
+public final class SelftestBuiltins {
+    private SelftestBuiltins() {
+    }
+
+    public static void register(BuiltinTable t) {
+        t.registerConstant("MOCK_FLAGS_DEVICE_NO_DIRTY", (long) Selftest.MOCK_FLAGS_DEVICE_NO_DIRTY, "mock device without dirty tracking");
+        t.registerConstant("MOCK_FLAGS_DEVICE_PASID", (long) Selftest.MOCK_FLAGS_DEVICE_PASID, "mock device with PASID support");
+        Row.of("mock_domain", "IOMMU_TEST_OP_MOCK_DOMAIN(_FLAGS): a mock device bound and attached to pt_id;"
+                        + " returns {out_stdev_id, out_hwpt_id, out_idev_id}")
+                .req("pt_id", "an IOAS (automatic HWPT) or a HWPT")
+                .opt("dev_flags", 0L, "MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID", "MOCK_FLAGS_DEVICE_NO_DIRTY",
+                        "MOCK_FLAGS_DEVICE_PASID")
+                .errnos(ENOENT, EINVAL, EADDRINUSE)
+                .on(t, (c, a) -> {
+                    Selftest.MockDomain m = c.selftest().mockDomain(a.id("pt_id"), a.u32("dev_flags"));
+                    return Record.of("mock_domain", "out_stdev_id", (long) m.outStdevId(), "out_hwpt_id", (long) m.outHwptId(),
+                            "out_idev_id", (long) m.outIdevId());
+                });
+        Row.of("mock_domain_replace", "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: replace the mock device's attachment; returns pt_id")
+                .req("stdev_id", "the selftest device (out_stdev_id)")
+                .req("pt_id", "an IOAS or a HWPT")
+                .errnos(ENOENT, EINVAL, EADDRINUSE)
+                .on(t, (c, a) -> c.selftest().mockDomainReplace(a.id("stdev_id"), a.id("pt_id")));
+        Row.of("add_reserved", "IOMMU_TEST_OP_ADD_RESERVED: reserve [start, start+length) in an IOAS")
+                .req("ioas_id", "the IOAS")
+                .req("start", "first IOVA")
+                .req("length", "bytes")
+                .errnos(EINVAL, EOVERFLOW, ENOENT, EADDRINUSE)
+                .on(t, (c, a) -> {
+                    c.selftest().addReserved(a.id("ioas_id"), a.u64("start"), a.u64("length"));
+                    return null;
+                });
+        Row.of("md_check_map", "IOMMU_TEST_OP_MD_CHECK_MAP: every page of [iova, iova+length) translates to uptr")
+                .req("hwpt_id", "a mock paging HWPT")
+                .req("iova", "first IOVA")
+                .req("length", "bytes")
+                .opt("uptr", UapiBuiltins.DEFAULT_USER_VA, "the user address expected behind iova")
+                .errnos(EINVAL, ENOENT)
+                .on(t, (c, a) -> {
+                    c.selftest().mdCheckMap(a.id("hwpt_id"), a.u64("iova"), a.u64("length"), a.u64("uptr"));
+                    return null;
+                });
+    }
+}

@@ -1,0 +1,55 @@
+package dev.iommufdsim.repl.cli;
+
+import dev.iommufdsim.kernel.uapi.Errno;
+import dev.iommufdsim.repl.interp.Builtin;
+import dev.iommufdsim.repl.interp.BuiltinTable;
+import dev.iommufdsim.repl.interp.Param;
+import dev.iommufdsim.repl.interp.Values;
+import java.util.stream.Collectors;
+
+/** `help` and `help NAME`, generated from the same table that defines the built-ins. */
+final class Help {
+    private Help() {
+    }
+
+    static String text(BuiltinTable table, String topic) {
+        if (topic.isEmpty()) {
+            StringBuilder sb = new StringBuilder("Calls (help NAME for one; the language: docs/language.md):\n");
+            for (Builtin.Kind kind : Builtin.Kind.values()) {
+                if (table.all(kind).isEmpty()) {
+                    continue;
+                }
+                sb.append(switch (kind) {
+                    case FUNCTION -> "";
+                    case IOMMU -> "\nIOMMU drivers (iommu NAME = driver(...)):\n";
+                    case DEVICE -> "\nDevice kinds (device NAME = kind(...)):\n";
+                });
+                int w = table.all(kind).stream().mapToInt(b -> b.name().length()).max().orElse(0);
+                for (Builtin b : table.all(kind)) {
+                    sb.append("  ").append(b.name()).append(" ".repeat(w - b.name().length() + 2)).append(b.summary()).append('\n');
+                }
+            }
+            return sb.toString().stripTrailing();
+        }
+        Builtin b = table.lookup(topic);
+        if (b == null) {
+            BuiltinTable.Constant c = table.constantInfo(topic);
+            if (c != null) {
+                return topic + " = " + Values.repr(c.value()) + ": " + c.description();
+            }
+            return "no call or constant named '" + topic + "'";
+        }
+        StringBuilder sb = new StringBuilder(b.signature()).append('\n').append("  ").append(b.summary()).append('\n');
+        for (Param p : b.params()) {
+            sb.append("  ").append(p.name()).append(p.required() ? "" : " (optional)").append(": ").append(p.description());
+            if (!p.constants().isEmpty()) {
+                sb.append(" [").append(String.join(", ", p.constants())).append(']');
+            }
+            sb.append('\n');
+        }
+        if (!b.errnos().isEmpty()) {
+            sb.append("  errnos: ").append(b.errnos().stream().map(Errno::name).collect(Collectors.joining(", ")));
+        }
+        return sb.toString().stripTrailing();
+    }
+}
