@@ -119,7 +119,7 @@ public final class TextRenderer {
         if (v instanceof Range r) {
             return "0x" + Long.toHexString(r.start()) + "..0x" + Long.toHexString(r.last());
         }
-        if (v instanceof List<?> l && l.stream().allMatch(o -> o instanceof String)) {
+        if (v instanceof List<?> l && !l.isEmpty() && l.stream().allMatch(o -> o instanceof String)) {
             return String.join(", ", l.stream().map(String.class::cast).toList());
         }
         return Values.str(v);
