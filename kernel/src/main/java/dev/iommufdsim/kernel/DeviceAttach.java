@@ -5,7 +5,10 @@ import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
 
+import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.uapi.IommufdException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Attach, replace and detach of a device to a HWPT or an IOAS: the logic of
@@ -22,13 +25,46 @@ final class DeviceAttach {
         HwPagetable apply(IommufdDevice idev, int pasid, HwPagetable hwpt);
     }
 
-    /** iommufd_device_attach_reserved_iova(). */
-    private static void attachReservedIova(IommufdDevice idev, HwptPaging hwptPaging) {
+    /**
+     * The paging HWPT whose IOAS a RID attach to hwpt reserves regions in, or null: mainline's
+     * find_hwpt_paging(), narrowed by the profile (v6.7: paging HWPTs only).
+     */
+    static HwptPaging resvPaging(IommufdDevice idev, HwPagetable hwpt) {
+        return idev.ictx.profile().enforceResvOnAttach(hwpt) ? hwpt.findHwptPaging() : null;
+    }
+
+    /** The device's regions the profile reserves for an attach to hwpt. */
+    static List<ResvRegion> regionsFor(IommufdDevice idev, HwPagetable hwpt) {
+        KernelProfile.ResvPolicy policy = idev.ictx.profile().resvPolicy(hwpt);
+        List<ResvRegion> out = new ArrayList<>();
+        for (ResvRegion r : idev.dev.iommu().getResvRegions(idev.dev.info())) {
+            if (KernelProfile.reserves(policy, r)) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    /** iommufd_device_attach_reserved_iova(), with iommufd_group_setup_msi() on the first attach. */
+    private static void attachReservedIova(IommufdDevice idev, HwPagetable hwpt, HwptPaging hwptPaging) {
         IommufdGroup igroup = idev.igroup;
         long[] swMsiStart = {igroup.swMsiStart};
-        hwptPaging.ioas.iopt().enforceDevResvRegions(idev.resvOwner(), idev.dev.iommu().getResvRegions(idev.dev.info()), swMsiStart);
+        hwptPaging.ioas.iopt().enforceDevResvRegions(idev.resvOwner(), regionsFor(idev, hwpt), swMsiStart);
         igroup.swMsiStart = swMsiStart[0];
-        // iommufd_group_setup_msi(): SW_MSI pages are installed by the nesting work.
+        if (igroup.firstAttach(IOMMU_NO_PASID)) {
+            setupMsi(idev, hwpt, hwptPaging);
+        }
+    }
+
+    /** iommufd_group_setup_msi() (native) or iommu_get_msi_cookie() on a paging domain (cookie model). */
+    private static void setupMsi(IommufdDevice idev, HwPagetable hwpt, HwptPaging hwptPaging) {
+        IommufdGroup igroup = idev.igroup;
+        if (idev.ictx.profile().msiModel() == KernelProfile.MsiModel.NATIVE) {
+            idev.ictx.swMsi().setupMsi(igroup, hwptPaging);
+        } else if (hwpt == hwptPaging && igroup.swMsiStart != IommufdGroup.NO_SW_MSI
+                && hwptPaging.msiCookieStart == IommufdGroup.NO_SW_MSI) {
+            hwptPaging.msiCookieStart = igroup.swMsiStart;
+        }
     }
 
     /** The driver's attach of the group to the HWPT's domain (iommu_attach_group_handle). */
@@ -37,10 +73,13 @@ final class DeviceAttach {
             throw fail(EINVAL, "hwpt %d belongs to driver %s but dev %d (%s) is behind %s", hwpt.id(), hwpt.owner.driverName(),
                     idev.id(), idev.dev.name(), idev.dev.iommu().driverName());
         }
-        HwptPaging paging = hwpt.findHwptPaging();
-        if (paging != null && hwpt == paging) {
+        if (hwpt instanceof HwptPaging paging) {
             for (PhysDevice d : idev.igroup.group.devices()) {
                 d.iommu().attachDev(paging.domain(), d.info());
+            }
+        } else if (hwpt instanceof HwptNested nested) {
+            for (PhysDevice d : idev.igroup.group.devices()) {
+                d.iommu().run("attach_dev", () -> nested.domain.attachDev(d.info(), nested.viommu));
             }
         }
     }
@@ -71,8 +110,8 @@ final class DeviceAttach {
 
     /** iommufd_hw_pagetable_attach(). */
     static void hwPagetableAttach(HwPagetable hwpt, IommufdDevice idev, int pasid) {
-        HwptPaging hwptPaging = hwpt.findHwptPaging();
-        boolean attachResv = hwptPaging != null && pasid == IOMMU_NO_PASID && idev.ictx.profile().enforceResvOnAttach(hwpt);
+        HwptPaging hwptPaging = resvPaging(idev, hwpt);
+        boolean attachResv = hwptPaging != null && pasid == IOMMU_NO_PASID;
         IommufdGroup igroup = idev.igroup;
         IommufdGroup.Attach attach = igroup.pasidAttach.get(pasid);
         boolean first = attach == null;
@@ -88,7 +127,9 @@ final class DeviceAttach {
                     idev.dev.name(), old.id());
         }
         if (attachResv) {
-            attachReservedIova(idev, hwptPaging);
+            attachReservedIova(idev, hwpt, hwptPaging);
+        } else if (first && pasid == IOMMU_NO_PASID && hwpt.findHwptPaging() != null) {
+            setupMsi(idev, hwpt, hwpt.findHwptPaging());
         }
         try {
             if (first) {
@@ -114,7 +155,7 @@ final class DeviceAttach {
             return null;
         }
         HwPagetable hwpt = attach.hwpt;
-        HwptPaging hwptPaging = hwpt.findHwptPaging();
+        HwptPaging hwptPaging = resvPaging(idev, hwpt);
         attach.devices.remove(idev.id());
         if (attach.devices.isEmpty()) {
             igroup.pasidAttach.remove(pasid);
@@ -140,15 +181,17 @@ final class DeviceAttach {
     }
 
     /** iommufd_group_do_replace_reserved_iova(). */
-    private static void groupDoReplaceReservedIova(IommufdGroup igroup, HwptPaging hwptPaging) {
+    private static void groupDoReplaceReservedIova(IommufdDevice idev, HwPagetable hwpt, HwptPaging hwptPaging) {
+        IommufdGroup igroup = idev.igroup;
         IommufdGroup.Attach attach = igroup.pasidAttach.get(IOMMU_NO_PASID);
-        HwptPaging oldPaging = attach.hwpt.findHwptPaging();
+        HwptPaging oldPaging = resvPaging(idev, attach.hwpt);
         try {
             if (oldPaging == null || hwptPaging.ioas != oldPaging.ioas) {
                 for (IommufdDevice cur : attach.devices.values()) {
-                    hwptPaging.ioas.iopt().enforceDevResvRegions(cur.resvOwner(), cur.dev.iommu().getResvRegions(cur.dev.info()), null);
+                    hwptPaging.ioas.iopt().enforceDevResvRegions(cur.resvOwner(), regionsFor(cur, hwpt), null);
                 }
             }
+            setupMsi(idev, hwpt, hwptPaging);
         } catch (IommufdException e) {
             groupRemoveReservedIova(igroup, hwptPaging);
             throw e;
@@ -157,8 +200,8 @@ final class DeviceAttach {
 
     /** iommufd_device_do_replace(): returns the old HWPT for the caller to put, or null. */
     static HwPagetable doReplace(IommufdDevice idev, int pasid, HwPagetable hwpt) {
-        HwptPaging hwptPaging = hwpt.findHwptPaging();
-        boolean attachResv = hwptPaging != null && pasid == IOMMU_NO_PASID && idev.ictx.profile().enforceResvOnAttach(hwpt);
+        HwptPaging hwptPaging = resvPaging(idev, hwpt);
+        boolean attachResv = hwptPaging != null && pasid == IOMMU_NO_PASID;
         IommufdGroup igroup = idev.igroup;
         IommufdGroup.Attach attach = igroup.pasidAttach.get(pasid);
         if (attach == null) {
@@ -172,7 +215,9 @@ final class DeviceAttach {
             return null;
         }
         if (attachResv) {
-            groupDoReplaceReservedIova(igroup, hwptPaging);
+            groupDoReplaceReservedIova(idev, hwpt, hwptPaging);
+        } else if (pasid == IOMMU_NO_PASID && hwpt.findHwptPaging() != null) {
+            setupMsi(idev, hwpt, hwpt.findHwptPaging());
         }
         try {
             pasidCompat(hwpt, idev, pasid);
@@ -183,7 +228,7 @@ final class DeviceAttach {
             }
             throw e;
         }
-        HwptPaging oldPaging = old.findHwptPaging();
+        HwptPaging oldPaging = resvPaging(idev, old);
         if (oldPaging != null && pasid == IOMMU_NO_PASID && (hwptPaging == null || hwptPaging.ioas != oldPaging.ioas)) {
             groupRemoveReservedIova(igroup, oldPaging);
         }
@@ -202,7 +247,7 @@ final class DeviceAttach {
     /** iommufd_device_auto_get_domain(): reuse a compatible auto HWPT or make one. */
     static HwPagetable autoGetDomain(IommufdDevice idev, int pasid, Ioas ioas, int[] ptId, AttachFn doAttach) {
         boolean immediateAttach = doAttach instanceof ImmediateAttach;
-        for (HwptPaging hwptPaging : java.util.List.copyOf(ioas.hwptList)) {
+        for (HwptPaging hwptPaging : List.copyOf(ioas.hwptList)) {
             if (!hwptPaging.autoDomain) {
                 continue;
             }

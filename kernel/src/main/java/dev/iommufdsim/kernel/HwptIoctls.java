@@ -68,6 +68,108 @@ final class HwptIoctls {
         return hwpt;
     }
 
+    /** iommufd_hwpt_nested_alloc(): a nested HWPT directly on a NEST_PARENT paging HWPT. */
+    static HwptNested hwptNestedAlloc(IommufdCtx ictx, HwptPaging parent, IommufdDevice idev, int flags, int dataType, byte[] data) {
+        IommuInstanceHandle ops = idev.dev.iommu();
+        if ((flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) != 0 || data.length == 0 || !ops.hasDomainAllocNested()) {
+            throw fail(EOPNOTSUPP, (flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) != 0
+                    ? "a nested HWPT takes only FAULT_ID_VALID and ALLOC_PASID flags"
+                    : data.length == 0 ? "a nested HWPT needs driver data" : ops.driverName() + " has no domain_alloc_nested"
+                            + " (allocate nested HWPTs through a vIOMMU)");
+        }
+        if (parent.autoDomain || !parent.nestParent || !parent.owner.sameDriver(ops)) {
+            throw fail(EINVAL, parent.autoDomain ? "hwpt %d is an automatic domain, not a nesting parent"
+                    : !parent.nestParent ? "hwpt %d was not allocated with NEST_PARENT" : "hwpt %d belongs to another IOMMU driver", parent.id());
+        }
+        HwptNested placeholder = new HwptNested(parent, null, null, ops, (flags & IOMMU_HWPT_ALLOC_PASID) != 0);
+        ictx.objects.reserve(placeholder);
+        parent.get();
+        try {
+            var domain = ops.domainAllocNested(idev.dev.info(), parent.domain(), flags & ~IOMMU_HWPT_FAULT_ID_VALID, dataType, data);
+            HwptNested hwpt = new HwptNested(parent, null, domain, ops, placeholder.pasidCompat);
+            ictx.objects.swapReserved(placeholder, hwpt);
+            return hwpt;
+        } catch (IommufdException e) {
+            ictx.abortAndDestroy(placeholder);
+            throw e;
+        }
+    }
+
+    /** iommufd_viommu_alloc_hwpt_nested(): a nested HWPT through a vIOMMU. */
+    static HwptNested viommuAllocHwptNested(IommufdCtx ictx, IommufdViommu viommu, int flags, int dataType, byte[] data) {
+        if ((flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) != 0) {
+            throw fail(EOPNOTSUPP, "a nested HWPT takes only FAULT_ID_VALID and ALLOC_PASID flags");
+        }
+        if (data.length == 0) {
+            throw fail(EOPNOTSUPP, "a nested HWPT needs driver data");
+        }
+        if (viommu.ops == null || !viommu.iommuDev.call("alloc_domain_nested", viommu.ops::hasAllocDomainNested)) {
+            throw fail(EOPNOTSUPP, "vIOMMU %d cannot allocate nested domains", viommu.id());
+        }
+        HwptNested placeholder = new HwptNested(viommu.hwpt, viommu, null, viommu.iommuDev, (flags & IOMMU_HWPT_ALLOC_PASID) != 0);
+        ictx.objects.reserve(placeholder);
+        viommu.get();
+        try {
+            var domain = viommu.iommuDev.call("alloc_domain_nested",
+                    () -> viommu.ops.allocDomainNested(flags & ~IOMMU_HWPT_FAULT_ID_VALID, dataType, data, viommu));
+            if (domain == null) {
+                throw fail(EINVAL, "driver plugin '%s' alloc_domain_nested returned no domain", viommu.iommuDev.pluginId());
+            }
+            HwptNested hwpt = new HwptNested(viommu.hwpt, viommu, domain, viommu.iommuDev, placeholder.pasidCompat);
+            ictx.objects.swapReserved(placeholder, hwpt);
+            return hwpt;
+        } catch (IommufdException e) {
+            ictx.abortAndDestroy(placeholder);
+            throw e;
+        }
+    }
+
+    /**
+     * iommufd_hwpt_invalidate(). entry_num is always written back (the number of entries
+     * handled, 0 on early errors): a failure carries it as the partial output.
+     */
+    static int hwptInvalidate(IommufdCtx ictx, int hwptId, int dataType, int entryLen, java.util.List<byte[]> entries,
+                              boolean nullUptr, int reserved) {
+        int entryNum = entries.size();
+        try {
+            if (reserved != 0) {
+                throw fail(EOPNOTSUPP, "__reserved must be 0");
+            }
+            if (entryNum != 0 && (nullUptr || entryLen == 0 || entryLen > dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE
+                    || entryNum > dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX)) {
+                throw fail(EINVAL, nullUptr ? "data_uptr is NULL" : "entry_len %d must be 1..PAGE_SIZE", entryLen);
+            }
+            IommufdObject pt = ictx.objects.find(hwptId);
+            if (pt == null) {
+                throw fail(dev.iommufdsim.kernel.uapi.Errno.ENOENT, "no object with ID %d", hwptId);
+            }
+            dev.iommufdsim.kernel.spi.UserDataArray array = new dev.iommufdsim.kernel.spi.UserDataArray(dataType, entryLen, entries);
+            try {
+                if (pt instanceof HwptNested n) {
+                    if (!n.owner.call("cache_invalidate_user", n.domain::hasCacheInvalidateUser)) {
+                        throw fail(EOPNOTSUPP, "hwpt %d's driver has no cache_invalidate_user", hwptId);
+                    }
+                    n.owner.run("cache_invalidate_user", () -> n.domain.cacheInvalidateUser(array));
+                } else if (pt instanceof IommufdViommu v) {
+                    if (v.ops == null || !v.iommuDev.call("cache_invalidate", v.ops::hasCacheInvalidate)) {
+                        throw fail(EOPNOTSUPP, "vIOMMU %d has no cache_invalidate", hwptId);
+                    }
+                    v.iommuDev.run("cache_invalidate", () -> v.ops.cacheInvalidate(array, v));
+                } else {
+                    throw fail(EINVAL, "ID %d is a %s; HWPT_INVALIDATE takes a nested HWPT or a vIOMMU", hwptId, pt.type());
+                }
+            } catch (IommufdException e) {
+                throw new IommufdException(e.errno(), e.reason(), new IommufdCtx.InvalidateOut(array.done()));
+            }
+            return array.done();
+        } catch (IommufdException e) {
+            if (e.partialOutput() == null) {
+                throw new IommufdException(e.errno(), e.reason(), new IommufdCtx.InvalidateOut(0));
+            }
+            throw e;
+        }
+    }
+
     /** iommufd_hwpt_alloc() (IOMMU_HWPT_ALLOC). Returns out_hwpt_id. */
     static int hwptAlloc(IommufdCtx ictx, int flags, int devId, int ptId, int dataType, byte[] data, int faultId, int reserved) {
         if (reserved != 0) {
@@ -82,18 +184,35 @@ final class HwptIoctls {
         if (ptObj == null) {
             throw fail(EINVAL, "pt_id %d does not exist", ptId);
         }
+        byte[] bytes = data == null ? new byte[0] : data;
         HwPagetable hwpt;
         if (ptObj instanceof Ioas ioas) {
-            hwpt = hwptPagingAlloc(ictx, ioas, idev, IOMMU_NO_PASID, flags, false, dataType, data == null ? new byte[0] : data);
+            hwpt = hwptPagingAlloc(ictx, ioas, idev, IOMMU_NO_PASID, flags, false, dataType, bytes);
+        } else if (ptObj instanceof HwptPaging parent) {
+            hwpt = hwptNestedAlloc(ictx, parent, idev, flags, dataType, bytes);
+        } else if (ptObj instanceof IommufdViommu viommu) {
+            if (viommu.iommuDev != idev.dev.iommu()) {
+                throw fail(EINVAL, "dev %d (%s) is behind %s, the vIOMMU %d is on %s", devId, idev.dev.name(),
+                        idev.dev.iommu().name(), ptId, viommu.iommuDev.name());
+            }
+            hwpt = viommuAllocHwptNested(ictx, viommu, flags, dataType, bytes);
         } else {
-            throw fail(EINVAL, "pt_id %d is a %s; HWPT_ALLOC takes an IOAS%s", ptId, ptObj.type(),
-                    " (nested HWPTs are not emulated yet)");
+            throw fail(EINVAL, "pt_id %d is a %s; HWPT_ALLOC takes an IOAS, a NEST_PARENT HWPT_PAGING or a vIOMMU", ptId, ptObj.type());
         }
         if ((flags & IOMMU_HWPT_FAULT_ID_VALID) != 0) {
-            // Fault objects arrive with the nesting work; no fault_id can exist yet.
-            IommufdException e = fail(dev.iommufdsim.kernel.uapi.Errno.ENOENT, "no FAULT object with ID %d", faultId);
-            ictx.abortAndDestroy(hwpt);
-            throw e;
+            IommufdFault fault;
+            try {
+                fault = ictx.objects.get(faultId, ObjType.FAULT, IommufdFault.class, "FAULT object");
+            } catch (IommufdException e) {
+                ictx.abortAndDestroy(hwpt);
+                throw e;
+            }
+            fault.get();
+            if (hwpt instanceof HwptNested n) {
+                n.fault = fault;
+            } else {
+                ((HwptPaging) hwpt).fault = fault;
+            }
         }
         ictx.objects.finalize(hwpt);
         return hwpt.id();

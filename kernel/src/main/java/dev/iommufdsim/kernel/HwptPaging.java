@@ -11,9 +11,17 @@ public final class HwptPaging extends HwPagetable implements ResvOwner {
     final Ioas ioas;
     private PagingDomain domain;
     boolean autoDomain;
+    /** hwpt->fault, with FAULT_ID_VALID (nest parents cannot have one). */
+    IommufdFault fault;
     final boolean nestParent;
     /** Linked into ioas->hwpt_list (and so added to the io_pagetable as a domain). */
     boolean inIoasList;
+    /** hwpt_paging->present_sw_msi: the context's SW_MSI maps installed in this domain. */
+    long presentSwMsi;
+    /** The doorbell pages mapped in this domain, in mapping order. */
+    final java.util.List<SwMsi.Page> msiPages = new java.util.ArrayList<>();
+    /** The cookie model's MSI cookie base (iommu_get_msi_cookie), or NO_SW_MSI. */
+    long msiCookieStart = IommufdGroup.NO_SW_MSI;
 
     HwptPaging(Ioas ioas, IommuInstanceHandle owner, boolean nestParent, boolean pasidCompat) {
         super(ObjType.HWPT_PAGING, owner, pasidCompat);
@@ -41,6 +49,11 @@ public final class HwptPaging extends HwPagetable implements ResvOwner {
         return nestParent;
     }
 
+    /** The SW_MSI doorbell pages mapped in this domain (IOVA and doorbell page). */
+    public java.util.List<SwMsi.Page> msiPages() {
+        return java.util.List.copyOf(msiPages);
+    }
+
     @Override
     HwptPaging findHwptPaging() {
         return this;
@@ -53,6 +66,9 @@ public final class HwptPaging extends HwPagetable implements ResvOwner {
             ioas.hwptList.remove(this);
             ioas.iopt().removeDomain(this);
             inIoasList = false;
+        }
+        if (fault != null) {
+            fault.put();
         }
         ioas.put();
     }

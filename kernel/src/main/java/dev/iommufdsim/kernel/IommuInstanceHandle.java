@@ -2,11 +2,14 @@ package dev.iommufdsim.kernel;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EIO;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuInstance;
+import dev.iommufdsim.kernel.spi.NestedDomain;
+import dev.iommufdsim.kernel.spi.Viommu;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
@@ -126,6 +129,62 @@ public final class IommuInstanceHandle {
     /** hw_info, or null when the driver has none. */
     HwInfo hwInfo(DeviceInfo dev, int requestedType) {
         return contain("hw_info", () -> ops.hwInfo(dev, requestedType));
+    }
+
+    boolean hasDomainAllocNested() {
+        return contain("domain_alloc_nested", ops::hasDomainAllocNested);
+    }
+
+    NestedDomain domainAllocNested(DeviceInfo dev, PagingDomain parent, int flags, int dataType, byte[] data) {
+        NestedDomain d = contain("domain_alloc_nested", () -> ops.domainAllocNested(dev, parent, flags, dataType, data));
+        if (d == null) {
+            throw malformed("domain_alloc_nested", "returned no domain");
+        }
+        return d;
+    }
+
+    boolean viommuSupported(DeviceInfo dev, int type) {
+        return contain("get_viommu_size", () -> ops.viommuSupported(dev, type));
+    }
+
+    Viommu viommuInit(int type, PagingDomain parent, DeviceInfo dev, byte[] data) {
+        Viommu v = contain("viommu_init", () -> ops.viommuInit(type, parent, dev, data));
+        if (v == null) {
+            throw new IommufdException(EOPNOTSUPP,
+                    String.format("driver plugin '%s' (%s) viommu_init filled no ops", pluginId, driverName()));
+        }
+        return v;
+    }
+
+    void viommuDestroy(Viommu v) {
+        try {
+            v.destroy();
+        } catch (RuntimeException | LinkageError e) {
+            // A destroy cannot fail in the kernel; a throwing plugin is ignored here.
+        }
+    }
+
+    long msiDoorbell(DeviceInfo dev) {
+        return contain("msi doorbell", () -> ops.msiDoorbell(dev));
+    }
+
+    void selftestCheck(String op, Object target, long index, long value) {
+        contain(op, () -> {
+            ops.selftestCheck(op, target, index, value);
+            return null;
+        });
+    }
+
+    /** Any other call into the driver's objects (nested domains, vIOMMUs), contained. */
+    <T> T call(String hook, Supplier<T> body) {
+        return contain(hook, body);
+    }
+
+    void run(String hook, Runnable body) {
+        contain(hook, () -> {
+            body.run();
+            return null;
+        });
     }
 
     /** The instance object itself, for drivers' own extension calls. */

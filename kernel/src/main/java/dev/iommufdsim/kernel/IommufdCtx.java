@@ -50,6 +50,10 @@ public final class IommufdCtx {
     /** ctx->account_mode == IOPT_PAGES_ACCOUNT_MM. */
     private boolean accountModeMm;
     private UserMemory memory = UserMemory.ALL_MAPPED;
+    /** ctx->sw_msi_list and sw_msi_id. */
+    private final SwMsi swMsi = new SwMsi();
+    /** The process's next file descriptor for fault and event queues (0-2 stdio, 3 this iommufd). */
+    private int nextFd = 4;
     private boolean closed;
     /** CAP_SYS_RESOURCE of the calling process (scripts run as root by default). */
     private boolean capSysResource = true;
@@ -74,6 +78,15 @@ public final class IommufdCtx {
 
     UserMemory memory() {
         return memory;
+    }
+
+    /** The SW_MSI doorbell maps of this context. */
+    public SwMsi swMsi() {
+        return swMsi;
+    }
+
+    int allocFd() {
+        return nextFd++;
     }
 
     /** Sets what the calling process has mapped (for the pinning checks). */
@@ -302,6 +315,66 @@ public final class IommufdCtx {
         return new HwInfoOut(type, data.length, user, out, maxPasidLog2);
     }
 
+    // ---- nesting: nested HWPTs, vIOMMU, vDEVICE, fault and event queues -----------------------
+
+    /** IOMMU_HWPT_INVALIDATE result: entry_num, the number of entries handled. */
+    public record InvalidateOut(int entryNum) {
+    }
+
+    /**
+     * IOMMU_HWPT_INVALIDATE on a nested HWPT or a vIOMMU: returns entry_num (entries handled).
+     * On failure the exception's partialOutput() is the entry_num the kernel wrote back.
+     *
+     * @param nullUptr data_uptr is NULL (only meaningful with entries)
+     */
+    public int hwptInvalidate(int hwptId, int dataType, int entryLen, List<byte[]> entries, boolean nullUptr, int reserved) {
+        return HwptIoctls.hwptInvalidate(this, hwptId, dataType, entryLen, entries, nullUptr, reserved);
+    }
+
+    /** IOMMU_VIOMMU_ALLOC outputs. */
+    public record ViommuOut(int outViommuId, byte[] outData) {
+    }
+
+    /** IOMMU_VIOMMU_ALLOC. */
+    public ViommuOut viommuAlloc(int flags, int type, int devId, int hwptId, byte[] data) {
+        ViommuIoctls.ViommuOut o = ViommuIoctls.viommuAlloc(this, flags, type, devId, hwptId, data);
+        return new ViommuOut(o.outViommuId(), o.outData());
+    }
+
+    /** IOMMU_VDEVICE_ALLOC: returns out_vdevice_id. */
+    public int vdeviceAlloc(int viommuId, int devId, long virtId) {
+        return ViommuIoctls.vdeviceAlloc(this, viommuId, devId, virtId);
+    }
+
+    /** IOMMU_FAULT_QUEUE_ALLOC / IOMMU_VEVENTQ_ALLOC outputs: the object ID and its fd. */
+    public record QueueOut(int id, int fd) {
+    }
+
+    /** IOMMU_FAULT_QUEUE_ALLOC. */
+    public QueueOut faultQueueAlloc(int flags) {
+        EventqIoctls.QueueOut o = EventqIoctls.faultAlloc(this, flags);
+        return new QueueOut(o.id(), o.fd());
+    }
+
+    /** IOMMU_VEVENTQ_ALLOC. */
+    public QueueOut veventqAlloc(int flags, int viommuId, int type, long depth, int reserved) {
+        EventqIoctls.QueueOut o = EventqIoctls.veventqAlloc(this, flags, viommuId, type, depth, reserved);
+        return new QueueOut(o.id(), o.fd());
+    }
+
+    /**
+     * Not a uAPI call: the IRQ layer asking for the MSI address of a bound device (what
+     * iommufd_sw_msi answers under the native model). Returns the address programmed into
+     * the device's MSI message.
+     *
+     * @param msiAddr the doorbell's physical address, or -1 for the driver's default doorbell
+     */
+    public SwMsi.Programmed msiRequest(int devId, long msiAddr) {
+        IommufdDevice idev = getDevice(devId);
+        long addr = msiAddr == -1 ? idev.dev.iommu().msiDoorbell(idev.dev.info()) : msiAddr;
+        return swMsi.request(idev, addr, profile().msiModel());
+    }
+
     // ---- devices ----------------------------------------------------------------------------
 
     /** iommufd_get_group(). */
@@ -377,6 +450,12 @@ public final class IommufdCtx {
 
     /** iommufd_device_unbind(): the driver drops its user and the object goes. */
     void deviceUnbind(IommufdDevice idev) {
+        // iommufd_device_pre_destroy(): a vDEVICE still there is destroyed, its ID a tombstone.
+        if (idev.vdev != null && idev.vdev.users() == 1) {
+            IommufdVdevice v = idev.vdev;
+            objects.remove(v, true);
+            v.destroy();
+        }
         idev.put();
         if (idev.users() != 1) {
             throw new IllegalStateException("unbind of a device that is still attached: " + idev);

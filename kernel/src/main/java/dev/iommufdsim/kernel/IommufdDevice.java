@@ -16,6 +16,8 @@ public final class IommufdDevice extends IommufdObject {
     final IommufdGroup igroup;
     /** vfio_device's iommufd_attached, per PASID (0 = the RID), for VFIO cdev devices. */
     final Set<Integer> vfioAttached = new TreeSet<>();
+    /** idev->vdev: the device's vDEVICE (at most one), or null. */
+    IommufdVdevice vdev;
 
     IommufdDevice(IommufdCtx ictx, PhysDevice dev, IommufdGroup igroup) {
         super(ObjType.DEVICE);

@@ -22,6 +22,8 @@ final class IommufdGroup {
     /** pasid_attach: IOMMU_NO_PASID (0) is the RID. */
     final Map<Integer, Attach> pasidAttach = new TreeMap<>();
     long swMsiStart = NO_SW_MSI;
+    /** igroup->required_sw_msi: the context's SW_MSI maps this group's devices use. */
+    long requiredSwMsi;
     int refs;
 
     IommufdGroup(IommuGroup group) {

@@ -36,6 +36,15 @@ final class ObjectTable {
         return id;
     }
 
+    /**
+     * Moves a reservation to another object (the kernel fills the one it allocated; here the
+     * final object is built once the driver's part exists).
+     */
+    void swapReserved(IommufdObject placeholder, IommufdObject obj) {
+        obj.id = placeholder.id;
+        obj.users = placeholder.users;
+    }
+
     /** iommufd_object_finalize: the object becomes visible to lookups. */
     void finalize(IommufdObject obj) {
         slots.set(obj.id, obj);

@@ -1,5 +1,8 @@
 package dev.iommufdsim.kernel.spi;
 
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+
 import java.util.List;
 
 /**
@@ -40,4 +43,60 @@ public interface IommuInstance {
      * @return null when the driver has no hw_info op (the kernel then reports type NONE)
      */
     HwInfo hwInfo(DeviceInfo dev, int requestedType);
+
+    /** Whether iommu_ops.domain_alloc_nested exists (else nested HWPT_ALLOC is EOPNOTSUPP). */
+    default boolean hasDomainAllocNested() {
+        return false;
+    }
+
+    /**
+     * Models iommu_ops.domain_alloc_nested: validate the user's stage-1 data and make a
+     * nested domain on the parent (a paging domain of this driver allocated NEST_PARENT).
+     *
+     * @param flags IOMMU_HWPT_ALLOC_PASID at most (the core strips FAULT_ID_VALID)
+     */
+    default NestedDomain domainAllocNested(DeviceInfo dev, PagingDomain parent, int flags, int dataType, byte[] data) {
+        throw fail(EOPNOTSUPP,
+                "no domain_alloc_nested");
+    }
+
+    /**
+     * Models iommu_ops.get_viommu_size: whether this device's IOMMU can host a vIOMMU of
+     * this type (the core turns false into EOPNOTSUPP).
+     */
+    default boolean viommuSupported(DeviceInfo dev, int viommuType) {
+        return false;
+    }
+
+    /**
+     * Models iommu_ops.viommu_init: a vIOMMU on the nesting parent's domain.
+     *
+     * @param data the user's driver data (empty for none)
+     */
+    default Viommu viommuInit(int viommuType, PagingDomain parent, DeviceInfo dev, byte[] data) {
+        throw fail(EOPNOTSUPP, "no viommu_init");
+    }
+
+    /**
+     * The MSI doorbell the IRQ layer programs for this device (the physical address of the
+     * interrupt controller's doorbell: the GICv3 ITS GITS_TRANSLATER on ARM). With a SW_MSI
+     * region, iommufd maps the page holding it into the domain (iommufd_sw_msi); with a
+     * hardware MSI window it is used as is.
+     */
+    default long msiDoorbell(DeviceInfo dev) {
+        return 0xfee00000L;
+    }
+
+    /**
+     * Driver-specific selftest checks (IOMMU_TEST_OP_MD_CHECK_IOTLB, DEV_CHECK_CACHE ...):
+     * the mock plugin answers them; other drivers need not.
+     *
+     * @param op     the op's name ("md_check_iotlb")
+     * @param target the nested domain's state or the device, as the op defines
+     * @throws dev.iommufdsim.kernel.uapi.IommufdException the op's errno (EINVAL on mismatch)
+     */
+    default void selftestCheck(String op, Object target, long index, long value) {
+        throw fail(EOPNOTSUPP,
+                "driver has no selftest op " + op);
+    }
 }

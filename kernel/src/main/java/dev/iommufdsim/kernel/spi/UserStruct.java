@@ -19,6 +19,11 @@ public final class UserStruct {
         this.buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** The given bytes as a struct (no copy checks). */
+    public static UserStruct wrap(byte[] bytes) {
+        return new UserStruct(bytes.clone());
+    }
+
     /** A zeroed struct of this size, to fill and return. */
     public static UserStruct allocate(int size) {
         return new UserStruct(new byte[size]);

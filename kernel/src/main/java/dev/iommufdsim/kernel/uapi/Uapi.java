@@ -68,6 +68,17 @@ public final class Uapi {
     public static final int VFIO_DEVICE_ATTACH_PASID = 1 << 0;
     public static final int VFIO_DEVICE_DETACH_PASID = 1 << 0;
 
+    // enum iommu_viommu_type, iommu_veventq_type, invalidation data types
+    public static final int IOMMU_VIOMMU_TYPE_DEFAULT = 0;
+    public static final int IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1;
+    public static final int IOMMU_VEVENTQ_TYPE_DEFAULT = 0;
+    public static final int IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1;
+    public static final int IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0;
+    public static final int IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1;
+    /** VEVENTQ_MAX_DEPTH and IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX. */
+    public static final int VEVENTQ_MAX_DEPTH = 1 << 19;
+    public static final int IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX = 1 << 19;
+
     /** IOMMU_NO_PASID: the RID attachment. */
     public static final int IOMMU_NO_PASID = 0;
 }

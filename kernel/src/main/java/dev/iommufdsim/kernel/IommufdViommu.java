@@ -1,0 +1,68 @@
+package dev.iommufdsim.kernel;
+
+import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.VdevLookup;
+import dev.iommufdsim.kernel.spi.Viommu;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * struct iommufd_viommu (viommu.c): a VM's slice of one physical IOMMU instance on a
+ * nesting parent; owns the virtual device IDs (vdevs) and the vEVENTQs.
+ */
+public final class IommufdViommu extends IommufdObject implements VdevLookup {
+    final int type;
+    final HwptPaging hwpt;
+    final IommuInstanceHandle iommuDev;
+    Viommu ops;
+    /** viommu->vdevs, keyed by virt_id. */
+    final TreeMap<Long, IommufdVdevice> vdevs = new TreeMap<>(Long::compareUnsigned);
+    final List<IommufdVeventq> veventqs = new ArrayList<>();
+
+    IommufdViommu(int type, HwptPaging hwpt, IommuInstanceHandle iommuDev) {
+        super(ObjType.VIOMMU);
+        this.type = type;
+        this.hwpt = hwpt;
+        this.iommuDev = iommuDev;
+    }
+
+    public int viommuType() {
+        return type;
+    }
+
+    public HwptPaging parent() {
+        return hwpt;
+    }
+
+    public IommuInstanceHandle iommu() {
+        return iommuDev;
+    }
+
+    /** iommufd_viommu_get_vdev_id(). */
+    @Override
+    public Long virtIdOf(DeviceInfo dev) {
+        for (IommufdVdevice v : vdevs.values()) {
+            if (v.idev.dev.info() == dev || v.idev.dev.info().equals(dev)) {
+                return v.virtId;
+            }
+        }
+        return null;
+    }
+
+    /** iommufd_viommu_find_dev(). */
+    @Override
+    public DeviceInfo deviceOf(long virtId) {
+        IommufdVdevice v = vdevs.get(virtId);
+        return v == null ? null : v.idev.dev.info();
+    }
+
+    /** iommufd_viommu_destroy(). */
+    @Override
+    void destroy() {
+        if (ops != null) {
+            iommuDev.viommuDestroy(ops);
+        }
+        hwpt.put();
+    }
+}

@@ -1,0 +1,39 @@
+package dev.iommufdsim.kernel.spi;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+
+/**
+ * A nested (stage-1) iommu_domain a driver allocated on a parent paging domain or through
+ * a vIOMMU: the user-owned translation whose data the driver validated. The kernel keeps it
+ * on the HWPT_NESTED object and calls back into it.
+ */
+public interface NestedDomain {
+    /** Whether the domain has iommu_domain_ops.cache_invalidate_user (else EOPNOTSUPP). */
+    default boolean hasCacheInvalidateUser() {
+        return false;
+    }
+
+    /**
+     * Models iommu_domain_ops.cache_invalidate_user: handle the entries in order, set
+     * {@link UserDataArray#setDone} to the number handled, and throw the errno of the first
+     * bad entry (earlier entries stay applied).
+     */
+    default void cacheInvalidateUser(UserDataArray array) {
+        throw fail(EOPNOTSUPP, "this nested domain has no cache_invalidate_user");
+    }
+
+    /**
+     * Models the attach_dev op for this nested domain: the driver's refusal with an errno
+     * (for example ENOENT when a vIOMMU-based domain needs a vDEVICE the device lacks).
+     *
+     * @param vdevs the vIOMMU's virtual devices, or null for a domain not made through a vIOMMU
+     */
+    default void attachDev(DeviceInfo dev, VdevLookup vdevs) {
+    }
+
+    /** Driver state a selftest op or an inspection may read (may be null). */
+    default Object state() {
+        return null;
+    }
+}
