@@ -1,6 +1,7 @@
 package dev.iommufdsim.kernel;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
@@ -9,6 +10,10 @@ import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
+import dev.iommufdsim.kernel.spi.NestedDomain;
+import dev.iommufdsim.kernel.spi.UserDataArray;
+import dev.iommufdsim.kernel.spi.VdevLookup;
+import dev.iommufdsim.kernel.spi.Viommu;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
@@ -32,7 +37,11 @@ final class TestDrivers {
     static final long MOCK_PAGE_SIZE = 2048;
 
     static Machine machine() {
-        Machine m = new Machine();
+        return machine(KernelProfile.MAINLINE);
+    }
+
+    static Machine machine(KernelProfile profile) {
+        Machine m = new Machine(profile);
         m.registerDriver("test", new Mock());
         m.registerDriver("test", new Regions());
         return m;
@@ -141,9 +150,82 @@ final class TestDrivers {
                 public HwInfo hwInfo(DeviceInfo dev, int requestedType) {
                     return null;
                 }
+
+                @Override
+                public boolean hasDomainAllocNested() {
+                    return true;
+                }
+
+                @Override
+                public NestedDomain domainAllocNested(DeviceInfo dev, PagingDomain parent, int flags, int dataType, byte[] data) {
+                    return nested(dataType, data, null);
+                }
+
+                @Override
+                public boolean viommuSupported(DeviceInfo dev, int type) {
+                    return type == VIOMMU_TYPE;
+                }
+
+                @Override
+                public Viommu viommuInit(int type, PagingDomain parent, DeviceInfo dev, byte[] data) {
+                    return new Viommu() {
+                        @Override
+                        public boolean hasAllocDomainNested() {
+                            return true;
+                        }
+
+                        @Override
+                        public NestedDomain allocDomainNested(int flags, int dataType, byte[] d, VdevLookup vdevs) {
+                            return nested(dataType, d, vdevs);
+                        }
+                    };
+                }
+
+                @Override
+                public long msiDoorbell(DeviceInfo dev) {
+                    return ITS_DOORBELL;
+                }
+            };
+        }
+
+        /** Data type 0x1234 of at least 4 bytes; invalidation entries must not start with 0xff. */
+        static NestedDomain nested(int dataType, byte[] data, VdevLookup viommu) {
+            if (dataType != DATA_TYPE) {
+                throw fail(EOPNOTSUPP, "regions: data type 0x%x", dataType);
+            }
+            if (data.length < 4) {
+                throw fail(EINVAL, "regions: data too short");
+            }
+            return new NestedDomain() {
+                @Override
+                public boolean hasCacheInvalidateUser() {
+                    return true;
+                }
+
+                @Override
+                public void cacheInvalidateUser(UserDataArray array) {
+                    for (int i = 0; i < array.entryNum(); i++) {
+                        if (array.copyEntry(i, DATA_TYPE, 4, 8).u32(0) == 0xff) {
+                            throw fail(EINVAL, "regions: bad entry %d", i);
+                        }
+                        array.setDone(i + 1);
+                    }
+                }
+
+                @Override
+                public void attachDev(DeviceInfo dev, VdevLookup vdevs) {
+                    if (vdevs != null && vdevs.virtIdOf(dev) == null) {
+                        throw fail(ENOENT, "regions: no vDEVICE for %s", dev.name());
+                    }
+                }
             };
         }
     }
+
+    static final int DATA_TYPE = 0x1234;
+    static final int VIOMMU_TYPE = 0x77;
+    /** A GICv3 ITS GITS_TRANSLATER: the doorbell page 0x8090000, offset 0x40. */
+    static final long ITS_DOORBELL = 0x8090040L;
 
     static Map<String, Object> region(long start, long length, ResvType type) {
         return Map.of("start", start, "length", length, "type", type.name(), "source", type.name().toLowerCase() + " test");

@@ -135,11 +135,11 @@ class IntervalMapRandomTest {
     /** Lengths around the sizes of the holes present, so that searches must skip many holes. */
     private static long fitLength(RefIntervalMap<Integer> ref, Gen g, long[] range) {
         Random rnd = g.rnd();
-        int c = rnd.nextInt(4);
-        if (c == 0) {
+        int c = rnd.nextInt(8);
+        if (c < 3) {
             return g.length();
         }
-        if (c == 1) {
+        if (c < 6) {
             return 1 + rnd.nextInt(64);
         }
         List<long[]> holes = ref.holes(range[0], range[1], 0);
