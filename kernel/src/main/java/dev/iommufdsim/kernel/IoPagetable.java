@@ -109,10 +109,13 @@ public final class IoPagetable {
                     align, addr, length, iovaAlignment);
         }
         for (IovaRange w : allocWindows()) {
-            if (HoleFit.check(w.start(), w.last(), length, align, pageOffset) == HoleFit.NO_FIT) {
-                continue; // __alloc_iova_check_used on the allowed span
+            // __alloc_iova_check_used() on the allowed span also writes the aligned start back
+            // (__alloc_iova_check_range: *start = aligned_start), so the hole walk begins there.
+            long windowStart = HoleFit.check(w.start(), w.last(), length, align, pageOffset);
+            if (windowStart == HoleFit.NO_FIT) {
+                continue;
             }
-            long found = firstFitInWindow(w.start(), w.last(), length, align, pageOffset);
+            long found = firstFitInWindow(windowStart, w.last(), length, align, pageOffset);
             if (found != HoleFit.NO_FIT) {
                 return found;
             }
