@@ -101,8 +101,6 @@ public final class IntervalMap<V> {
     private boolean fingerHasHi;
     /** Routing upper bound of fingerLeaf (exclusive): the smallest start of the next leaf. */
     private long fingerHi;
-    /** Consumes the loads of the software prefetch in descend() so the JIT keeps them. */
-    private int prefetchSink;
     /* Scratch output of locate*(): the index inside the returned leaf. */
     private int foundIdx;
     /* findFirstFit state, reused so a search allocates nothing. */
@@ -336,13 +334,6 @@ public final class IntervalMap<V> {
             pathIdx[d] = i;
             node = (int) route[r + 2 * i + 1];
         }
-        // Software prefetch: touch the leaf's value slots and the far end of its keys now, so
-        // that their cache misses overlap with the scan of its keys that follows, rather than
-        // being paid one after the other when insert or remove shifts them.
-        int vb = node * LEAF_CAP;
-        int kb = node * LK;
-        prefetchSink += (lVals[vb + LEAF_CAP / 4] == null ? 1 : 0) + (lVals[vb + 3 * LEAF_CAP / 4] == null ? 1 : 0)
-                + (int) lKeys[kb + LK / 2] + (int) lKeys[kb + LK - 1];
         fingerLeaf = node;
         fingerHasHi = hasHi;
         fingerHi = hi;
