@@ -52,18 +52,10 @@ public final class Console {
         Sim sim = sims.get();
         Engine engine = sim.engine();
         PrintWriter out = terminal.writer();
-        engine.setListener(listener(out, engine));
-        LineReader reader = LineReaderBuilder.builder()
-                .terminal(terminal)
-                .appName("iommufd-sim")
-                .completer(new ConsoleSupport.EngineCompleter(engine))
-                .highlighter(new ConsoleSupport.Highlighter(engine))
-                .parser(new ConsoleSupport.MultiLineParser(engine))
-                .variable(LineReader.HISTORY_FILE, historyFile)
-                .variable(LineReader.SECONDARY_PROMPT_PATTERN, "%P ... ")
-                .variable(LineReader.INDENTATION, 2)
-                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
-                .build();
+        engine.setListener(listener(out, engine, !terminal.getType().startsWith(Terminal.TYPE_DUMB)));
+        LineReader reader = reader(terminal, engine, historyFile);
+        // While an entry runs (outside readLine, which installs its own handler and puts
+        // this one back), Ctrl-C stops the entry at its next steps and the session goes on.
         terminal.handle(Terminal.Signal.INT, s -> engine.interrupt());
         out.println("iommufd-sim: an emulated Linux iommufd. `help` lists the calls, `help NAME` explains one, Ctrl-D leaves.");
         out.flush();
@@ -102,7 +94,24 @@ public final class Console {
         return BatchRunner.EXIT_OK;
     }
 
-    private EngineListener listener(PrintWriter out, Engine engine) {
+    /** The line reader on the engine's services: completion, colouring, multi-line input, history. */
+    static LineReader reader(Terminal terminal, Engine engine, Path historyFile) {
+        LineReader reader = LineReaderBuilder.builder()
+                .terminal(terminal)
+                .appName("iommufd-sim")
+                .completer(new ConsoleSupport.EngineCompleter(engine))
+                .highlighter(new ConsoleSupport.Highlighter(engine))
+                .parser(new ConsoleSupport.MultiLineParser(engine))
+                .variable(LineReader.HISTORY_FILE, historyFile)
+                .variable(LineReader.SECONDARY_PROMPT_PATTERN, "%P ... ")
+                .variable(LineReader.INDENTATION, 2)
+                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
+                .build();
+        ConsoleSupport.installCloseBrackets(reader);
+        return reader;
+    }
+
+    private EngineListener listener(PrintWriter out, Engine engine, boolean overwriteEcho) {
         return new EngineListener() {
             @Override
             public void result(Object value, SourcePos pos) {
@@ -121,6 +130,11 @@ public final class Console {
 
             @Override
             public void runtimeError(RuntimeError error) {
+                if (error.isInterrupt()) {
+                    // One line; on a real terminal it goes over the "^C" the tty echoed.
+                    out.println((overwriteEcho ? "\r" : "") + "interrupted at " + error.pos());
+                    return;
+                }
                 marker(out, engine, error.pos());
                 out.println("error: " + error.getMessage());
             }

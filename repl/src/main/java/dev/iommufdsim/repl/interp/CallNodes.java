@@ -21,6 +21,14 @@ final class CallNodes {
         private final Node[] args;
         private final CallBinder.Binding binding;
         private final int slots;
+        /**
+         * The argument slots as far as they are known before the call runs: the defaults of
+         * omitted parameters and the values of constant arguments. A call starts from a copy.
+         */
+        private final Object[] template;
+        /** The arguments left to evaluate, in source order, and the slot each fills. */
+        private final Node[] evaluated;
+        private final int[] evaluatedSlot;
 
         BuiltinCall(CallSite site, Builtin builtin, Node[] args, CallBinder.Binding binding, Engine engine) {
             super(site.pos());
@@ -30,30 +38,42 @@ final class CallNodes {
             this.binding = binding;
             this.engine = engine;
             this.slots = builtin.params().size() + (builtin.extraNamed() ? 1 : 0);
+            this.template = new Object[slots];
+            for (int slot : binding.defaulted()) {
+                template[slot] = builtin.params().get(slot).defaultValue();
+            }
+            int[] slotOf = binding.slotOf();
+            int n = 0;
+            for (int k = 0; k < args.length; k++) {
+                if (slotOf[k] >= 0 && args[k] instanceof ExprNodes.Const c) {
+                    template[slotOf[k]] = c.value();
+                } else {
+                    n++;
+                }
+            }
+            this.evaluated = new Node[n];
+            this.evaluatedSlot = new int[n];
+            n = 0;
+            for (int k = 0; k < args.length; k++) {
+                if (!(slotOf[k] >= 0 && args[k] instanceof ExprNodes.Const)) {
+                    evaluated[n] = args[k];
+                    evaluatedSlot[n++] = slotOf[k];
+                }
+            }
         }
 
         @Override
         Object eval(Frame f) {
-            Object[] a = new Object[slots];
-            Map<String, Object> extra = null;
-            int[] slotOf = binding.slotOf();
-            for (int k = 0; k < args.length; k++) {
-                Object v = args[k].eval(f);
-                if (slotOf[k] >= 0) {
-                    a[slotOf[k]] = v;
-                } else {
-                    if (extra == null) {
-                        extra = new LinkedHashMap<>();
-                    }
-                    extra.put(binding.extraNames()[k], v);
-                }
-            }
-            int[] missing = binding.defaulted();
-            for (int slot : missing) {
-                a[slot] = builtin.params().get(slot).defaultValue();
-            }
+            Object[] a = template.clone();
             if (builtin.extraNamed()) {
-                a[slots - 1] = new Record(null, extra == null ? Map.of() : extra);
+                evalWithExtra(f, a);
+            } else {
+                // Without extra named arguments every argument has its slot.
+                Node[] e = evaluated;
+                int[] slotOf = evaluatedSlot;
+                for (int i = 0; i < e.length; i++) {
+                    a[slotOf[i]] = e[i].eval(f);
+                }
             }
             engine.step(pos);
             Object r;
@@ -70,6 +90,25 @@ final class CallNodes {
                 throw RuntimeError.inCall(pos, builtin.name(), "internal error: " + e);
             }
             return Values.normalize(r);
+        }
+
+        /** The arguments of a built-in that takes extra named ones: those go, in order, into a record in the last slot. */
+        private void evalWithExtra(Frame f, Object[] a) {
+            Map<String, Object> extra = null;
+            int[] slotOf = binding.slotOf();
+            for (int k = 0; k < args.length; k++) {
+                if (slotOf[k] >= 0) {
+                    if (!(args[k] instanceof ExprNodes.Const)) {
+                        a[slotOf[k]] = args[k].eval(f);
+                    }
+                } else {
+                    if (extra == null) {
+                        extra = new LinkedHashMap<>();
+                    }
+                    extra.put(binding.extraNames()[k], args[k].eval(f));
+                }
+            }
+            a[slots - 1] = new Record(null, extra == null ? Map.of() : extra);
         }
     }
 

@@ -17,7 +17,8 @@ import org.antlr.v4.runtime.Token;
 /**
  * Completion for the console: looks at the tokens before the cursor to tell the place
  * (statement start, inside a call's parentheses, after a dot, after {@code fails}) and
- * offers what fits there, from the table of built-ins and the engine's live state.
+ * offers what fits there, from the table of built-ins, the engine's live state and the
+ * host's {@link CompletionContributor}s.
  */
 final class Completer {
     private static final List<String> STATEMENT_KEYWORDS = List.of(
@@ -38,9 +39,6 @@ final class Completer {
             start--;
         }
         String word = before.substring(start);
-        if (!word.isEmpty() && Character.isDigit(word.charAt(0))) {
-            return List.of(); // a number
-        }
         List<Token> tokens = tokens(before.substring(0, start));
         Token last = tokens.isEmpty() ? null : tokens.get(tokens.size() - 1);
         int lastEnd = last == null ? 0 : last.getStopIndex() + 1;
@@ -49,7 +47,13 @@ final class Completer {
         }
         Set<String> out = new LinkedHashSet<>();
         int prev = last == null ? NL : last.getType();
-        if (prev == DOT) {
+        if (!word.isEmpty() && Character.isDigit(word.charAt(0))) {
+            // A number: only values the host knows for this argument (live object IDs) fit.
+            ArgPlace place = place(tokens);
+            if (place != null && place.param() != null) {
+                out.addAll(contributed(place.callee(), place.param()));
+            }
+        } else if (prev == DOT) {
             fields(tokens, out);
         } else if (prev == FAILS) {
             errnos(out);
@@ -105,10 +109,19 @@ final class Completer {
     }
 
     /**
-     * Inside the parentheses of a call: unused "name:" forms at an argument's start, the
-     * parameter's constants in its value. False when the cursor is not in a call.
+     * Where the cursor is in a call: the callee, its parameters, the arguments given so far
+     * at the call's own depth, and the parameter the argument being typed fills (null if
+     * none fits).
+     *
+     * @param atArgStart whether the cursor is at the start of an argument (nothing typed
+     *                   in it yet but the partial word)
      */
-    private boolean call(List<Token> tokens, String word, Set<String> out) {
+    private record ArgPlace(String callee, Builtin builtin, List<String> params, Set<String> used, int positional,
+                            boolean atArgStart, String param) {
+    }
+
+    /** The call whose parentheses hold the end of the tokens, or null when the cursor is not in a call. */
+    private ArgPlace place(List<Token> tokens) {
         Deque<Integer> open = new ArrayDeque<>();
         for (int i = 0; i < tokens.size(); i++) {
             int t = tokens.get(i).getType();
@@ -119,11 +132,11 @@ final class Completer {
             }
         }
         if (open.isEmpty() || tokens.get(open.peek()).getType() != LPAREN) {
-            return false;
+            return null;
         }
         int paren = open.peek();
         if (paren == 0 || tokens.get(paren - 1).getType() != ID) {
-            return false;
+            return null;
         }
         String callee = tokens.get(paren - 1).getText();
         Builtin.Kind kind = declarationKind(tokens, paren - 1);
@@ -154,22 +167,57 @@ final class Completer {
                 argStart = i + 1;
             }
         }
-        String param = null;
-        if (argStart == tokens.size()) {
-            for (int i = positional; i < params.size(); i++) {
-                if (!used.contains(params.get(i))) {
+        boolean atArgStart = argStart == tokens.size();
+        String param;
+        if (!atArgStart && isNamed(tokens, argStart)) {
+            param = tokens.get(argStart).getText();
+        } else {
+            param = positional < params.size() ? params.get(positional) : null;
+        }
+        return new ArgPlace(callee, b, params, used, positional, atArgStart, param);
+    }
+
+    /**
+     * Inside the parentheses of a call: unused "name:" forms at an argument's start, the
+     * parameter's constants and the host's values for it (live object IDs) in its value.
+     * False when the cursor is not in a call.
+     */
+    private boolean call(List<Token> tokens, String word, Set<String> out) {
+        ArgPlace place = place(tokens);
+        if (place == null) {
+            return false;
+        }
+        if (place.atArgStart()) {
+            List<String> params = place.params();
+            for (int i = place.positional(); i < params.size(); i++) {
+                if (!place.used().contains(params.get(i))) {
                     out.add(params.get(i) + ":");
                 }
             }
-            param = positional < params.size() ? params.get(positional) : null;
-        } else if (isNamed(tokens, argStart)) {
-            param = tokens.get(argStart).getText();
         }
-        if (b != null && param != null && b.paramIndex(param) >= 0) {
-            out.addAll(b.params().get(b.paramIndex(param)).constants());
+        Builtin b = place.builtin();
+        String param = place.param();
+        if (param != null) {
+            if (b != null && b.paramIndex(param) >= 0) {
+                out.addAll(b.params().get(b.paramIndex(param)).constants());
+            }
+            out.addAll(contributed(place.callee(), param));
         }
         expression(word, out);
         return true;
+    }
+
+    /** What the host's contributors offer for the argument; a contributor that fails offers nothing. */
+    private List<String> contributed(String callee, String param) {
+        List<String> values = new ArrayList<>();
+        for (CompletionContributor c : engine.completionContributors()) {
+            try {
+                values.addAll(c.argumentValues(callee, param));
+            } catch (RuntimeException e) {
+                // Completion is a convenience: a broken contributor must not break typing.
+            }
+        }
+        return values;
     }
 
     private static boolean isNamed(List<Token> tokens, int at) {

@@ -35,6 +35,8 @@ public final class Engine {
     final Globals globals = new Globals();
     private final Map<String, FunctionCell> functions = new HashMap<>();
     private final Map<Class<?>, Object> services = new HashMap<>();
+    private ServiceEntry lastService;
+    private final List<CompletionContributor> contributors = new ArrayList<>();
     private final Map<String, String> texts = new HashMap<>();
     private final List<Expectation> expectations = new ArrayList<>();
     private EngineListener listener = new EngineListener() { };
@@ -86,11 +88,22 @@ public final class Engine {
     /** Makes a host object (the kernel, the plugin manager) available to built-ins. */
     public <T> void putService(Class<T> type, T service) {
         services.put(type, type.cast(service));
+        lastService = null;
     }
 
     /** The host object registered for the type, or null. */
     public <T> T service(Class<T> type) {
-        return type.cast(services.get(type));
+        // Built-ins ask for the same service call after call: remember the last answer.
+        ServiceEntry last = lastService;
+        if (last != null && last.type() == type) {
+            return type.cast(last.service());
+        }
+        Object service = services.get(type);
+        lastService = new ServiceEntry(type, service);
+        return type.cast(service);
+    }
+
+    private record ServiceEntry(Class<?> type, Object service) {
     }
 
     // ------------------------------------------------------------------ running
@@ -199,6 +212,18 @@ public final class Engine {
         return new Completer(this).complete(text, cursor);
     }
 
+    /**
+     * Adds a host's source of argument values for {@link #complete} (live object IDs, ...);
+     * contributors are asked in the order added.
+     */
+    public void addCompletionContributor(CompletionContributor contributor) {
+        contributors.add(Objects.requireNonNull(contributor));
+    }
+
+    List<CompletionContributor> completionContributors() {
+        return contributors;
+    }
+
     // ------------------------------------------------------------------ state
 
     /** The value of a top-level variable, or null if it has none. */
@@ -292,7 +317,7 @@ public final class Engine {
         }
         if ((steps & 0x3ff) == 0 && interrupted) {
             interrupted = false;
-            throw new RuntimeError(pos, "interrupted");
+            throw RuntimeError.interrupted(pos);
         }
     }
 

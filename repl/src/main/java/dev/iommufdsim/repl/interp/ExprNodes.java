@@ -24,6 +24,10 @@ final class ExprNodes {
         Object eval(Frame f) {
             return value;
         }
+
+        Object value() {
+            return value;
+        }
     }
 
     static final class LocalGet extends Node {

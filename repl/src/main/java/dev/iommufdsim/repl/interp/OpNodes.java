@@ -50,6 +50,64 @@ final class OpNodes {
         }
     }
 
+    /**
+     * A binary node for {@code left op right}; when one side is a number literal (the
+     * {@code 4K} in {@code i * 4K}) the node keeps it unboxed and evaluates only the other.
+     */
+    static Node binary(SourcePos pos, BinaryOp op, Node left, Node right) {
+        if (right instanceof ExprNodes.Const c && c.value() instanceof Long n) {
+            return new ConstRight(pos, op, left, n);
+        }
+        if (left instanceof ExprNodes.Const c && c.value() instanceof Long n) {
+            return new ConstLeft(pos, op, n, right);
+        }
+        return new Binary(pos, op, left, right);
+    }
+
+    /** {@code expr op number}: the same result as {@link Binary}, one evaluation fewer. */
+    static final class ConstRight extends Node {
+        private final BinaryOp op;
+        private final Node left;
+        private final long right;
+        private final Long boxed;
+
+        ConstRight(SourcePos pos, BinaryOp op, Node left, Long right) {
+            super(pos);
+            this.op = op;
+            this.left = left;
+            this.right = right;
+            this.boxed = right;
+        }
+
+        @Override
+        Object eval(Frame f) {
+            Object l = left.eval(f);
+            return l instanceof Long a ? Ops.numeric(op, a, right, pos) : Ops.binary(op, l, boxed, pos);
+        }
+    }
+
+    /** {@code number op expr}: the same result as {@link Binary}, one evaluation fewer. */
+    static final class ConstLeft extends Node {
+        private final BinaryOp op;
+        private final long left;
+        private final Long boxed;
+        private final Node right;
+
+        ConstLeft(SourcePos pos, BinaryOp op, Long left, Node right) {
+            super(pos);
+            this.op = op;
+            this.left = left;
+            this.boxed = left;
+            this.right = right;
+        }
+
+        @Override
+        Object eval(Frame f) {
+            Object r = right.eval(f);
+            return r instanceof Long b ? Ops.numeric(op, left, b, pos) : Ops.binary(op, boxed, r, pos);
+        }
+    }
+
     /** {@code and}: the right side runs only when the left is true; the result is a bool. */
     static final class And extends Node {
         private final Node left;

@@ -52,7 +52,8 @@ final class Ops {
                 + " and " + Values.typeName(r));
     }
 
-    private static Object numeric(BinaryOp op, long a, long b, SourcePos pos) {
+    /** A binary operator (not {@code and}/{@code or}) on two numbers. */
+    static Object numeric(BinaryOp op, long a, long b, SourcePos pos) {
         switch (op) {
             case ADD: return a + b;
             case SUB: return a - b;

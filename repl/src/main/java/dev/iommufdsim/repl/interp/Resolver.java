@@ -134,7 +134,7 @@ final class Resolver implements Stmt.Visitor<StmtNode> {
         if (s.op() != null) {
             // Read before the target is declared, so `x += 1` on an unknown local is caught.
             Node current = exprs.variable(s.name(), s.pos());
-            value = new OpNodes.Binary(s.pos(), s.op(), current, value);
+            value = OpNodes.binary(s.pos(), s.op(), current, value);
         }
         return new StmtNodes.Assign(s.pos(), target(s.name(), s.pos()), value);
     }

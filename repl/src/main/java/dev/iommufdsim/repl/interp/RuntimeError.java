@@ -18,29 +18,41 @@ public final class RuntimeError extends RuntimeException {
     private final String call;
     private final Errno errno;
     private final String reason;
+    private final boolean interrupt;
     private final transient List<SourcePos> trace = new ArrayList<>();
 
-    private RuntimeError(SourcePos pos, String message, String call, Errno errno, String reason) {
+    private RuntimeError(SourcePos pos, String message, String call, Errno errno, String reason, boolean interrupt) {
         super(message, null, false, false);
         this.pos = pos;
         this.call = call;
         this.errno = errno;
         this.reason = reason;
+        this.interrupt = interrupt;
     }
 
     /** A script error at {@code pos}. */
     public RuntimeError(SourcePos pos, String message) {
-        this(pos, message, null, null, null);
+        this(pos, message, null, null, null, false);
     }
 
     /** A uAPI call that failed: "ioas_map: EINVAL: iova 0x8000000 is reserved (SW_MSI)". */
     static RuntimeError uapi(SourcePos pos, String call, Errno errno, String reason) {
-        return new RuntimeError(pos, call + ": " + errno + ": " + reason, call, errno, reason);
+        return new RuntimeError(pos, call + ": " + errno + ": " + reason, call, errno, reason, false);
+    }
+
+    /** The run was interrupted ({@link Engine#interrupt()}, Ctrl-C at the console) at {@code pos}. */
+    static RuntimeError interrupted(SourcePos pos) {
+        return new RuntimeError(pos, "interrupted", null, null, null, true);
     }
 
     /** A built-in's complaint about an argument, or its failure. */
     static RuntimeError inCall(SourcePos pos, String call, String message) {
-        return new RuntimeError(pos, call + ": " + message, call, null, null);
+        return new RuntimeError(pos, call + ": " + message, call, null, null, false);
+    }
+
+    /** Whether the run stopped because it was interrupted rather than because of a mistake. */
+    public boolean isInterrupt() {
+        return interrupt;
     }
 
     /** Where the error happened (for a failing call, the call's name). */
