@@ -24,6 +24,7 @@ final class EventqIoctls {
         IommufdFault fault = new IommufdFault(ictx.allocFd());
         ictx.objects.reserve(fault);
         ictx.objects.finalize(fault);
+        ictx.openEventFd(fault.fd, fault);
         return new QueueOut(fault.id(), fault.fd);
     }
 
@@ -47,6 +48,7 @@ final class EventqIoctls {
         viommu.get();
         viommu.veventqs.add(q);
         ictx.objects.finalize(q);
+        ictx.openEventFd(q.fd, q);
         return new QueueOut(q.id(), q.fd);
     }
 }

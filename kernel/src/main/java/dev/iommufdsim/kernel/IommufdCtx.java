@@ -58,9 +58,12 @@ public final class IommufdCtx {
     /** CAP_SYS_RESOURCE of the calling process (scripts run as root by default). */
     private boolean capSysResource = true;
 
-    IommufdCtx(Machine machine, int number) {
+    private final KernelProfile profile;
+
+    IommufdCtx(Machine machine, int number, KernelProfile profile) {
         this.machine = machine;
         this.number = number;
+        this.profile = profile;
     }
 
     public Machine machine() {
@@ -73,7 +76,7 @@ public final class IommufdCtx {
     }
 
     public KernelProfile profile() {
-        return machine.profile();
+        return profile;
     }
 
     UserMemory memory() {
@@ -87,6 +90,26 @@ public final class IommufdCtx {
 
     int allocFd() {
         return nextFd++;
+    }
+
+    /** Open fault / vEVENTQ fds and the object each holds a reference on (iommufd_eventq_init). */
+    private final Map<Integer, IommufdObject> eventFds = new java.util.TreeMap<>();
+
+    void openEventFd(int fd, IommufdObject obj) {
+        obj.get();
+        eventFds.put(fd, obj);
+    }
+
+    /**
+     * close() of a fault or vEVENTQ fd (iommufd_eventq_fops_release): drops the fd's reference,
+     * after which IOMMU_DESTROY of the object can succeed.
+     */
+    public void closeFd(int fd) {
+        IommufdObject obj = eventFds.remove(fd);
+        if (obj == null) {
+            throw fail(dev.iommufdsim.kernel.uapi.Errno.EBADF, "fd %d is not an open fault or event queue of this context", fd);
+        }
+        obj.put();
     }
 
     /** Sets what the calling process has mapped (for the pinning checks). */
@@ -165,7 +188,11 @@ public final class IommufdCtx {
         if (closed) {
             return;
         }
-        // The process exits: its VFIO device fds close first (each holds the iommufd).
+        // The process exits: its fault and event queue fds and its VFIO device fds close first
+        // (each holds the iommufd, and the queue fds hold their objects).
+        for (int fd : List.copyOf(eventFds.keySet())) {
+            closeFd(fd);
+        }
         for (IommufdObject obj : objects.objects()) {
             if (obj instanceof IommufdDevice idev && !idev.dev.isSelftestMock()) {
                 VfioCdev.close(this, idev.id());

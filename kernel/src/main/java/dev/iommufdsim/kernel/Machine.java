@@ -35,6 +35,7 @@ public final class Machine {
     private final List<IommufdCtx> contexts = new ArrayList<>();
     private int nextGroupId;
     private int nextMockDev;
+    private int opened;
     private IommuInstanceHandle selftestIommu;
     private final KernelProfile profile;
 
@@ -165,9 +166,14 @@ public final class Machine {
         return selftestIommu;
     }
 
-    /** open("/dev/iommu"): a fresh iommufd context. */
+    /** open("/dev/iommu"): a fresh iommufd context following the machine's profile. */
     public IommufdCtx open() {
-        IommufdCtx ctx = new IommufdCtx(this, contexts.size() + 1);
+        return open(profile);
+    }
+
+    /** open("/dev/iommu") on a kernel that follows another profile (to compare designs side by side). */
+    public IommufdCtx open(KernelProfile ctxProfile) {
+        IommufdCtx ctx = new IommufdCtx(this, ++opened, ctxProfile);
         contexts.add(ctx);
         return ctx;
     }

@@ -136,4 +136,22 @@ public final class Selftest {
             }
         }
     }
+
+    /**
+     * IOMMU_TEST_OP_MD_CHECK_IOTLB (iommufd_test_md_check_iotlb): the mock nested domain's
+     * IOTLB entry iotlb_id holds this value. The comparison is the mock driver's.
+     */
+    public void mdCheckIotlb(int hwptId, int iotlbId, long value) {
+        HwptNested hwpt = ictx.objects.get(hwptId, ObjType.HWPT_NESTED, HwptNested.class, "nested HWPT");
+        if (!Machine.MOCK_DRIVER.equals(hwpt.owner().driverName())) {
+            throw fail(EINVAL, "hwpt %d is not a mock nested domain", hwptId);
+        }
+        hwpt.owner().selftestCheck("md_check_iotlb", hwpt.domain().state(), Integer.toUnsignedLong(iotlbId), value);
+    }
+
+    /** IOMMU_TEST_OP_DEV_CHECK_CACHE (iommufd_test_dev_check_cache): the mock device's cache entry. */
+    public void devCheckCache(int idevId, int cacheId, long value) {
+        IommufdDevice idev = ictx.getDevice(idevId);
+        idev.dev.iommu().selftestCheck("dev_check_cache", idev.dev.info(), Integer.toUnsignedLong(cacheId), value);
+    }
 }

@@ -68,11 +68,14 @@ class NestingTest {
         int nested = ctx.hwptAlloc(0, s.dev, s.parent, DATA_TYPE, S1, 0, 0);
         errno(EINVAL, () -> ctx.hwptAlloc(0, s.dev, nested, DATA_TYPE, S1, 0, 0)); // nested on nested
         errno(ENOENT, () -> ctx.hwptAlloc(IOMMU_HWPT_FAULT_ID_VALID, s.dev, s.parent, DATA_TYPE, S1, 0xffffffff, 0));
-        int fault = ctx.faultQueueAlloc(0).id();
+        IommufdCtx.QueueOut fq = ctx.faultQueueAlloc(0);
+        int fault = fq.id();
         int withFault = ctx.hwptAlloc(IOMMU_HWPT_FAULT_ID_VALID, s.dev, s.parent, DATA_TYPE, S1, fault, 0);
         errno(EBUSY, () -> ctx.destroy(s.parent));
         errno(EBUSY, () -> ctx.destroy(fault));
         ctx.destroy(withFault);
+        errno(EBUSY, () -> ctx.destroy(fault)); // its fd holds it (iommufd_eventq_init)
+        ctx.closeFd(fq.fd());
         ctx.destroy(fault);
         ctx.destroy(nested);
         ctx.destroy(s.parent);
@@ -113,7 +116,8 @@ class NestingTest {
         assertEquals(nested, ctx.vfioDeviceAttach(s.dev, 0, nested, 0));
         errno(EBUSY, () -> ctx.destroy(viommu));
         errno(EBUSY, () -> ctx.destroy(s.parent));
-        int q = ctx.veventqAlloc(0, viommu, 1, 2, 0).id();
+        IommufdCtx.QueueOut qo = ctx.veventqAlloc(0, viommu, 1, 2, 0);
+        int q = qo.id();
         errno(EEXIST, () -> ctx.veventqAlloc(0, viommu, 1, 2, 0));
         errno(EINVAL, () -> ctx.veventqAlloc(0, viommu, 2, 0, 0));
         // Unbinding the device destroys its vDEVICE and leaves the ID a tombstone.
@@ -121,6 +125,7 @@ class NestingTest {
         errno(ENOENT, () -> ctx.destroy(vdev));
         assertNull(ctx.object(vdev));
         ctx.destroy(nested);
+        ctx.closeFd(qo.fd());
         ctx.destroy(q);
         ctx.destroy(viommu);
         ctx.destroy(s.parent);
