@@ -68,6 +68,15 @@ public final class InspectBuiltins {
             HwPagetable at = d.attachedHwpt();
             return d.physDevice().name() + (at == null ? ", detached" : ", attached to " + at.id());
         }
+        if (o instanceof dev.iommufdsim.kernel.HwptNested n) {
+            return "nested on hwpt " + n.parent().id() + (n.viommu() == null ? "" : " through vIOMMU " + n.viommu().id());
+        }
+        if (o instanceof dev.iommufdsim.kernel.IommufdViommu v) {
+            return "vIOMMU type 0x" + Integer.toHexString(v.viommuType()) + " on hwpt " + v.parent().id() + " (" + v.iommu().name() + ")";
+        }
+        if (o instanceof dev.iommufdsim.kernel.IommufdVdevice v) {
+            return "virt_id 0x" + Long.toHexString(v.virtId()) + " of dev " + v.device().id() + " in vIOMMU " + v.viommu().id();
+        }
         if (o.type() == ObjType.SELFTEST) {
             return "selftest device, dev_id " + ctx.selftest().idevOf(o.id());
         }
@@ -141,6 +150,11 @@ public final class InspectBuiltins {
         f.put("pgsize_bitmap", h.domain().pgsizeBitmap());
         f.put("users", (long) h.users() - 1);
         f.put("devices", List.copyOf(devs));
+        List<Object> msi = new ArrayList<>();
+        for (dev.iommufdsim.kernel.SwMsi.Page p : h.msiPages()) {
+            msi.add(Record.of("msi_page", "iova", p.iova(), "doorbell", p.msiAddr()));
+        }
+        f.put("msi_pages", List.copyOf(msi));
         return new Record("hwpt", f);
     }
 

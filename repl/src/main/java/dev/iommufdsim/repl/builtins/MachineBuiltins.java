@@ -58,7 +58,10 @@ public final class MachineBuiltins {
         Row.of("plugins", "the driver plugins found: id, version, state, drivers and any load error")
                 .onSession(t, (s, a, d) -> plugins(s.plugins()));
         Row.of("open", "open /dev/iommu again: a new iommufd context, which becomes current; returns its number")
-                .onSession(t, (s, a, d) -> (long) s.open().number());
+                .opt("profile", "the kernel behaviour of this context: \"mainline\", \"v6.7\" or \"seed\" (default: the run's)")
+                .onSession(t, (s, a, d) -> (long) (a.has("profile") ? s.open(profile(a.string("profile"))) : s.open()).number());
+        Row.of("profile", "the kernel-behaviour profile of the current context")
+                .onSession(t, (s, a, d) -> s.ctx().profile().userName());
         Row.of("use", "make context n current")
                 .req("ctx", "the context number open() returned")
                 .errnos(EBADF)
@@ -73,6 +76,14 @@ public final class MachineBuiltins {
                     s.close(a.u32("ctx"));
                     return null;
                 });
+    }
+
+    static dev.iommufdsim.kernel.KernelProfile profile(String name) {
+        dev.iommufdsim.kernel.KernelProfile p = dev.iommufdsim.kernel.KernelProfile.byName(name);
+        if (p == null) {
+            throw new ScriptError("unknown profile \"" + name + "\" (known: mainline, v6.7, seed)");
+        }
+        return p;
     }
 
     private static Record iommuRecord(IommuInstanceHandle h) {

@@ -121,13 +121,12 @@ public final class UapiBuiltins {
                 .req("pt_id", "the IOAS")
                 .opt("flags", 0L, "NEST_PARENT | DIRTY_TRACKING | FAULT_ID_VALID | PASID", "NEST_PARENT", "DIRTY_TRACKING",
                         "FAULT_ID_VALID", "ALLOC_PASID")
-                .opt("data_type", 0L, "IOMMU_HWPT_DATA_* of data")
-                .opt("data", "driver data: a list of u32 words (little-endian)")
+                .opt("data_type", "IOMMU_HWPT_DATA_* of data (default: the type a data constructor gave)")
+                .opt("data", "driver data: arm_smmuv3_ste(...), vtd_s1(...), selftest_s1(...), or a list of u32 words")
                 .opt("fault_id", 0L, "the FAULT object, with FAULT_ID_VALID")
                 .opt("__reserved", 0L, "must be 0")
                 .errnos(EOPNOTSUPP, EINVAL, ENOENT, EADDRINUSE)
-                .on(t, (c, a) -> c.hwptAlloc(a.u32("flags"), a.id("dev_id"), a.id("pt_id"), a.u32("data_type"),
-                        a.has("data") ? words(a.list("data"), "data") : null, a.u32("fault_id"), a.u32("__reserved")));
+                .on(t, (c, a) -> hwptAlloc(c, a));
         Row.of("get_hw_info", "IOMMU_GET_HW_INFO: the IOMMU's hw_info for a device and its capabilities")
                 .req("dev_id", "the device")
                 .opt("data_len", 256L, "the size of the user buffer")
@@ -168,6 +167,24 @@ public final class UapiBuiltins {
                     c.vfioDeviceClose(a.id("dev_id"));
                     return null;
                 });
+    }
+
+    /** IOMMU_HWPT_ALLOC: data is a constructor's record (type and words) or bare u32 words. */
+    private static long hwptAlloc(IommufdCtx c, Args a) {
+        byte[] data = null;
+        long dataType = a.has("data_type") ? a.u32("data_type") : 0;
+        if (a.has("data")) {
+            Object d = a.raw("data");
+            if (d instanceof Record r && "iommu_hwpt_data".equals(r.type())) {
+                data = words(Values.asList(r.field("data"), "data"), "data");
+                if (!a.has("data_type")) {
+                    dataType = Values.asLong(r.field("data_type"), "data_type");
+                }
+            } else {
+                data = words(a.list("data"), "data");
+            }
+        }
+        return c.hwptAlloc(a.u32("flags"), a.id("dev_id"), a.id("pt_id"), (int) dataType, data, a.u32("fault_id"), a.u32("__reserved"));
     }
 
     private static void registerConstants(BuiltinTable t) {

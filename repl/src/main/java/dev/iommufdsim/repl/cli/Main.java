@@ -10,7 +10,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -24,14 +23,14 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "iommufd-sim", mixinStandardHelpOptions = true, version = "iommufd-sim 0.1.0",
         description = "An emulated Linux iommufd driven by a small scripting language.",
-        subcommands = {Main.Run.class, Main.Plugins.class})
+        subcommands = {Main.Run.class, Main.Plugins.class, Main.Diff.class, Main.Replay.class})
 public final class Main implements Callable<Integer> {
     @Option(names = "--plugins", paramLabel = "DIR", description = "another directory of driver plugin jars (repeatable);"
             + " also $" + PluginHost.ENV_PLUGINS)
     List<Path> pluginDirs = new ArrayList<>();
 
     @Option(names = "--profile", paramLabel = "NAME", defaultValue = "mainline",
-            description = "kernel behaviour to follow: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+            description = "kernel behaviour to follow: mainline, v6.7 or seed (default: ${DEFAULT-VALUE})")
     String profile;
 
     @Option(names = "--json", description = "machine-readable output: one JSON object per line")
@@ -44,12 +43,11 @@ public final class Main implements Callable<Integer> {
     }
 
     KernelProfile kernelProfile() {
-        try {
-            return KernelProfile.valueOf(profile.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "unknown profile '" + profile + "' (known: "
-                    + String.join(", ", java.util.Arrays.stream(KernelProfile.values()).map(p -> p.name().toLowerCase(Locale.ROOT)).toList()) + ")");
+        KernelProfile p = KernelProfile.byName(profile);
+        if (p == null) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "unknown profile '" + profile + "' (known: mainline, v6.7, seed)");
         }
+        return p;
     }
 
     @Override
@@ -85,6 +83,34 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /** `diff FILE`: one script under several profiles, the statements whose outcome differs. */
+    @Command(name = "diff", mixinStandardHelpOptions = true,
+            description = "Run a script under several kernel-behaviour profiles; print every statement whose outcome differs.")
+    static final class Diff implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Main main;
+
+        @Parameters(arity = "1", paramLabel = "FILE", description = "the script")
+        Path file;
+
+        @Option(names = "--profiles", paramLabel = "LIST", defaultValue = "mainline,v6.7,seed", split = ",",
+                description = "profiles to compare (default: ${DEFAULT-VALUE})")
+        List<String> profiles;
+
+        @Override
+        public Integer call() throws Exception {
+            List<KernelProfile> list = new ArrayList<>();
+            for (String p : profiles) {
+                KernelProfile kp = KernelProfile.byName(p);
+                if (kp == null) {
+                    throw new CommandLine.ParameterException(new CommandLine(this), "unknown profile '" + p + "' (known: mainline, v6.7, seed)");
+                }
+                list.add(kp);
+            }
+            return ProfileDiff.run(main.out, main.loadPlugins(), file, list);
+        }
+    }
+
     /** `plugins`. */
     @Command(name = "plugins", mixinStandardHelpOptions = true, description = "List the driver plugins: id, version, drivers, errors.")
     static final class Plugins implements Callable<Integer> {
@@ -96,6 +122,27 @@ public final class Main implements Callable<Integer> {
             Object list = MachineBuiltins.plugins(main.loadPlugins());
             main.out.println(main.json ? JsonRenderer.render(list) : TextRenderer.render(list));
             return 0;
+        }
+    }
+
+    /** `replay FILE.ops...`: kernel-oracle operation lists through the emulator (tools/kernel-oracle). */
+    @Command(name = "replay", mixinStandardHelpOptions = true,
+            description = "Run kernel-oracle operation lists (.ops) through the emulator and print exactly what the oracle"
+                    + " runner prints on the real kernel, so diff against FILE.ops.out compares.")
+    static final class Replay implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Main main;
+
+        @Parameters(arity = "1..*", paramLabel = "FILE.ops", description = "operation lists, each in a fresh machine")
+        List<Path> files;
+
+        @Option(names = "--check", description = "compare each file with the kernel's FILE.ops.out beside it; exit 1 on a difference")
+        boolean check;
+
+        @Override
+        public Integer call() {
+            return dev.iommufdsim.repl.replay.ReplayCommand.run(
+                    dev.iommufdsim.repl.replay.OpsReplay.withPlugins(main.loadPlugins(), main.kernelProfile()), files, check, main.out);
         }
     }
 

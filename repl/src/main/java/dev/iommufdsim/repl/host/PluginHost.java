@@ -14,7 +14,10 @@ import org.pf4j.PluginWrapper;
 /**
  * Finds the driver plugins (PF4J plugin jars) in the plugins directories, starts them and
  * registers their {@link IommuDriver} extensions with a machine. A plugin that fails to load
- * or start is reported by name with its cause, and the others still load.
+ * or start is reported by name with its cause, and the others still load. When two
+ * directories hold a plugin with the same id, the one in the earlier directory wins (so
+ * {@code --plugins DIR} overrides the default directory) and the other is reported as a
+ * duplicate.
  */
 public final class PluginHost {
     /** Environment variable with extra plugin directories, separated by the path separator. */
@@ -62,7 +65,7 @@ public final class PluginHost {
         if (existing.isEmpty()) {
             return host;
         }
-        PluginManager pm = new DefaultPluginManager(existing);
+        PluginManager pm = new DirectoryOrderPluginManager(existing);
         try {
             pm.loadPlugins();
             pm.startPlugins();
@@ -76,7 +79,60 @@ public final class PluginHost {
         return host;
     }
 
-    /** Jars in the directories that PF4J did not turn into a plugin at all (no descriptor, bad jar). */
+    /**
+     * PF4J's plugin repository lists the plugin paths of all roots in one order (by file age),
+     * and of two plugins with the same id the first listed is loaded: order them by directory,
+     * then by name, so the earlier directory wins whatever the files' ages.
+     */
+    private static final class DirectoryOrderPluginManager extends DefaultPluginManager {
+        DirectoryOrderPluginManager(List<Path> roots) {
+            super(roots);
+        }
+
+        @Override
+        protected org.pf4j.PluginRepository createPluginRepository() {
+            org.pf4j.PluginRepository all = super.createPluginRepository();
+            List<Path> roots = getPluginsRoots();
+            return new org.pf4j.PluginRepository() {
+                @Override
+                public List<Path> getPluginPaths() {
+                    List<Path> paths = new ArrayList<>(all.getPluginPaths());
+                    paths.sort(java.util.Comparator.<Path>comparingInt(p -> rootIndex(roots, p)).thenComparing(p -> p.getFileName().toString()));
+                    return paths;
+                }
+
+                @Override
+                public boolean deletePluginPath(Path pluginPath) {
+                    return all.deletePluginPath(pluginPath);
+                }
+            };
+        }
+
+        private static int rootIndex(List<Path> roots, Path p) {
+            Path abs = p.toAbsolutePath().normalize();
+            for (int i = 0; i < roots.size(); i++) {
+                if (abs.startsWith(roots.get(i).toAbsolutePath().normalize())) {
+                    return i;
+                }
+            }
+            return roots.size();
+        }
+    }
+
+    /** The Plugin-Id in a jar's manifest, or null when it has none or is no readable jar. */
+    private static String manifestPluginId(Path jar) {
+        try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile())) {
+            java.util.jar.Manifest mf = f.getManifest();
+            return mf == null ? null : mf.getMainAttributes().getValue("Plugin-Id");
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Jars in the directories that PF4J did not turn into a plugin: a second copy of a loaded
+     * plugin id (DUPLICATE), or no plugin at all (INVALID: no descriptor, bad jar).
+     */
     private void reportUnloadable(List<Path> existing, PluginManager pm) {
         List<Path> known = pm.getPlugins().stream().map(w -> w.getPluginPath().toAbsolutePath().normalize()).toList();
         for (Path dir : existing) {
@@ -84,6 +140,13 @@ public final class PluginHost {
                 for (Path p : s.sorted().toList()) {
                     String n = p.getFileName().toString();
                     if ((n.endsWith(".jar") || n.endsWith(".zip")) && !known.contains(p.toAbsolutePath().normalize())) {
+                        String id = n.endsWith(".jar") ? manifestPluginId(p) : null;
+                        PluginWrapper loaded = id == null ? null : pm.getPlugin(id);
+                        if (loaded != null) {
+                            plugins.add(new LoadedPlugin(n, "?", "DUPLICATE", List.of(), String.format(
+                                    "plugin '%s' is already loaded from %s (an earlier directory wins)", id, loaded.getPluginPath()), p));
+                            continue;
+                        }
                         plugins.add(new LoadedPlugin(n, "?", "INVALID", List.of(),
                                 "not a valid PF4J plugin (no Plugin-Id in its manifest, or not a readable jar)", p));
                     }

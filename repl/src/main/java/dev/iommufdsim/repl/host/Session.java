@@ -44,11 +44,19 @@ public final class Session {
 
     /** Another open of /dev/iommu; it becomes the current context. Returns it. */
     public IommufdCtx open() {
-        IommufdCtx c = machine.open();
+        return open(machine.profile());
+    }
+
+    /** Another open of /dev/iommu on a kernel following another profile. */
+    public IommufdCtx open(KernelProfile profile) {
+        IommufdCtx c = machine.open(profile);
         opened.add(c);
         current = c;
         return c;
     }
+
+    /** entry_num as the last IOMMU_HWPT_INVALIDATE wrote it back (also after a failure). */
+    public long lastEntryNum;
 
     /** Makes context number n current. */
     public IommufdCtx use(int n) {

@@ -3,6 +3,8 @@ package dev.iommufdsim.repl.host;
 import dev.iommufdsim.kernel.KernelProfile;
 import dev.iommufdsim.repl.builtins.InspectBuiltins;
 import dev.iommufdsim.repl.builtins.MachineBuiltins;
+import dev.iommufdsim.repl.builtins.NestingBuiltins;
+import dev.iommufdsim.repl.builtins.ReservedBuiltins;
 import dev.iommufdsim.repl.builtins.SelftestBuiltins;
 import dev.iommufdsim.repl.builtins.UapiBuiltins;
 import dev.iommufdsim.repl.interp.BuiltinTable;
@@ -27,10 +29,13 @@ public final class Sim {
         BuiltinTable table = new BuiltinTable();
         UapiBuiltins.register(table);
         SelftestBuiltins.register(table);
+        NestingBuiltins.register(table);
+        ReservedBuiltins.register(table);
         MachineBuiltins.register(table, session.machine());
         InspectBuiltins.register(table);
         Engine engine = new Engine(table);
         engine.putService(Session.class, session);
+        engine.addCompletionContributor(new LiveIdCompletion(session));
         return new Sim(session, engine);
     }
 
