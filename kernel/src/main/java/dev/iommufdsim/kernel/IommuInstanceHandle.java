@@ -197,7 +197,7 @@ public final class IommuInstanceHandle {
             return call.get();
         } catch (IommufdException e) {
             throw e;
-        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+        } catch (RuntimeException | Error e) {
             throw new IommufdException(EIO, String.format("driver plugin '%s' (%s) failed in %s: %s", pluginId, driverName(), hook, e));
         }
     }

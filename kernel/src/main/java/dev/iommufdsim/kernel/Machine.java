@@ -84,7 +84,7 @@ public final class Machine {
             inst = e.driver().probe(name, properties == null ? Map.of() : Map.copyOf(properties));
         } catch (IommufdException ex) {
             throw ex;
-        } catch (RuntimeException | LinkageError ex) {
+        } catch (RuntimeException | Error ex) {
             throw fail(Errno.EIO, "driver plugin '%s' (%s) failed in probe: %s", e.pluginId(), driverName, ex);
         }
         if (inst == null) {

@@ -1,35 +1,61 @@
 package dev.iommufdsim.plugins.armsmmuv3;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
-import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
-import dev.iommufdsim.kernel.spi.DeviceCaps;
-import dev.iommufdsim.kernel.spi.DeviceInfo;
-import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
-import dev.iommufdsim.kernel.spi.PagingDomain;
-import dev.iommufdsim.kernel.spi.ResvRegion;
-import dev.iommufdsim.kernel.spi.ResvType;
-import dev.iommufdsim.kernel.spi.UserStruct;
-import dev.iommufdsim.kernel.uapi.Uapi;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.pf4j.Extension;
 
 /**
- * ARM SMMUv3 (drivers/iommu/arm/arm-smmu-v3/). Instance options: {@code msi_base} and
- * {@code msi_length} (the SW_MSI window, default MSI_IOVA_BASE 0x8000000 + MSI_IOVA_LENGTH
- * 1 MiB), {@code granule} (4K, 16K or 64K), {@code ias} (input address bits, default 48).
- * Device properties: {@code rmr}, a list of records {start, length, remap_permitted} (IORT
- * RMR descriptors).
+ * ARM SMMUv3 (drivers/iommu/arm/arm-smmu-v3/ of Linux 7.2): probe turns a declaration into
+ * one SMMU ({@link ArmSmmuV3Instance}).
+ *
+ * <p>Instance options (all optional):
+ * <ul>
+ * <li>{@code msi_base}, {@code msi_length}: the SW_MSI window (MSI_IOVA_BASE 0x8000000,
+ *     MSI_IOVA_LENGTH 0x100000). The kernel hard-codes them; a platform whose RAM sits
+ *     there is what the option is for.</li>
+ * <li>{@code granule}: the host's PAGE_SIZE, which io-pgtable-arm uses to pick the one granule
+ *     a domain gets (4K, 16K or 64K; default 4K).</li>
+ * <li>{@code va_bits}: the host CPU's VA_BITS, the cap of stage-1 input addresses (default 48).</li>
+ * <li>{@code oas}: output address size in bits, i.e. IDR5.OAS (default 48); stage-2 domains
+ *     (nesting parents) take it as their input size.</li>
+ * <li>{@code nesting}: whether IDR0 has S2P next to S1P, which gives ARM_SMMU_FEAT_NESTING
+ *     (default true).</li>
+ * <li>{@code s2fwb}: IDR3.FWB (default false).</li>
+ * <li>{@code model}: {@code "hisilicon-hi161x"} applies the IORT HiSilicon Hi161x quirk: each ITS
+ *     of the device's ITS group adds [its_base + 64K, +64K) as a hardware MSI region (vendor
+ *     policies 2.1), so the device reports MSI and SW_MSI and iommufd refuses it.</li>
+ * <li>{@code its_base}: the GICv3 ITS base address(es) of the device's ITS group (a number or a
+ *     list; default 0x8080000, where QEMU's virt machine puts its ITS). The MSI doorbell is
+ *     GITS_TRANSLATER = its_base + 0x10040 (page 0x8090000 by default).</li>
+ * <li>{@code idr0} .. {@code idr5}, {@code iidr}, {@code aidr}: any ID register, overriding the
+ *     default built from the options above ({@link SmmuRegs#defaults}).</li>
+ * <li>{@code rmr}: IORT RMR descriptors of the platform, each with the {@code sids} it applies to
+ *     ({@link IortRmr}).</li>
+ * </ul>
+ * Device properties: {@code rmr} (RMR descriptors for this device), {@code sids} or {@code sid}
+ * (stream IDs; default the PCI requester ID bus << 8 | devfn, or 0 for a platform device),
+ * {@code ats} (the device and its root complex support ATS; default false), {@code canwbs}
+ * (IORT memory-access flag CANWBS: the device is fully coherent; default true),
+ * {@code pasid_bits} (PASID capability width; default 0).
  */
 @Extension
 public class ArmSmmuV3Driver implements IommuDriver {
+    /** MSI_IOVA_BASE / MSI_IOVA_LENGTH (arm-smmu-v3.h). */
     public static final long MSI_IOVA_BASE = 0x08000000L;
     public static final long MSI_IOVA_LENGTH = 0x100000L;
+    /** QEMU virt's VIRT_GIC_ITS base, and GITS_TRANSLATER's offset: the second 64 KiB frame + 0x40. */
+    public static final long DEFAULT_ITS_BASE = 0x08080000L;
+    public static final long GITS_TRANSLATER_OFFSET = 0x10040L;
+    public static final String MODEL_HISILICON_HI161X = "hisilicon-hi161x";
+
+    static final Set<String> OPTIONS = Set.of("msi_base", "msi_length", "granule", "va_bits", "oas", "nesting", "s2fwb",
+            "model", "its_base", "rmr", "idr0", "idr1", "idr2", "idr3", "idr4", "idr5", "iidr", "aidr");
 
     @Override
     public String name() {
@@ -38,80 +64,43 @@ public class ArmSmmuV3Driver implements IommuDriver {
 
     @Override
     public String description() {
-        return "ARM SMMUv3 (SW_MSI window, IORT RMRs, stage-2 nesting parents)";
+        return "ARM SMMUv3 (SW_MSI window, IORT RMRs, stage-2 nesting parents, vSMMU with guest STEs)";
     }
 
+    /** arm_smmu_device_probe() with arm_smmu_device_hw_probe(): see the class comment for the options. */
     @Override
     public IommuInstance probe(String instanceName, Map<String, Object> properties) {
-        long msiBase = number(properties, "msi_base", MSI_IOVA_BASE);
-        long msiLength = number(properties, "msi_length", MSI_IOVA_LENGTH);
-        long granule = number(properties, "granule", 4096);
-        long ias = number(properties, "ias", 48);
-        long pgsizes;
-        if (granule == 4096) {
-            pgsizes = 4096 | (2L << 20) | (1L << 30);
-        } else if (granule == 16384) {
-            pgsizes = 16384 | (32L << 20);
-        } else if (granule == 65536) {
-            pgsizes = 65536 | (512L << 20);
-        } else {
-            throw fail(EINVAL, "arm_smmuv3: granule must be 4K, 16K or 64K, not 0x%x", granule);
+        String what = "arm_smmuv3 instance " + instanceName;
+        Options o = new Options(what, properties, OPTIONS);
+        SmmuRegs d = SmmuRegs.defaults(o.bool("nesting", true), o.bool("s2fwb", false), o.number("oas", 48));
+        int[] idr = d.idr().clone();
+        for (int i = 0; i < 6; i++) {
+            idr[i] = (int) o.number("idr" + i, Integer.toUnsignedLong(idr[i]));
         }
-        if (ias < 32 || ias > 52) {
-            throw fail(EINVAL, "arm_smmuv3: ias must be 32..52 bits, not %d", ias);
+        SmmuRegs regs = new SmmuRegs(idr, (int) o.number("iidr", Integer.toUnsignedLong(d.iidr())),
+                (int) o.number("aidr", Integer.toUnsignedLong(d.aidr())));
+        long granule = o.number("granule", 4096);
+        if (granule != 4096 && granule != 16384 && granule != 65536) {
+            throw fail(EINVAL, "%s: granule (the host PAGE_SIZE) must be 4K, 16K or 64K, not 0x%x", what, granule);
         }
-        return new Instance(this, msiBase, msiLength, pgsizes, ias);
-    }
-
-    static long number(Map<String, Object> props, String key, long dflt) {
-        Object v = props.get(key);
-        return v instanceof Number n ? n.longValue() : dflt;
-    }
-
-    private record Instance(IommuDriver driver, long msiBase, long msiLength, long pgsizes, long ias) implements IommuInstance {
-        /** arm_smmu_get_resv_regions(): the SW_MSI window, then the device's IORT RMRs. */
-        @Override
-        @SuppressWarnings("unchecked")
-        public List<ResvRegion> getResvRegions(DeviceInfo dev) {
-            List<ResvRegion> out = new ArrayList<>();
-            out.add(new ResvRegion(msiBase, msiLength, ResvRegion.IOMMU_WRITE | ResvRegion.IOMMU_NOEXEC | ResvRegion.IOMMU_MMIO,
-                    ResvType.SW_MSI, "SW_MSI window"));
-            Object rmrs = dev.properties().get("rmr");
-            if (rmrs instanceof List<?> list) {
-                int i = 0;
-                for (Object o : list) {
-                    Map<String, Object> r = (Map<String, Object>) o;
-                    boolean relaxable = Boolean.TRUE.equals(r.get("remap_permitted"));
-                    out.add(new ResvRegion(number(r, "start", 0), number(r, "length", 0), ResvRegion.IOMMU_READ | ResvRegion.IOMMU_WRITE,
-                            relaxable ? ResvType.DIRECT_RELAXABLE : ResvType.DIRECT, "IORT RMR " + i++));
-                }
-            }
-            return out;
+        long vaBits = o.number("va_bits", 48);
+        if (vaBits < 36 || vaBits > 52) {
+            throw fail(EINVAL, "%s: va_bits must be 36..52, not %d", what, vaBits);
         }
-
-        @Override
-        public DeviceCaps capabilities(DeviceInfo dev) {
-            return new DeviceCaps(true, false, dev.boolProperty("ats", false), (int) dev.longProperty("pasids", 0), true);
+        String model = o.string("model", "generic");
+        if (!model.equals("generic") && !model.equals(MODEL_HISILICON_HI161X)) {
+            throw fail(EINVAL, "%s: model must be \"generic\" or \"%s\", not \"%s\"", what, MODEL_HISILICON_HI161X, model);
         }
-
-        /** arm_smmu_domain_alloc_paging_flags(): one granule's page sizes, aperture [0, 2^ias - 1]. */
-        @Override
-        public PagingDomain domainAllocPagingFlags(DeviceInfo dev, int flags, int dataType, byte[] data) {
-            int valid = Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT | Uapi.IOMMU_HWPT_ALLOC_PASID;
-            if ((flags & ~valid) != 0 || data.length != 0) {
-                throw fail(EOPNOTSUPP, "arm_smmuv3: paging flags 0x%x or user data not supported", flags);
-            }
-            return new PagingDomain(0, (1L << ias) - 1, pgsizes, false, null);
+        List<Long> its = o.numbers("its_base", List.of(DEFAULT_ITS_BASE));
+        if (its.isEmpty()) {
+            throw fail(EINVAL, "%s: its_base needs at least one ITS", what);
         }
-
-        /** arm_smmu_hw_info(): struct iommu_hw_info_arm_smmuv3 {flags, __reserved, idr[6], iidr, aidr}. */
-        @Override
-        public HwInfo hwInfo(DeviceInfo dev, int requestedType) {
-            if (requestedType != Uapi.IOMMU_HW_INFO_TYPE_DEFAULT && requestedType != Uapi.IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
-                throw fail(EOPNOTSUPP, "arm_smmuv3: hw_info type %d not supported", requestedType);
-            }
-            UserStruct s = UserStruct.allocate(40);
-            return new HwInfo(Uapi.IOMMU_HW_INFO_TYPE_ARM_SMMUV3, s.bytes());
+        List<IortRmr> rmrs = new java.util.ArrayList<>();
+        List<Map<String, Object>> recs = o.records("rmr");
+        for (int i = 0; i < recs.size(); i++) {
+            rmrs.add(IortRmr.parse(recs.get(i), instanceName + " IORT RMR " + i));
         }
+        return new ArmSmmuV3Instance(this, instanceName, regs, o.number("msi_base", MSI_IOVA_BASE), o.number("msi_length", MSI_IOVA_LENGTH),
+                granule, (int) vaBits, model.equals(MODEL_HISILICON_HI161X), its, rmrs);
     }
 }

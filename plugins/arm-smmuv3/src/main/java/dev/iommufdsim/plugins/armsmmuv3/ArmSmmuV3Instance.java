@@ -1,0 +1,323 @@
+package dev.iommufdsim.plugins.armsmmuv3;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOMEM;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOSPC;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+
+import dev.iommufdsim.kernel.spi.DeviceCaps;
+import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.IommuDriver;
+import dev.iommufdsim.kernel.spi.IommuInstance;
+import dev.iommufdsim.kernel.spi.PagingDomain;
+import dev.iommufdsim.kernel.spi.ResvRegion;
+import dev.iommufdsim.kernel.spi.ResvType;
+import dev.iommufdsim.kernel.spi.Viommu;
+import dev.iommufdsim.kernel.uapi.Uapi;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One SMMUv3 (struct arm_smmu_device with arm_smmu_ops), its ID registers decoded into
+ * features ({@link SmmuRegs}). Paging domains are stage 1 by default and stage 2 for nesting
+ * parents; vIOMMUs ({@link ArmVsmmu}) hang off a stage-2 parent of this SMMU.
+ */
+final class ArmSmmuV3Instance implements IommuInstance {
+    /** IOMMU_VIOMMU_TYPE_ARM_SMMUV3. */
+    static final int IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1;
+    private static final long SZ_64K = 0x10000;
+
+    enum Stage { S1, S2 }
+
+    /** driverState of this driver's paging domains (struct arm_smmu_domain): its SMMU, stage and VMID (S2). */
+    record ArmDomain(ArmSmmuV3Instance smmu, Stage stage, int vmid, boolean nestParent) {
+    }
+
+    private final IommuDriver driver;
+    private final String name;
+    private final SmmuRegs regs;
+    private final SmmuRegs.Features f;
+    private final long msiBase;
+    private final long msiLength;
+    private final long hostPageSize;
+    private final int vaBits;
+    private final boolean hi161x;
+    private final List<Long> itsBases;
+    private final List<IortRmr> rmrs;
+    /** The devices this SMMU probed (arm_smmu_probe_device): a device not here sits behind another SMMU. */
+    private final Set<String> masters = new HashSet<>();
+    /** The VMID ida of arm_smmu_domain_finalise_s2(): VMID 0 is reserved for bypass STEs. */
+    private int nextVmid = 1;
+
+    ArmSmmuV3Instance(IommuDriver driver, String name, SmmuRegs regs, long msiBase, long msiLength, long hostPageSize,
+                      int vaBits, boolean hi161x, List<Long> itsBases, List<IortRmr> rmrs) {
+        this.driver = driver;
+        this.name = name;
+        this.regs = regs;
+        this.f = regs.probe();
+        this.msiBase = msiBase;
+        this.msiLength = msiLength;
+        this.hostPageSize = hostPageSize;
+        this.vaBits = vaBits;
+        this.hi161x = hi161x;
+        this.itsBases = List.copyOf(itsBases);
+        this.rmrs = List.copyOf(rmrs);
+    }
+
+    @Override
+    public IommuDriver driver() {
+        return driver;
+    }
+
+    SmmuRegs.Features features() {
+        return f;
+    }
+
+    /** Whether this SMMU probed the device (dev_iommu_priv_get(dev)->smmu == this). */
+    boolean isMaster(DeviceInfo dev) {
+        return masters.contains(dev.name());
+    }
+
+    /**
+     * The device's stream IDs (its fwspec ids): the {@code sids} or {@code sid} property, else the
+     * PCI requester ID (bus << 8 | device << 3 | function, the IORT identity mapping), else 0.
+     */
+    static List<Long> sids(DeviceInfo dev) {
+        Object v = dev.properties().get("sids");
+        if (v == null) {
+            v = dev.properties().get("sid");
+        }
+        if (v != null) {
+            List<Long> out = new ArrayList<>();
+            for (Object o : v instanceof List<?> l ? l : List.of(v)) {
+                if (!(o instanceof Number n)) {
+                    throw fail(EINVAL, "arm_smmuv3: %s: sids must be numbers, not %s", dev.name(), v);
+                }
+                out.add(n.longValue());
+            }
+            return out;
+        }
+        return List.of(dev.bdf() == null ? 0L : requesterId(dev.bdf()));
+    }
+
+    /** PCI_DEVID(bus, devfn) of "[segment:]bus:device.function". */
+    static long requesterId(String bdf) {
+        String[] parts = bdf.split(":");
+        try {
+            int bus = Integer.parseInt(parts[parts.length - 2], 16);
+            String[] df = parts[parts.length - 1].split("\\.");
+            return (long) bus << 8 | Integer.parseInt(df[0], 16) << 3 | Integer.parseInt(df[1], 16);
+        } catch (RuntimeException e) {
+            throw fail(EINVAL, "arm_smmuv3: '%s' is not a PCI address [segment:]bus:device.function", bdf);
+        }
+    }
+
+    /**
+     * arm_smmu_get_resv_regions(): the SW_MSI window (prot WRITE|NOEXEC|MMIO), then
+     * iommu_dma_get_resv_regions() -> iort_iommu_get_resv_regions(): the HiSilicon Hi161x MSI
+     * regions (iort_iommu_msi_get_resv_regions, one per ITS of the device's ITS group), then
+     * the IORT RMRs whose stream IDs include one of the device's, then the device's own RMRs.
+     */
+    @Override
+    public List<ResvRegion> getResvRegions(DeviceInfo dev) {
+        masters.add(dev.name());
+        int msiProt = ResvRegion.IOMMU_WRITE | ResvRegion.IOMMU_NOEXEC | ResvRegion.IOMMU_MMIO;
+        List<ResvRegion> out = new ArrayList<>();
+        out.add(new ResvRegion(msiBase, msiLength, msiProt, ResvType.SW_MSI, "SW_MSI window"));
+        if (hi161x) {
+            for (long its : itsBases) {
+                out.add(new ResvRegion(its + SZ_64K, SZ_64K, msiProt, ResvType.MSI,
+                        String.format("HiSilicon Hi161x ITS 0x%x translation page", its)));
+            }
+        }
+        List<Long> sids = sids(dev);
+        for (IortRmr r : rmrs) {
+            if (r.sids().stream().anyMatch(sids::contains)) {
+                out.add(r.region());
+            }
+        }
+        Object devRmrs = dev.properties().get("rmr");
+        if (devRmrs != null) {
+            int i = 0;
+            for (Object o : devRmrs instanceof List<?> l ? l : List.of(devRmrs)) {
+                if (!(o instanceof Map<?, ?> m)) {
+                    throw fail(EINVAL, "arm_smmuv3: %s: rmr must be a list of records {start, length, ...}, not %s", dev.name(), devRmrs);
+                }
+                @SuppressWarnings("unchecked")
+                Map<String, Object> rec = (Map<String, Object>) m;
+                out.add(IortRmr.parse(rec, dev.name() + " IORT RMR " + i++).region());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * arm_smmu_capable() and the dev->iommu facts: coherency from IDR0.COHACC, dirty tracking
+     * when HTTU gives FEAT_HD on a coherent SMMU (arm_smmu_dbm_capable), ATS when IDR0.ATS and
+     * the device (with its root complex) support it, max_pasids = min(2^pasid_bits,
+     * 2^IDR1.SSIDSIZE), MSIs isolated by the GICv3 ITS.
+     */
+    @Override
+    public DeviceCaps capabilities(DeviceInfo dev) {
+        masters.add(dev.name());
+        long pasidBits = dev.longProperty("pasid_bits", 0);
+        int maxPasids = pasidBits <= 0 ? 0 : (int) Math.min(1L << Math.min(pasidBits, 30), 1L << f.ssidBits());
+        boolean ats = f.ats() && dev.bdf() != null && dev.boolProperty("ats", false);
+        return new DeviceCaps(f.coherent(), f.hd() && f.coherent(), ats, maxPasids, true);
+    }
+
+    /** arm_smmu_master_canwbs(): the IORT CANWBS flag of the device's root complex or named component. */
+    static boolean canwbs(DeviceInfo dev) {
+        return dev.boolProperty("canwbs", true);
+    }
+
+    /**
+     * arm_smmu_domain_alloc_paging_flags() and arm_smmu_domain_finalise(): flags beyond
+     * DIRTY_TRACKING|PASID|NEST_PARENT or any user data -> EOPNOTSUPP; flags 0 -> stage 1 when
+     * the SMMU has it (else stage 2); NEST_PARENT -> stage 2, EOPNOTSUPP without FEAT_NESTING;
+     * DIRTY_TRACKING and/or PASID -> stage 1, EOPNOTSUPP without it; other combinations ->
+     * EOPNOTSUPP. Stage 1 input size = min(48, or 52 with VAX, VA_BITS); stage 2 = OAS; then
+     * io-pgtable's granule choice caps it ({@link #restrictPgsizes}). Aperture [0, 2^ias - 1].
+     */
+    @Override
+    public PagingDomain domainAllocPagingFlags(DeviceInfo dev, int flags, int dataType, byte[] data) {
+        int pagingFlags = Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING | Uapi.IOMMU_HWPT_ALLOC_PASID | Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT;
+        if ((flags & ~pagingFlags) != 0) {
+            throw fail(EOPNOTSUPP, "arm_smmuv3: paging flags 0x%x not supported", flags);
+        }
+        if (data.length != 0) {
+            throw fail(EOPNOTSUPP, "arm_smmuv3: paging domains take no user data (data_type %d)", dataType);
+        }
+        Stage stage;
+        switch (flags) {
+            case 0 -> stage = f.transS1() ? Stage.S1 : Stage.S2;
+            case Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT -> {
+                if (!f.nesting()) {
+                    throw fail(EOPNOTSUPP, "arm_smmuv3: %s has no ARM_SMMU_FEAT_NESTING (IDR0 S1P+S2P, no errata)", name);
+                }
+                stage = Stage.S2;
+            }
+            case Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING, Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING | Uapi.IOMMU_HWPT_ALLOC_PASID,
+                 Uapi.IOMMU_HWPT_ALLOC_PASID -> {
+                if (!f.transS1()) {
+                    throw fail(EOPNOTSUPP, "arm_smmuv3: %s has no stage 1 for flags 0x%x", name, flags);
+                }
+                stage = Stage.S1;
+            }
+            default -> throw fail(EOPNOTSUPP, "arm_smmuv3: paging flags 0x%x not supported together", flags);
+        }
+        long ias = stage == Stage.S1 ? Math.min(f.vax() ? 52 : 48, vaBits) : f.oas();
+        long[] restricted = restrictPgsizes(f.pgsizeBitmap(), f.oas(), hostPageSize);
+        long pgsizes = restricted[0];
+        ias = Math.min(ias, restricted[1]);
+        if ((pgsizes & (SmmuRegs.SZ_4K | SmmuRegs.SZ_16K | SmmuRegs.SZ_64K)) == 0) {
+            throw fail(ENOMEM, "arm_smmuv3: alloc_io_pgtable_ops failed: no usable granule in IDR5 0x%x", regs.idr()[5]);
+        }
+        int vmid = 0;
+        if (stage == Stage.S2) {
+            if (nextVmid >= 1 << f.vmidBits()) {
+                throw fail(ENOSPC, "arm_smmuv3: %s has no free VMID (%d bits)", name, f.vmidBits());
+            }
+            vmid = nextVmid++;
+        }
+        boolean dirty = (flags & Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
+        return new PagingDomain(0, (1L << ias) - 1, pgsizes, dirty,
+                new ArmDomain(this, stage, vmid, flags == Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT));
+    }
+
+    /**
+     * arm_lpae_restrict_pgsizes() (io-pgtable-arm.c): the granule is PAGE_SIZE when the SMMU
+     * has it, else the largest smaller one, else the smallest larger one; the domain gets that
+     * granule's block sizes (64K: plus 4 TiB blocks when OAS > 48) and addresses up to 48 bits
+     * (52 with the 64K granule).
+     *
+     * @return {pgsize_bitmap, max_addr_bits}
+     */
+    static long[] restrictPgsizes(long smmuPgsizes, int oas, long pageSize) {
+        long pageMask = ~(pageSize - 1);
+        long granule = 0;
+        if ((smmuPgsizes & pageSize) != 0) {
+            granule = pageSize;
+        } else if ((smmuPgsizes & ~pageMask) != 0) {
+            granule = Long.highestOneBit(smmuPgsizes & ~pageMask);
+        } else if ((smmuPgsizes & pageMask) != 0) {
+            granule = Long.lowestOneBit(smmuPgsizes & pageMask);
+        }
+        long maxAddrBits = 48;
+        long sizes;
+        if (granule == SmmuRegs.SZ_4K) {
+            sizes = SmmuRegs.SZ_4K | (2L << 20) | (1L << 30);
+        } else if (granule == SmmuRegs.SZ_16K) {
+            sizes = SmmuRegs.SZ_16K | (32L << 20);
+        } else if (granule == SmmuRegs.SZ_64K) {
+            maxAddrBits = 52;
+            sizes = SmmuRegs.SZ_64K | (512L << 20) | (oas > 48 ? 1L << 42 : 0);
+        } else {
+            sizes = 0;
+        }
+        return new long[] {smmuPgsizes & sizes, maxAddrBits};
+    }
+
+    /**
+     * arm_smmu_attach_dev() for a paging domain: a domain of another SMMU instance -> EINVAL.
+     * (A stage-2 attach while the device has substreams in use is EBUSY in the kernel; PASID
+     * attachments are not visible to the plugin.)
+     */
+    @Override
+    public void attachDev(PagingDomain domain, DeviceInfo dev) {
+        if (!(domain.driverState() instanceof ArmDomain d) || d.smmu() != this) {
+            throw fail(EINVAL, "arm_smmuv3: the domain belongs to another SMMU than %s's (%s)", dev.name(), name);
+        }
+    }
+
+    /** arm_smmu_hw_info(): IOMMU_HW_INFO_TYPE_ARM_SMMUV3 with the raw ID registers; other types -> EOPNOTSUPP (no impl_ops). */
+    @Override
+    public HwInfo hwInfo(DeviceInfo dev, int requestedType) {
+        if (requestedType != Uapi.IOMMU_HW_INFO_TYPE_DEFAULT && requestedType != Uapi.IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+            throw fail(EOPNOTSUPP, "arm_smmuv3: hw_info type %d not supported", requestedType);
+        }
+        return new HwInfo(Uapi.IOMMU_HW_INFO_TYPE_ARM_SMMUV3, regs.hwInfoBytes());
+    }
+
+    /**
+     * arm_smmu_get_viommu_size(), in its order: no FEAT_NESTING, the CMDQ_FORCE_SYNC erratum
+     * option, a device neither CANWBS nor behind an S2FWB SMMU, or a type other than
+     * IOMMU_VIOMMU_TYPE_ARM_SMMUV3 (no Tegra241 CMDQV implementation here) -> unsupported
+     * (the core answers EOPNOTSUPP).
+     */
+    @Override
+    public boolean viommuSupported(DeviceInfo dev, int viommuType) {
+        if (!f.nesting() || f.forceSync()) {
+            return false;
+        }
+        if (!canwbs(dev) && !f.s2fwb()) {
+            return false;
+        }
+        return viommuType == IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+    }
+
+    /** arm_vsmmu_init(): a stage-2 parent of another SMMU -> EINVAL; the vSMMU takes the parent's VMID. */
+    @Override
+    public Viommu viommuInit(int viommuType, PagingDomain parent, DeviceInfo dev, byte[] data) {
+        if (!(parent.driverState() instanceof ArmDomain s2) || s2.smmu() != this) {
+            throw fail(EINVAL, "arm_smmuv3: the nesting parent belongs to another SMMU than %s", name);
+        }
+        return new ArmVsmmu(this, s2.vmid());
+    }
+
+    /** GITS_TRANSLATER of the first ITS of the device's ITS group: its_base + 0x10040. */
+    @Override
+    public long msiDoorbell(DeviceInfo dev) {
+        return itsBases.get(0) + ArmSmmuV3Driver.GITS_TRANSLATER_OFFSET;
+    }
+
+    @Override
+    public String toString() {
+        return "arm_smmuv3 " + name;
+    }
+}

@@ -1,0 +1,192 @@
+package dev.iommufdsim.plugins.intelvtd;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+
+import dev.iommufdsim.kernel.spi.DeviceCaps;
+import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.IommuDriver;
+import dev.iommufdsim.kernel.spi.IommuInstance;
+import dev.iommufdsim.kernel.spi.NestedDomain;
+import dev.iommufdsim.kernel.spi.PagingDomain;
+import dev.iommufdsim.kernel.spi.ResvRegion;
+import dev.iommufdsim.kernel.spi.ResvType;
+import dev.iommufdsim.kernel.spi.UserStruct;
+import dev.iommufdsim.kernel.uapi.IommufdException;
+import dev.iommufdsim.kernel.uapi.Uapi;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One VT-d unit (struct intel_iommu, a DRHD of the ACPI DMAR table) with intel_iommu_ops.
+ *
+ * <p>The binding rule for DIRECT regions is the kernel core's, not this driver's: an RMRR of a
+ * device that is not a USB controller or display device comes out as IOMMU_RESV_DIRECT, so
+ * the core marks the device "requires direct" and refuses to put it in a blocking domain;
+ * claiming DMA ownership for VFIO/iommufd does exactly that, so VFIO_DEVICE_BIND_IOMMUFD fails
+ * EINVAL (vendor policies 1.4). A relaxable RMRR (DIRECT_RELAXABLE) binds, and iommufd does
+ * not reserve it in the IOAS. The interrupt window is reserved in every IOAS the device joins.
+ */
+final class IntelVtdInstance implements IommuInstance {
+    /** IOAPIC_RANGE_START / IOAPIC_RANGE_END. */
+    static final long IOAPIC_RANGE_START = 0xfee00000L;
+    static final long IOAPIC_RANGE_END = 0xfeefffffL;
+    /** IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17, always set by intel_iommu_hw_info(). */
+    static final int IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17 = 1 << 0;
+    /** PCI_CLASS_SERIAL_USB, PCI_BASE_CLASS_DISPLAY, PCI_CLASS_BRIDGE_ISA. */
+    static final long PCI_CLASS_SERIAL_USB = 0x0c03;
+    static final long PCI_BASE_CLASS_DISPLAY = 0x03;
+    static final long PCI_CLASS_BRIDGE_ISA = 0x0601;
+
+    private final IommuDriver driver;
+    private final String name;
+    private final VtdRegs.Caps caps;
+    /** The devices this unit probed (intel_iommu_probe_device): a device not here sits behind another unit. */
+    private final Set<String> devices = new HashSet<>();
+
+    IntelVtdInstance(IommuDriver driver, String name, VtdRegs.Caps caps) {
+        this.driver = driver;
+        this.name = name;
+        this.caps = caps;
+    }
+
+    @Override
+    public IommuDriver driver() {
+        return driver;
+    }
+
+    VtdRegs.Caps caps() {
+        return caps;
+    }
+
+    String name() {
+        return name;
+    }
+
+    boolean probed(DeviceInfo dev) {
+        return devices.contains(dev.name());
+    }
+
+    /** device_rmrr_is_relaxable(): PCI USB controllers (class 0x0c03) and display devices (base class 0x03). */
+    static boolean rmrrRelaxable(DeviceInfo dev) {
+        if (dev.bdf() == null) {
+            return false;
+        }
+        long cls = dev.longProperty("class", 0);
+        return (cls >> 8) == PCI_CLASS_SERIAL_USB || (cls >> 16) == PCI_BASE_CLASS_DISPLAY;
+    }
+
+    /**
+     * intel_iommu_get_resv_regions(), in its order: each RMRR whose scope holds the device
+     * (device property {@code rmrr}: records {start, length} or ranges start..end), prot
+     * READ|WRITE, DIRECT_RELAXABLE when {@link #rmrrRelaxable} else DIRECT; a PCI ISA bridge
+     * (class 0x0601) adds [0, 16 MiB) DIRECT_RELAXABLE (CONFIG_INTEL_IOMMU_FLOPPY_WA); always
+     * the interrupt window 0xfee00000-0xfeefffff as MSI with prot 0.
+     */
+    @Override
+    public List<ResvRegion> getResvRegions(DeviceInfo dev) {
+        devices.add(dev.name());
+        int prot = ResvRegion.IOMMU_READ | ResvRegion.IOMMU_WRITE;
+        List<ResvRegion> out = new ArrayList<>();
+        Object rmrrs = dev.properties().get("rmrr");
+        if (rmrrs != null) {
+            int i = 0;
+            for (Object o : rmrrs instanceof List<?> l ? l : List.of(rmrrs)) {
+                if (!(o instanceof Map<?, ?> r) || !(r.get("start") instanceof Number start) || !(r.get("length") instanceof Number length)) {
+                    throw fail(EINVAL, "intel_vtd: %s: rmrr must be a list of {start, length} records or ranges, not %s", dev.name(), rmrrs);
+                }
+                out.add(new ResvRegion(start.longValue(), length.longValue(), prot,
+                        rmrrRelaxable(dev) ? ResvType.DIRECT_RELAXABLE : ResvType.DIRECT, "RMRR " + i++));
+            }
+        }
+        if (dev.bdf() != null && (dev.longProperty("class", 0) >> 8) == PCI_CLASS_BRIDGE_ISA) {
+            out.add(new ResvRegion(0, 1L << 24, prot, ResvType.DIRECT_RELAXABLE, "ISA floppy workaround"));
+        }
+        out.add(new ResvRegion(IOAPIC_RANGE_START, IOAPIC_RANGE_END - IOAPIC_RANGE_START + 1, 0, ResvType.MSI, "interrupt window"));
+        return out;
+    }
+
+    /**
+     * intel_iommu_capable() and intel_iommu_probe_device(): always cache coherent; dirty
+     * tracking = ssads_supported(); ATS when ECAP.DT and the PCI device has ATS (property
+     * {@code ats}, default true; dmar_ats_supported() is assumed); max_pasids = min(2^pasid_bits,
+     * 2 << ECAP.PSS) with PASID support; MSIs isolated by interrupt remapping (ECAP.IR).
+     */
+    @Override
+    public DeviceCaps capabilities(DeviceInfo dev) {
+        devices.add(dev.name());
+        boolean ats = caps.has(VtdRegs.ECAP_DT) && dev.bdf() != null && dev.boolProperty("ats", true);
+        long pasidBits = dev.longProperty("pasid_bits", 0);
+        long maxPasids = pasidBits <= 0 ? 0 : Math.min(1L << Math.min(pasidBits, 30), caps.maxPasids());
+        return new DeviceCaps(true, caps.ssads(), ats, (int) maxPasids, caps.has(VtdRegs.ECAP_IR));
+    }
+
+    /**
+     * intel_iommu_domain_alloc_paging_flags(): user data -> EOPNOTSUPP; the first stage when
+     * it can be had ({@link VtdDomain#firstStage}), else the second stage
+     * ({@link VtdDomain#secondStage}) with its errno. A nesting parent is always second stage.
+     */
+    @Override
+    public PagingDomain domainAllocPagingFlags(DeviceInfo dev, int flags, int dataType, byte[] data) {
+        if (data.length != 0) {
+            throw fail(EOPNOTSUPP, "intel_vtd: paging domains take no user data (data_type %d)", dataType);
+        }
+        VtdDomain d;
+        try {
+            d = VtdDomain.firstStage(caps, flags);
+        } catch (IommufdException e) {
+            d = VtdDomain.secondStage(caps, flags);
+        }
+        return new PagingDomain(0, d.apertureEnd(), d.pgsizeBitmap(), d.dirty(), d);
+    }
+
+    /**
+     * intel_iommu_attach_device(): paging_domain_compatible() against this unit (the device's)
+     * -> EINVAL ({@link VtdDomain#checkCompatible}); a domain of another driver -> EINVAL.
+     */
+    @Override
+    public void attachDev(PagingDomain domain, DeviceInfo dev) {
+        if (!(domain.driverState() instanceof VtdDomain d)) {
+            throw fail(EINVAL, "intel_vtd: not a VT-d domain");
+        }
+        d.checkCompatible(caps, name);
+    }
+
+    /** intel_iommu_hw_info(): struct iommu_hw_info_vtd {flags = ERRATA_772415_SPR17, __reserved, cap_reg, ecap_reg}. */
+    @Override
+    public HwInfo hwInfo(DeviceInfo dev, int requestedType) {
+        if (requestedType != Uapi.IOMMU_HW_INFO_TYPE_DEFAULT && requestedType != Uapi.IOMMU_HW_INFO_TYPE_INTEL_VTD) {
+            throw fail(EOPNOTSUPP, "intel_vtd: hw_info type %d not supported", requestedType);
+        }
+        byte[] b = UserStruct.allocate(24).putU32(0, IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17)
+                .putU64(8, caps.cap()).putU64(16, caps.ecap()).bytes();
+        return new HwInfo(Uapi.IOMMU_HW_INFO_TYPE_INTEL_VTD, b);
+    }
+
+    @Override
+    public boolean hasDomainAllocNested() {
+        return true;
+    }
+
+    /** intel_iommu_domain_alloc_nested(): see {@link IntelNestedDomain#alloc}. */
+    @Override
+    public NestedDomain domainAllocNested(DeviceInfo dev, PagingDomain parent, int flags, int dataType, byte[] data) {
+        return IntelNestedDomain.alloc(this, parent, flags, dataType, data);
+    }
+
+    /** VT-d has no get_viommu_size: no vIOMMU (the default answers unsupported). Hardware MSI: 0xfee00000. */
+    @Override
+    public long msiDoorbell(DeviceInfo dev) {
+        return IOAPIC_RANGE_START;
+    }
+
+    @Override
+    public String toString() {
+        return "intel_vtd " + name;
+    }
+}

@@ -1,0 +1,210 @@
+package dev.iommufdsim.plugins.mock;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_HWPT_DATA_SELFTEST;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_TEST_DEV_CACHE_DEFAULT;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_VIOMMU_TYPE_SELFTEST;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_APERTURE_LAST;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_APERTURE_START;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_DEV_CACHE_ID_MAX;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_DEV_CACHE_NUM;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_FLAGS_DEVICE_NO_DIRTY;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_FLAGS_DEVICE_PASID;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_HUGE_PAGE_SIZE;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_IOMMUPT_DEFAULT;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_IOMMUPT_HUGE;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_NESTED_DOMAIN_IOTLB_ID_MAX;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_PAGE_SIZE;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_PASID_WIDTH;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.OP_DEV_CHECK_CACHE;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.OP_MD_CHECK_IOTLB;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.devFlags;
+
+import dev.iommufdsim.kernel.spi.DeviceCaps;
+import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.IommuDriver;
+import dev.iommufdsim.kernel.spi.IommuInstance;
+import dev.iommufdsim.kernel.spi.NestedDomain;
+import dev.iommufdsim.kernel.spi.PagingDomain;
+import dev.iommufdsim.kernel.spi.ResvRegion;
+import dev.iommufdsim.kernel.spi.UserStruct;
+import dev.iommufdsim.kernel.spi.Viommu;
+import dev.iommufdsim.kernel.uapi.Uapi;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * mock_iommu_device with mock_ops (selftest.c). The per-device state of struct mock_dev that
+ * the vIOMMU changes (cache[MOCK_DEV_CACHE_NUM]) lives here, keyed by device name, because a
+ * plugin never touches the kernel's device objects.
+ */
+final class MockInstance implements IommuInstance {
+    /** The AMDv1 generic page table the 7.2 mock uses, with its 2 KiB granule: 2K .. 1G. */
+    private static final long AMDV1_MOCK_PGSIZES = ((1L << 31) - 1) & ~(MOCK_PAGE_SIZE - 1);
+    /**
+     * The aperture MOCK_IOMMUPT_HUGE keeps: hw_max_vasz_lg2 is 56, but with starting_level 2
+     * and no dynamic top level (generic_pt/fmt/iommu_mock.c) amdv1pt_iommu_fmt_init() limits
+     * it to 11 + 9 * 3 = 38 bits (confirmed on the 7.2 oracle: ranges 0x0-0x3fffffffff).
+     */
+    private static final long AMDV1_APERTURE_END = (1L << 38) - 1;
+
+    /** driverState of the mock's paging domains (struct mock_iommu_domain): to_mock_domain() works on these. */
+    record MockPaging(MockInstance iommu, int pagetableType) {
+    }
+
+    private final IommuDriver driver;
+    /** struct mock_dev.cache[], by device name; created with IOMMU_TEST_DEV_CACHE_DEFAULT (mock_dev_create). */
+    private final Map<String, int[]> devCache = new HashMap<>();
+
+    MockInstance(IommuDriver driver) {
+        this.driver = driver;
+    }
+
+    @Override
+    public IommuDriver driver() {
+        return driver;
+    }
+
+    /** The mock's iommu_ops has no get_resv_regions. */
+    @Override
+    public List<ResvRegion> getResvRegions(DeviceInfo dev) {
+        return List.of();
+    }
+
+    /** mock_domain_capable(); max_pasids from the "pasid-num-bits" property of mock_dev_create(). */
+    @Override
+    public DeviceCaps capabilities(DeviceInfo dev) {
+        long flags = devFlags(dev);
+        boolean pasid = (flags & MOCK_FLAGS_DEVICE_PASID) != 0;
+        return new DeviceCaps(true, (flags & MOCK_FLAGS_DEVICE_NO_DIRTY) == 0, false, pasid ? 1 << MOCK_PASID_WIDTH : 0, true);
+    }
+
+    /** mock_domain_alloc_paging_flags() and mock_domain_alloc_pgtable(). */
+    @Override
+    public PagingDomain domainAllocPagingFlags(DeviceInfo dev, int flags, int dataType, byte[] data) {
+        int pagingFlags = Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING | Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT | Uapi.IOMMU_HWPT_ALLOC_PASID;
+        boolean dirty = (flags & Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
+        if ((flags & ~pagingFlags) != 0 || (dirty && (devFlags(dev) & MOCK_FLAGS_DEVICE_NO_DIRTY) != 0)) {
+            throw fail(EOPNOTSUPP, "mock: paging flags 0x%x not supported for this device", flags);
+        }
+        boolean hasData = data.length != 0;
+        if (hasData && dataType != IOMMU_HWPT_DATA_SELFTEST && dataType != Uapi.IOMMU_HWPT_DATA_NONE) {
+            throw fail(EOPNOTSUPP, "mock: paging data type 0x%x not supported", dataType);
+        }
+        int pagetableType = MOCK_IOMMUPT_DEFAULT;
+        if (hasData) {
+            pagetableType = UserStruct.copyFromUser(dataType, data, IOMMU_HWPT_DATA_SELFTEST, 4, 8).u32(4);
+        }
+        switch (pagetableType) {
+            case MOCK_IOMMUPT_DEFAULT:
+                return new PagingDomain(MOCK_APERTURE_START, MOCK_APERTURE_LAST, AMDV1_MOCK_PGSIZES, dirty, new MockPaging(this, pagetableType));
+            case MOCK_IOMMUPT_HUGE:
+                return new PagingDomain(0, AMDV1_APERTURE_END, MOCK_HUGE_PAGE_SIZE | Uapi.PAGE_SIZE, dirty, new MockPaging(this, pagetableType));
+            default:
+                throw fail(EOPNOTSUPP, "mock: pagetable_type %d not supported", pagetableType);
+        }
+    }
+
+    /** mock_domain_nop_attach(): a dirty-tracking domain refuses a NO_DIRTY device. */
+    @Override
+    public void attachDev(PagingDomain domain, DeviceInfo dev) {
+        if (domain.dirtyTracking() && (devFlags(dev) & MOCK_FLAGS_DEVICE_NO_DIRTY) != 0) {
+            throw fail(EINVAL, "mock: a dirty-tracking domain cannot take the NO_DIRTY device %s", dev.name());
+        }
+    }
+
+    /** mock_domain_hw_info(): struct iommu_test_hw_info {u32 flags; u32 test_reg}. */
+    @Override
+    public HwInfo hwInfo(DeviceInfo dev, int requestedType) {
+        if (requestedType != Uapi.IOMMU_HW_INFO_TYPE_DEFAULT && requestedType != MockIommuDriver.IOMMU_HW_INFO_TYPE_SELFTEST) {
+            throw fail(EOPNOTSUPP, "mock: hw_info type 0x%x not supported", requestedType);
+        }
+        return new HwInfo(MockIommuDriver.IOMMU_HW_INFO_TYPE_SELFTEST,
+                UserStruct.allocate(8).putU32(4, MockIommuDriver.IOMMU_HW_INFO_SELFTEST_REGVAL).bytes());
+    }
+
+    @Override
+    public boolean hasDomainAllocNested() {
+        return true;
+    }
+
+    /**
+     * mock_domain_alloc_nested(): flags beyond PASID -> EOPNOTSUPP; a parent that is not a
+     * mock paging domain -> EINVAL; then __mock_domain_alloc_nested() (data type, copy).
+     */
+    @Override
+    public NestedDomain domainAllocNested(DeviceInfo dev, PagingDomain parent, int flags, int dataType, byte[] data) {
+        if ((flags & ~Uapi.IOMMU_HWPT_ALLOC_PASID) != 0) {
+            throw fail(EOPNOTSUPP, "mock: nested flags 0x%x beyond IOMMU_HWPT_ALLOC_PASID", flags);
+        }
+        if (parent == null || !(parent.driverState() instanceof MockPaging)) {
+            throw fail(EINVAL, "mock: the parent is not a mock paging domain");
+        }
+        return MockNestedDomain.alloc(dataType, data, null);
+    }
+
+    /** mock_get_viommu_size(): only IOMMU_VIOMMU_TYPE_SELFTEST. */
+    @Override
+    public boolean viommuSupported(DeviceInfo dev, int viommuType) {
+        return viommuType == IOMMU_VIOMMU_TYPE_SELFTEST;
+    }
+
+    /** mock_viommu_init(): see {@link MockViommu#init}. */
+    @Override
+    public Viommu viommuInit(int viommuType, PagingDomain parent, DeviceInfo dev, byte[] data) {
+        return MockViommu.init(this, viommuType, data);
+    }
+
+    /**
+     * The mock's selftest checks. {@value MockIommuDriver#OP_MD_CHECK_IOTLB}
+     * (iommufd_test_md_check_iotlb): target is the nested domain or its {@link NestedDomain#state()}
+     * (the same object); EINVAL when it is not a mock nested domain, when index (iotlb_id) > 3 or
+     * when iotlb[index] differs from value. {@value MockIommuDriver#OP_DEV_CHECK_CACHE}
+     * (iommufd_test_dev_check_cache): target is the device's {@link DeviceInfo} (or its name as a
+     * String); EINVAL when index (cache_id) > 3 or cache[index] differs. Values compare as u32.
+     * Any other op: EOPNOTSUPP.
+     */
+    @Override
+    public void selftestCheck(String op, Object target, long index, long value) {
+        if (OP_MD_CHECK_IOTLB.equals(op)) {
+            if (!(target instanceof MockNestedDomain nested)) {
+                throw fail(EINVAL, "mock: md_check_iotlb needs a mock nested domain, not %s", target);
+            }
+            if (Long.compareUnsigned(index, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) > 0) {
+                throw fail(EINVAL, "mock: iotlb_id %d > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX %d", index, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX);
+            }
+            int actual = nested.iotlb((int) index);
+            if (actual != (int) value) {
+                throw fail(EINVAL, "mock: iotlb[%d] is 0x%x, not 0x%x", index, actual, value & 0xffffffffL);
+            }
+        } else if (OP_DEV_CHECK_CACHE.equals(op)) {
+            String name = target instanceof DeviceInfo d ? d.name() : target instanceof String s ? s : null;
+            if (name == null) {
+                throw fail(EINVAL, "mock: dev_check_cache needs a device, not %s", target);
+            }
+            if (Long.compareUnsigned(index, MOCK_DEV_CACHE_ID_MAX) > 0) {
+                throw fail(EINVAL, "mock: cache_id %d > MOCK_DEV_CACHE_ID_MAX %d", index, MOCK_DEV_CACHE_ID_MAX);
+            }
+            int actual = devCache(name)[(int) index];
+            if (actual != (int) value) {
+                throw fail(EINVAL, "mock: %s cache[%d] is 0x%x, not 0x%x", name, index, actual, value & 0xffffffffL);
+            }
+        } else {
+            throw fail(EOPNOTSUPP, "mock: no selftest op %s", op);
+        }
+    }
+
+    /** struct mock_dev.cache[] of a device, created on first use as mock_dev_create() does. */
+    int[] devCache(String deviceName) {
+        return devCache.computeIfAbsent(deviceName, k -> {
+            int[] c = new int[MOCK_DEV_CACHE_NUM];
+            Arrays.fill(c, IOMMU_TEST_DEV_CACHE_DEFAULT);
+            return c;
+        });
+    }
+}

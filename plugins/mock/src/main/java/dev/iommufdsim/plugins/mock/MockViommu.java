@@ -1,0 +1,135 @@
+package dev.iommufdsim.plugins.mock;
+
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_TEST_INVALIDATE_FLAG_ALL;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_VIOMMU_TYPE_SELFTEST;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_DEV_CACHE_ID_MAX;
+
+import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.NestedDomain;
+import dev.iommufdsim.kernel.spi.UserDataArray;
+import dev.iommufdsim.kernel.spi.UserStruct;
+import dev.iommufdsim.kernel.spi.VdevLookup;
+import dev.iommufdsim.kernel.spi.Viommu;
+import dev.iommufdsim.kernel.uapi.Uapi;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * struct mock_viommu with mock_viommu_ops (selftest.c): nested domains through the vIOMMU and
+ * invalidation of the mock devices' caches by virtual device ID. HW queues and the mmap page
+ * are not modelled (the spi has no hook for them); out_mmap_offset/out_mmap_length are still
+ * written back (see {@link #init}).
+ */
+final class MockViommu implements Viommu {
+    /** sizeof(struct iommu_viommu_selftest) and offsetofend(..., out_data). */
+    static final int VIOMMU_SELFTEST_SIZE = 24;
+    static final int VIOMMU_SELFTEST_MIN = 8;
+    /** sizeof(struct iommu_viommu_invalidate_selftest): 3 * u32. */
+    static final int INVALIDATE_SIZE = 12;
+    /**
+     * out_mmap_offset: _iommufd_alloc_mmap() hands out the first free range of the context's
+     * mmap tree starting at PAGE_SIZE, so a context's first vIOMMU with data gets PAGE_SIZE.
+     * The plugin cannot see the context's other mmaps (SPI-PROPOSALS.md #2).
+     */
+    static final long FIRST_MMAP_OFFSET = Uapi.PAGE_SIZE;
+
+    private final MockInstance iommu;
+    private final byte[] outData;
+
+    private MockViommu(MockInstance iommu, byte[] outData) {
+        this.iommu = iommu;
+        this.outData = outData;
+    }
+
+    /**
+     * mock_viommu_init(): with user data (data_len != 0), iommu_copy_struct_from_user(...,
+     * IOMMU_VIOMMU_TYPE_SELFTEST, out_data) (type other than SELFTEST, length below 8 or above
+     * 24 -> EINVAL); out_data := in_data, out_mmap_length := 2 pages, out_mmap_offset :=
+     * {@link #FIRST_MMAP_OFFSET}; iommu_copy_struct_to_user() writes back data_len bytes.
+     */
+    static MockViommu init(MockInstance iommu, int viommuType, byte[] data) {
+        byte[] out = null;
+        if (data.length != 0) {
+            UserStruct in = UserStruct.copyFromUser(viommuType, data, IOMMU_VIOMMU_TYPE_SELFTEST, VIOMMU_SELFTEST_MIN, VIOMMU_SELFTEST_SIZE);
+            UserStruct reply = UserStruct.wrap(in.bytes())
+                    .putU32(4, in.u32(0))
+                    .putU64(8, FIRST_MMAP_OFFSET)
+                    .putU64(16, 2 * Uapi.PAGE_SIZE);
+            out = Arrays.copyOf(reply.bytes(), data.length);
+        }
+        return new MockViommu(iommu, out);
+    }
+
+    @Override
+    public boolean hasAllocDomainNested() {
+        return true;
+    }
+
+    /** mock_viommu_alloc_domain_nested(): flags beyond PASID -> EOPNOTSUPP, then __mock_domain_alloc_nested(). */
+    @Override
+    public NestedDomain allocDomainNested(int flags, int dataType, byte[] data, VdevLookup vdevs) {
+        if ((flags & ~Uapi.IOMMU_HWPT_ALLOC_PASID) != 0) {
+            throw fail(EOPNOTSUPP, "mock: nested flags 0x%x beyond IOMMU_HWPT_ALLOC_PASID", flags);
+        }
+        return MockNestedDomain.alloc(dataType, data, this);
+    }
+
+    @Override
+    public boolean hasCacheInvalidate() {
+        return true;
+    }
+
+    /**
+     * mock_viommu_cache_invalidate(): entry_num 0 with the SELFTEST type validates the type
+     * only; otherwise iommu_copy_struct_from_full_user_array() (wrong type or no entries ->
+     * EINVAL, a non-zero tail beyond 12 bytes -> E2BIG, nothing done); then per entry: flags
+     * beyond FLAG_ALL -> EOPNOTSUPP, cache_id > 3 -> EINVAL, vdev_id without a vDEVICE ->
+     * EINVAL; FLAG_ALL clears the device's four cache entries, else cache[cache_id]. done =
+     * the entries handled before the first bad one.
+     */
+    @Override
+    public void cacheInvalidate(UserDataArray array, VdevLookup vdevs) {
+        if (array.entryNum() == 0 && array.type() == IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST) {
+            array.setDone(0);
+            return;
+        }
+        int done = 0;
+        try {
+            List<UserStruct> cmds = array.copyFull(IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, INVALIDATE_SIZE);
+            for (UserStruct cur : cmds) {
+                int flags = cur.u32(0);
+                long vdevId = Integer.toUnsignedLong(cur.u32(4));
+                int cacheId = cur.u32(8);
+                if ((flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) != 0) {
+                    throw fail(EOPNOTSUPP, "mock: entry %d flags 0x%x beyond IOMMU_TEST_INVALIDATE_FLAG_ALL", done, flags);
+                }
+                if (Integer.compareUnsigned(cacheId, MOCK_DEV_CACHE_ID_MAX) > 0) {
+                    throw fail(EINVAL, "mock: entry %d cache_id %d > MOCK_DEV_CACHE_ID_MAX", done, Integer.toUnsignedLong(cacheId));
+                }
+                DeviceInfo dev = vdevs == null ? null : vdevs.deviceOf(vdevId);
+                if (dev == null) {
+                    throw fail(EINVAL, "mock: entry %d vdev_id 0x%x has no vDEVICE in this vIOMMU", done, vdevId);
+                }
+                int[] cache = iommu.devCache(dev.name());
+                if ((flags & IOMMU_TEST_INVALIDATE_FLAG_ALL) != 0) {
+                    Arrays.fill(cache, 0);
+                } else {
+                    cache[cacheId] = 0;
+                }
+                done++;
+            }
+        } finally {
+            array.setDone(done);
+        }
+    }
+
+    /** The bytes iommu_copy_struct_to_user() wrote back (data_len of them), or null without data. */
+    @Override
+    public byte[] outData() {
+        return outData == null ? null : outData.clone();
+    }
+}

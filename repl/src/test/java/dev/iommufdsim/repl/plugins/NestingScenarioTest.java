@@ -1,0 +1,98 @@
+package dev.iommufdsim.repl.plugins;
+
+import static dev.iommufdsim.repl.plugins.TestPlugins.ok;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.iommufdsim.repl.TestPaths;
+import dev.iommufdsim.repl.host.Sim;
+import dev.iommufdsim.repl.interp.EvalResult;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shipped drivers' nesting hooks behind the kernel's nesting objects, end to end through
+ * scripts: the values are the real kernel's (the 7.2 oracle's viommu.ops.out for the mock;
+ * vendor policies 6.4/6.5 and the drivers' code for SMMUv3 and VT-d).
+ */
+class NestingScenarioTest {
+    private final Sim sim = TestPlugins.sim(TestPaths.pluginsDir());
+
+    private void expectAll(String script) {
+        EvalResult r = sim.engine().eval(script, "scenario.sim");
+        assertEquals(EvalResult.Status.OK, r.status(), r.diagnostics() + " " + r.error());
+        assertEquals(0, r.failed(), sim.engine().expectations().toString());
+    }
+
+    /** ../shared/oracle/examples/viommu.ops on the 7.2 kernel: the IDs, entry_num 1 twice, EBUSY. */
+    @Test
+    void mockViommuAsTheOracleAnswered() {
+        expectAll(String.join("\n",
+                "ioas = ioas_alloc()",
+                "m = mock_domain(ioas)",
+                "expect m.out_idev_id == 3",
+                "parent = hwpt_alloc(dev_id: m.out_idev_id, pt_id: ioas, flags: NEST_PARENT)",
+                "expect parent == 5",
+                "viommu = viommu_alloc(dev_id: m.out_idev_id, hwpt_id: parent, type: IOMMU_VIOMMU_TYPE_SELFTEST)",
+                "expect viommu == 6",
+                "expect vdevice_alloc(viommu_id: viommu, dev_id: m.out_idev_id, virt_id: 0x10) == 7",
+                "nested = hwpt_alloc(dev_id: m.out_idev_id, pt_id: viommu, data: selftest_s1(iotlb: 0x1234))",
+                "expect nested == 8",
+                "expect mock_domain_replace(m.out_stdev_id, nested) == 8",
+                "expect hwpt_invalidate(hwpt_id: viommu, data_type: IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, entries: [[1, 0x10, 0]]) == 1",
+                "expect hwpt_invalidate(hwpt_id: nested, data_type: IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, entries: [[1, 0]]) == 1",
+                "expect destroy(parent) fails EBUSY",
+                "expect hwpt_invalidate(hwpt_id: viommu, data_type: IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, entries: [[0, 0x9, 0]]) fails EINVAL",
+                "expect hwpt_invalidate(hwpt_id: nested, data_type: IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, entries: [[0, 1], [0, 4]]) fails EINVAL",
+                "expect last_entry_num() == 1",
+                ""));
+    }
+
+    /** A vSMMU: the vSTE rules (vendor policies 6.5) and the vDEVICE a translating vSTE needs to attach. */
+    @Test
+    void armVsmmu() {
+        expectAll(String.join("\n",
+                "iommu smmu0 = arm_smmuv3()",
+                "device nic0 = pci(\"0000:01:00.0\", iommu: smmu0)",
+                "dev = vfio_bind(nic0)",
+                "ioas = ioas_alloc()",
+                "s2 = hwpt_alloc(dev_id: dev, pt_id: ioas, flags: NEST_PARENT)",
+                "vsmmu = viommu_alloc(dev_id: dev, hwpt_id: s2, type: IOMMU_VIOMMU_TYPE_ARM_SMMUV3)",
+                "expect hwpt_alloc(dev_id: dev, pt_id: s2, data: arm_smmuv3_ste(ste0: 0xb)) fails EOPNOTSUPP",
+                "expect hwpt_alloc(dev_id: dev, pt_id: vsmmu, data: arm_smmuv3_ste(ste0: 0xd)) fails EIO",
+                "expect hwpt_alloc(dev_id: dev, pt_id: vsmmu, data: arm_smmuv3_ste(ste0: 0xb, ste1: 1 << 30)) fails EIO",
+                "abort = hwpt_alloc(dev_id: dev, pt_id: vsmmu, data: arm_smmuv3_ste(ste0: 0))",
+                "s1 = hwpt_alloc(dev_id: dev, pt_id: vsmmu, data: arm_smmuv3_ste(ste0: 0xb | 0x40000))",
+                "expect vfio_attach(dev, s1) fails ENOENT",
+                "vfio_attach(dev, abort)",
+                "vdevice_alloc(viommu_id: vsmmu, dev_id: dev, virt_id: 0x1)",
+                "expect vfio_attach(dev, s1) == s1",
+                "expect hwpt_invalidate(hwpt_id: vsmmu, data_type: IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,"
+                        + " entries: [[0x11, 0, 0, 0], [0x05, 0x1, 0, 0]]) == 2",
+                "expect hwpt_invalidate(hwpt_id: vsmmu, data_type: IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,"
+                        + " entries: [[0x11, 0, 0, 0], [0x20, 0, 0, 0]]) fails EIO",
+                "expect last_entry_num() == 1",
+                "expect ioas_iova_ranges(ioas).ranges == [0..0x7ffffff, 0x8100000..0xffffffffffff]",
+                ""));
+    }
+
+    /** VT-d nesting on the parent HWPT (no vIOMMU): vendor policies 6.4, addr_width 57 fails at attach. */
+    @Test
+    void vtdStage1() {
+        expectAll(String.join("\n",
+                "iommu dmar0 = intel_vtd()",
+                "device nic0 = pci(\"0000:03:00.0\", iommu: dmar0, class: 0x020000)",
+                "dev = vfio_bind(nic0)",
+                "ioas = ioas_alloc()",
+                "s2 = hwpt_alloc(dev_id: dev, pt_id: ioas, flags: NEST_PARENT)",
+                "expect viommu_alloc(dev_id: dev, hwpt_id: s2, type: IOMMU_VIOMMU_TYPE_ARM_SMMUV3) fails EOPNOTSUPP",
+                "wide = hwpt_alloc(dev_id: dev, pt_id: s2, data: vtd_s1(pgtbl_addr: 0x1000, addr_width: 57))",
+                "expect vfio_attach(dev, wide) fails EINVAL",
+                "s1 = hwpt_alloc(dev_id: dev, pt_id: s2, data: vtd_s1(pgtbl_addr: 0x1000))",
+                "expect vfio_attach(dev, s1) == s1",
+                "expect hwpt_invalidate(hwpt_id: s1, data_type: IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,"
+                        + " entries: [[0, 0, 0xffffffff, 0xffffffff, 0, 0]]) == 1",
+                "expect hwpt_invalidate(hwpt_id: s1, data_type: IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,"
+                        + " entries: [[0x800, 0, 1, 0, 0, 0]]) fails EINVAL",
+                "expect ioas_iova_ranges(ioas).ranges == [0..0xfedfffff, 0xfef00000..0xffffffffffff]",
+                ""));
+    }
+}
