@@ -4,6 +4,7 @@ import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
 import dev.iommufdsim.kernel.spi.IommuDriver;
+import dev.iommufdsim.kernel.spi.ResvType;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,9 @@ import org.pf4j.Extension;
  * <li>{@code model}: {@code "hisilicon-hi161x"} applies the IORT HiSilicon Hi161x quirk: each ITS
  *     of the device's ITS group adds [its_base + 64K, +64K) as a hardware MSI region (vendor
  *     policies 2.1), so the device reports MSI and SW_MSI and iommufd refuses it.</li>
+ * <li>{@code msi_region}: how the MSI doorbell is described — "sw_msi" (the SW_MSI window, as
+ *     mainline), "direct" or "direct_relaxable" (the ITS translation frame as a 1:1 region,
+ *     the alternative the 2023 nesting review weighed).</li>
  * <li>{@code its_base}: the GICv3 ITS base address(es) of the device's ITS group (a number or a
  *     list; default 0x8080000, where QEMU's virt machine puts its ITS). The MSI doorbell is
  *     GITS_TRANSLATER = its_base + 0x10040 (page 0x8090000 by default).</li>
@@ -55,7 +59,7 @@ public class ArmSmmuV3Driver implements IommuDriver {
     public static final String MODEL_HISILICON_HI161X = "hisilicon-hi161x";
 
     static final Set<String> OPTIONS = Set.of("msi_base", "msi_length", "granule", "va_bits", "oas", "nesting", "s2fwb",
-            "model", "its_base", "rmr", "idr0", "idr1", "idr2", "idr3", "idr4", "idr5", "iidr", "aidr");
+            "model", "its_base", "rmr", "msi_region", "idr0", "idr1", "idr2", "idr3", "idr4", "idr5", "iidr", "aidr");
 
     @Override
     public String name() {
@@ -100,7 +104,14 @@ public class ArmSmmuV3Driver implements IommuDriver {
         for (int i = 0; i < recs.size(); i++) {
             rmrs.add(IortRmr.parse(recs.get(i), instanceName + " IORT RMR " + i));
         }
+        String msiRegion = o.string("msi_region", "sw_msi");
+        ResvType msiType = switch (msiRegion) {
+            case "sw_msi" -> ResvType.SW_MSI;
+            case "direct" -> ResvType.DIRECT;
+            case "direct_relaxable" -> ResvType.DIRECT_RELAXABLE;
+            default -> throw fail(EINVAL, "%s: msi_region must be \"sw_msi\", \"direct\" or \"direct_relaxable\", not \"%s\"", what, msiRegion);
+        };
         return new ArmSmmuV3Instance(this, instanceName, regs, o.number("msi_base", MSI_IOVA_BASE), o.number("msi_length", MSI_IOVA_LENGTH),
-                granule, (int) vaBits, model.equals(MODEL_HISILICON_HI161X), its, rmrs);
+                granule, (int) vaBits, model.equals(MODEL_HISILICON_HI161X), its, rmrs, msiType);
     }
 }

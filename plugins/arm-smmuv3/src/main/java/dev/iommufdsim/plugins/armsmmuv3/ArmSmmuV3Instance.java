@@ -49,13 +49,15 @@ final class ArmSmmuV3Instance implements IommuInstance {
     private final boolean hi161x;
     private final List<Long> itsBases;
     private final List<IortRmr> rmrs;
+    /** How the MSI doorbell is described: the SW_MSI window (mainline) or a 1:1 region. */
+    private final ResvType msiRegion;
     /** The devices this SMMU probed (arm_smmu_probe_device): a device not here sits behind another SMMU. */
     private final Set<String> masters = new HashSet<>();
     /** The VMID ida of arm_smmu_domain_finalise_s2(): VMID 0 is reserved for bypass STEs. */
     private int nextVmid = 1;
 
     ArmSmmuV3Instance(IommuDriver driver, String name, SmmuRegs regs, long msiBase, long msiLength, long hostPageSize,
-                      int vaBits, boolean hi161x, List<Long> itsBases, List<IortRmr> rmrs) {
+                      int vaBits, boolean hi161x, List<Long> itsBases, List<IortRmr> rmrs, ResvType msiRegion) {
         this.driver = driver;
         this.name = name;
         this.regs = regs;
@@ -67,6 +69,7 @@ final class ArmSmmuV3Instance implements IommuInstance {
         this.hi161x = hi161x;
         this.itsBases = List.copyOf(itsBases);
         this.rmrs = List.copyOf(rmrs);
+        this.msiRegion = msiRegion;
     }
 
     @Override
@@ -128,7 +131,15 @@ final class ArmSmmuV3Instance implements IommuInstance {
         masters.add(dev.name());
         int msiProt = ResvRegion.IOMMU_WRITE | ResvRegion.IOMMU_NOEXEC | ResvRegion.IOMMU_MMIO;
         List<ResvRegion> out = new ArrayList<>();
-        out.add(new ResvRegion(msiBase, msiLength, msiProt, ResvType.SW_MSI, "SW_MSI window"));
+        if (msiRegion == ResvType.SW_MSI) {
+            out.add(new ResvRegion(msiBase, msiLength, msiProt, ResvType.SW_MSI, "SW_MSI window"));
+        } else {
+            // The alternative the 2023 review weighed (and QEMU's accelerated SMMUv3 uses in a
+            // guest): the ITS translation frame described as a 1:1 region, like an IORT RMR.
+            for (long its : itsBases) {
+                out.add(new ResvRegion(its + SZ_64K, SZ_64K, msiProt, msiRegion, String.format("ITS 0x%x doorbell 1:1", its)));
+            }
+        }
         if (hi161x) {
             for (long its : itsBases) {
                 out.add(new ResvRegion(its + SZ_64K, SZ_64K, msiProt, ResvType.MSI,
