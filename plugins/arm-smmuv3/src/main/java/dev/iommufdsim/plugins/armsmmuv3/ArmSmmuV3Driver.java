@@ -1,5 +1,6 @@
 package dev.iommufdsim.plugins.armsmmuv3;
 
+import dev.iommufdsim.kernel.spi.DriverOptions;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
@@ -75,7 +76,7 @@ public class ArmSmmuV3Driver implements IommuDriver {
     @Override
     public IommuInstance probe(String instanceName, Map<String, Object> properties) {
         String what = "arm_smmuv3 instance " + instanceName;
-        Options o = new Options(what, properties, OPTIONS);
+        DriverOptions o = new DriverOptions(what, properties, OPTIONS);
         SmmuRegs d = SmmuRegs.defaults(o.bool("nesting", true), o.bool("s2fwb", false), o.number("oas", 48));
         int[] idr = d.idr().clone();
         for (int i = 0; i < 6; i++) {

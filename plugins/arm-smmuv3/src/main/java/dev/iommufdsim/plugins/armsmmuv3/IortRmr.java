@@ -1,5 +1,6 @@
 package dev.iommufdsim.plugins.armsmmuv3;
 
+import dev.iommufdsim.kernel.spi.DriverOptions;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
@@ -34,7 +35,7 @@ record IortRmr(long base, long length, boolean remapPermitted, boolean accessPri
     private static final Set<String> FIELDS = Set.of("start", "length", "remap_permitted", "access_privilege", "attributes", "sids");
 
     static IortRmr parse(Map<String, Object> rec, String source) {
-        Options o = new Options(source, rec, FIELDS);
+        DriverOptions o = new DriverOptions(source, rec, FIELDS);
         if (!o.has("start") || !o.has("length")) {
             throw fail(EINVAL, "%s: an RMR descriptor needs start and length", source);
         }

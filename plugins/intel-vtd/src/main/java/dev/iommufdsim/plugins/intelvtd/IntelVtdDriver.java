@@ -1,5 +1,6 @@
 package dev.iommufdsim.plugins.intelvtd;
 
+import dev.iommufdsim.kernel.spi.DriverOptions;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
@@ -50,7 +51,7 @@ public class IntelVtdDriver implements IommuDriver {
     @Override
     public IommuInstance probe(String instanceName, Map<String, Object> properties) {
         String what = "intel_vtd instance " + instanceName;
-        Options o = new Options(what, properties, OPTIONS);
+        DriverOptions o = new DriverOptions(what, properties, OPTIONS);
         long gaw = o.number("gaw", 48);
         if (gaw < 32 || gaw > 64) {
             throw fail(EINVAL, "%s: gaw must be 32..64 bits, not %d", what, gaw);

@@ -1,4 +1,4 @@
-package dev.iommufdsim.plugins.armsmmuv3;
+package dev.iommufdsim.kernel.spi;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
@@ -12,9 +12,10 @@ import java.util.TreeSet;
 /**
  * The named options of one declaration (instance options, or one record of a list such as
  * an RMR), read with their types checked: a wrong type or an unknown name is EINVAL, the
- * errno IommuDriver.probe documents for a property it rejects.
+ * errno IommuDriver.probe documents for a property it rejects. Drivers share it so every
+ * plugin reports a bad option the same way.
  */
-final class Options {
+public final class DriverOptions {
     private final String what;
     private final Map<String, Object> values;
 
@@ -23,7 +24,7 @@ final class Options {
      * @param values the options as the script gave them
      * @param known  every name this declaration accepts
      */
-    Options(String what, Map<String, Object> values, Set<String> known) {
+    public DriverOptions(String what, Map<String, Object> values, Set<String> known) {
         this.what = what;
         this.values = values;
         for (String k : values.keySet()) {
@@ -33,11 +34,11 @@ final class Options {
         }
     }
 
-    boolean has(String key) {
+    public boolean has(String key) {
         return values.containsKey(key);
     }
 
-    long number(String key, long dflt) {
+    public long number(String key, long dflt) {
         Object v = values.get(key);
         if (v == null) {
             return dflt;
@@ -48,7 +49,7 @@ final class Options {
         throw fail(EINVAL, "%s: option '%s' must be a number, not %s", what, key, v);
     }
 
-    boolean bool(String key, boolean dflt) {
+    public boolean bool(String key, boolean dflt) {
         Object v = values.get(key);
         if (v == null) {
             return dflt;
@@ -59,7 +60,7 @@ final class Options {
         throw fail(EINVAL, "%s: option '%s' must be true or false, not %s", what, key, v);
     }
 
-    String string(String key, String dflt) {
+    public String string(String key, String dflt) {
         Object v = values.get(key);
         if (v == null) {
             return dflt;
@@ -71,7 +72,7 @@ final class Options {
     }
 
     /** A number or a list of numbers, as a list. */
-    List<Long> numbers(String key, List<Long> dflt) {
+    public List<Long> numbers(String key, List<Long> dflt) {
         Object v = values.get(key);
         if (v == null) {
             return dflt;
@@ -88,7 +89,7 @@ final class Options {
 
     /** A list of records (each a Map of its fields). */
     @SuppressWarnings("unchecked")
-    List<Map<String, Object>> records(String key) {
+    public List<Map<String, Object>> records(String key) {
         Object v = values.get(key);
         if (v == null) {
             return List.of();
