@@ -97,6 +97,23 @@ public final class InspectBuiltins {
         if (o instanceof IommufdDevice d) {
             return device(d);
         }
+        if (o instanceof dev.iommufdsim.kernel.HwptNested n) {
+            List<Object> devs = new ArrayList<>();
+            for (IommufdObject x : ctx.objectList()) {
+                if (x instanceof IommufdDevice d && d.attachedHwpt() == n) {
+                    devs.add((long) d.id());
+                }
+            }
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("id", (long) n.id());
+            f.put("type", "HWPT_NESTED");
+            f.put("parent", (long) n.parent().id());
+            f.put("viommu", n.viommu() == null ? (Object) "none" : (Object) (long) n.viommu().id());
+            f.put("iommu", n.owner().name());
+            f.put("users", (long) n.users() - 1);
+            f.put("devices", List.copyOf(devs));
+            return new Record("hwpt", f);
+        }
         return Record.of("object", "id", (long) o.id(), "type", o.type().name(), "users", (long) o.users() - 1, "what", summary(ctx, o));
     }
 
@@ -155,6 +172,16 @@ public final class InspectBuiltins {
             msi.add(Record.of("msi_page", "iova", p.iova(), "doorbell", p.msiAddr()));
         }
         f.put("msi_pages", List.copyOf(msi));
+        List<Object> children = new ArrayList<>();
+        for (IommufdObject o : ctx.objectList()) {
+            if (o instanceof dev.iommufdsim.kernel.HwptNested n && n.parent() == h) {
+                children.add(Record.of("child", "id", (long) n.id(), "type", "HWPT_NESTED", "via",
+                        n.viommu() == null ? "parent" : "vIOMMU " + n.viommu().id()));
+            } else if (o instanceof dev.iommufdsim.kernel.IommufdViommu v && v.parent() == h) {
+                children.add(Record.of("child", "id", (long) v.id(), "type", "VIOMMU", "via", "parent"));
+            }
+        }
+        f.put("children", List.copyOf(children));
         return new Record("hwpt", f);
     }
 
