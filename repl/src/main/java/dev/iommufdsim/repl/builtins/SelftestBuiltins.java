@@ -1,11 +1,16 @@
 package dev.iommufdsim.repl.builtins;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EADDRINUSE;
+import static dev.iommufdsim.kernel.uapi.Errno.EBADF;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.EMSGSIZE;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
 
+import dev.iommufdsim.kernel.IommufdCtx;
 import dev.iommufdsim.kernel.Selftest;
+import dev.iommufdsim.kernel.uapi.IommufdException;
 import dev.iommufdsim.repl.interp.BuiltinTable;
 import dev.iommufdsim.repl.interp.Record;
 
@@ -55,5 +60,56 @@ public final class SelftestBuiltins {
                     c.selftest().mdCheckMap(a.id("hwpt_id"), a.u64("iova"), a.u64("length"), a.u64("uptr"));
                     return null;
                 });
+        Row.of("md_check_iotlb", "IOMMU_TEST_OP_MD_CHECK_IOTLB: the mock nested HWPT's IOTLB entry iotlb_id holds iotlb"
+                        + " (EINVAL when iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX or the value differs)")
+                .req("hwpt_id", "a mock nested HWPT")
+                .req("iotlb_id", "the entry, 0 .. MOCK_NESTED_DOMAIN_IOTLB_ID_MAX (3)")
+                .req("iotlb", "the value the entry must hold")
+                .errnos(EINVAL, ENOENT)
+                .on(t, (c, a) -> {
+                    c.selftest().mdCheckIotlb(a.id("hwpt_id"), a.u32("iotlb_id"), a.u32("iotlb"));
+                    return null;
+                });
+        Row.of("dev_check_cache", "IOMMU_TEST_OP_DEV_CHECK_CACHE: the mock device's cache entry cache_id holds cache"
+                        + " (EINVAL when cache_id > MOCK_DEV_CACHE_ID_MAX or the value differs)")
+                .req("dev_id", "the mock device (out_idev_id)")
+                .req("cache_id", "the entry, 0 .. MOCK_DEV_CACHE_ID_MAX (3)")
+                .req("cache", "the value the entry must hold")
+                .errnos(EINVAL, ENOENT)
+                .on(t, (c, a) -> {
+                    c.selftest().devCheckCache(a.id("dev_id"), a.u32("cache_id"), a.u32("cache"));
+                    return null;
+                });
+        Row.of("close_fd", "close() of a fault queue or vEVENTQ fd (out_fault_fd, out_veventq_fd), as the selftests do before"
+                        + " IOMMU_DESTROY of its object: the fd's reference on the object goes")
+                .req("fd", "the fd the allocation returned")
+                .errnos(EBADF)
+                .on(t, (c, a) -> {
+                    c.closeFd(a.u32("fd"));
+                    return null;
+                });
+        Row.of("ioas_iova_ranges_cmd", "IOMMU_IOAS_IOVA_RANGES as the selftest reads it back: the struct the kernel wrote,"
+                        + " also when the call fails EMSGSIZE; returns {rc (0 or EMSGSIZE), num_iovas, out_iova_alignment,"
+                        + " ranges (the entries written)}")
+                .req("ioas_id", "the IOAS")
+                .req("num_iovas", "room for this many ranges")
+                .errnos(EOPNOTSUPP, ENOENT)
+                .on(t, (c, a) -> {
+                    try {
+                        return rangesCmd(0L, c.ioasIovaRanges(a.id("ioas_id"), a.u64("num_iovas") & 0xffffffffL, 0));
+                    } catch (IommufdException e) {
+                        if (e.errno() == EMSGSIZE && e.partialOutput() instanceof IommufdCtx.IovaRanges r) {
+                            return rangesCmd(EMSGSIZE, r);
+                        }
+                        throw e;
+                    }
+                });
+    }
+
+    /** struct iommu_ioas_iova_ranges as written back, with the ioctl's return value. */
+    private static Record rangesCmd(Object rc, IommufdCtx.IovaRanges r) {
+        Record ranges = UapiBuiltins.ranges(r);
+        return Record.of("iommu_ioas_iova_ranges", "rc", rc, "num_iovas", ranges.field("num_iovas"), "out_iova_alignment",
+                ranges.field("out_iova_alignment"), "ranges", ranges.field("ranges"));
     }
 }

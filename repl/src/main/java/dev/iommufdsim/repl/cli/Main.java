@@ -23,13 +23,17 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "iommufd-sim", mixinStandardHelpOptions = true, version = "iommufd-sim 0.1.0",
         description = "An emulated Linux iommufd driven by a small scripting language.",
-        subcommands = {Main.Run.class, Main.Plugins.class, Main.Diff.class, Main.Replay.class})
+        subcommands = {Main.Run.class, Main.Plugins.class, Main.Diff.class, Main.Replay.class, Main.ConformanceCmd.class,
+                Main.Serve.class, Main.Exec.class})
 public final class Main implements Callable<Integer> {
     @Option(names = "--plugins", paramLabel = "DIR", description = "another directory of driver plugin jars (repeatable);"
             + " also $" + PluginHost.ENV_PLUGINS)
     List<Path> pluginDirs = new ArrayList<>();
 
-    @Option(names = "--profile", paramLabel = "NAME", defaultValue = "mainline",
+    /** The --profile default (QuickRun uses it too). */
+    static final String DEFAULT_PROFILE = "mainline";
+
+    @Option(names = "--profile", paramLabel = "NAME", defaultValue = DEFAULT_PROFILE,
             description = "kernel behaviour to follow: mainline, v6.7 or seed (default: ${DEFAULT-VALUE})")
     String profile;
 
@@ -37,6 +41,7 @@ public final class Main implements Callable<Integer> {
     boolean json;
 
     private PrintStream out = System.out;
+    private PrintStream err = System.err;
 
     PluginHost loadPlugins() {
         return PluginHost.load(PluginHost.defaultDirs(pluginDirs));
@@ -72,8 +77,13 @@ public final class Main implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             KernelProfile kp = main.kernelProfile();
-            PluginHost plugins = main.loadPlugins();
-            BatchRunner runner = new BatchRunner(main.out, main.json, () -> Sim.create(plugins, kp));
+            return runFiles(main.out, main.json, kp, main.loadPlugins(), files, junit);
+        }
+
+        /** What `run` does once its command line is parsed (by picocli, or by {@link QuickRun}). */
+        static int runFiles(PrintStream out, boolean json, KernelProfile kp, PluginHost plugins, List<Path> files, Path junit)
+                throws java.io.IOException {
+            BatchRunner runner = new BatchRunner(out, json, () -> Sim.create(plugins, kp));
             List<BatchRunner.FileReport> reports = runner.runAll(files);
             int rc = runner.summarize(reports);
             if (junit != null) {
@@ -146,18 +156,148 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /**
+     * `conformance [--plugin NAME] [FILE|DIR|CASE...]`: the kernel selftest cases ported to scripts
+     * and the vendor-neutral driver rules (scripts/conformance, see {@link Conformance}).
+     */
+    @Command(name = "conformance", mixinStandardHelpOptions = true,
+            description = {"Run the conformance suite (scripts/conformance): the Linux 7.2 iommufd selftest cases ported to"
+                    + " scripts on the mock driver, and the vendor-neutral rules (neutral/) against the driver --plugin names.",
+                    "Prints one line per case (fixture.variant.test): PASS, FAIL with the first differing value, SKIP, XFAIL"
+                    + " (a known emulator bug, never counted as passing) or XPASS (a known failure that passes).",
+                    "Exit 0 when nothing failed, 1 on FAIL or XPASS, 2 when a script does not load or nothing matches."})
+    static final class ConformanceCmd implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Main main;
+
+        @Option(names = "--plugin", paramLabel = "NAME", defaultValue = Conformance.DEFAULT_DRIVER,
+                description = "the driver the vendor-neutral scripts run against: a driver name (arm_smmuv3), a plugin id"
+                        + " (arm-smmuv3) or a unique prefix (acme) (default: ${DEFAULT-VALUE})")
+        String plugin;
+
+        @Option(names = "--junit", paramLabel = "FILE", description = "also write a JUnit XML report, one testcase per case")
+        Path junit;
+
+        @Option(names = "--suite", paramLabel = "DIR", description = "the suite directory (default: scripts/conformance of the project)")
+        Path suite;
+
+        @Option(names = "--list", description = "list the selected cases without running them")
+        boolean list;
+
+        @Parameters(arity = "0..*", paramLabel = "FILE|CASE",
+                description = "scripts or directories (relative to the suite, .sim optional: iommufd_ioas, neutral), or case names"
+                        + " (fixture.variant.test, fixture.test or test; * matches anything); default: the whole suite")
+        List<String> selection = new ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            PluginHost plugins = main.loadPlugins();
+            KernelProfile kp = main.kernelProfile();
+            String driver = resolveDriver(plugins, kp, plugin);
+            if (driver == null) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "no driver '" + plugin + "' among the loaded plugins ("
+                        + String.join(", ", Sim.create(plugins, kp).session().machine().driverNames())
+                        + "); add a plugins directory with --plugins DIR");
+            }
+            Path dir = suite != null ? suite : Conformance.defaultSuiteDir();
+            return Conformance.withPlugins(plugins, kp, driver).command(main.out, main.json, dir, selection, junit, list);
+        }
+
+        /** A driver name, the only driver of a plugin with that id, or the one driver whose name starts with it. */
+        static String resolveDriver(PluginHost plugins, KernelProfile kp, String name) {
+            List<String> drivers = Sim.create(plugins, kp).session().machine().driverNames();
+            if (drivers.contains(name)) {
+                return name;
+            }
+            for (PluginHost.LoadedPlugin p : plugins.plugins()) {
+                if (p.id().equals(name) && p.drivers().size() == 1) {
+                    return p.drivers().get(0);
+                }
+            }
+            List<String> prefixed = drivers.stream().filter(d -> d.startsWith(name)).toList();
+            return prefixed.size() == 1 ? prefixed.get(0) : null;
+        }
+    }
+
+    /** `serve`: the emulated /dev/iommu on a UNIX socket, for programs run with the shim (docs/exec.md). */
+    @Command(name = "serve", mixinStandardHelpOptions = true,
+            description = "Serve an emulated /dev/iommu on a UNIX socket: programs run with LD_PRELOAD=the shim and"
+                    + " IOMMUFD_SIM_SOCKET=the socket get a fresh iommufd context per open, on one shared machine.")
+    static final class Serve implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Main main;
+
+        @Option(names = "--socket", paramLabel = "PATH", description = "where to listen (default: $XDG_RUNTIME_DIR/iommufd-sim.sock)")
+        Path socket;
+
+        @Option(names = "--trace", description = "print every ioctl and its result on stderr")
+        boolean trace;
+
+        @Option(names = "--check-refs-unpinned", description = "answer IOMMU_TEST_OP_MD_CHECK_REFS as a kernel with no pinned page"
+                + " (pin counts are not emulated; default: EOPNOTSUPP)")
+        boolean checkRefsUnpinned;
+
+        @Override
+        public Integer call() throws Exception {
+            Path s = socket != null ? socket : dev.iommufdsim.repl.server.ExecCommand.defaultSocket();
+            return dev.iommufdsim.repl.server.ExecCommand.serve(
+                    dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), s, trace,
+                    checkRefsUnpinned, main.out, main.err);
+        }
+    }
+
+    /** `exec -- PROGRAM ARGS...`: a real program against the emulator (docs/exec.md). */
+    @Command(name = "exec", mixinStandardHelpOptions = true,
+            description = "Run a program with its /dev/iommu served by the emulator (a private server, the shim preloaded);"
+                    + " its output is relayed and its exit status returned.")
+    static final class Exec implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Main main;
+
+        @Parameters(arity = "1..*", paramLabel = "PROGRAM", description = "the program and its arguments (after --)")
+        List<String> command;
+
+        @Option(names = "--shim", paramLabel = "FILE", description = "a prebuilt libiommufd-sim-shim.so (default: native/build, built on first use)")
+        Path shim;
+
+        @Option(names = "--trace", description = "print every ioctl and its result on stderr")
+        boolean trace;
+
+        @Option(names = "--check-refs-unpinned", description = "answer IOMMU_TEST_OP_MD_CHECK_REFS as a kernel with no pinned page"
+                + " (pin counts are not emulated; default: EOPNOTSUPP)")
+        boolean checkRefsUnpinned;
+
+        @Override
+        public Integer call() throws Exception {
+            return dev.iommufdsim.repl.server.ExecCommand.run(
+                    dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), command,
+                    new dev.iommufdsim.repl.server.ExecCommand.Options(shim, trace, true, checkRefsUnpinned), main.out, main.err);
+        }
+    }
+
     /** Runs the command line and returns the exit code (tests call this; main exits with it). */
     public static int execute(PrintStream out, PrintStream err, String... args) {
+        Integer quick = QuickRun.tryRun(out, err, args); // the plain `run FILE...` skips picocli's start-up cost
+        if (quick != null) {
+            return quick;
+        }
         Main m = new Main();
         m.out = out;
+        m.err = err;
         CommandLine cl = new CommandLine(m);
+        if (cl.getSubcommands().containsKey("exec")) {
+            cl.getSubcommands().get("exec").setStopAtPositional(true); // exec PROGRAM -x: -x is the program's
+        }
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            err.println("iommufd-sim: " + ex.getMessage());
-            return BatchRunner.EXIT_LOAD;
-        });
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> executionError(err, ex));
         return cl.execute(args);
+    }
+
+    /** A command failed with an exception: one line on stderr, exit 2 (QuickRun uses it too). */
+    static int executionError(PrintStream err, Exception ex) {
+        err.println("iommufd-sim: " + ex.getMessage());
+        return BatchRunner.EXIT_LOAD;
     }
 
     public static void main(String[] args) {

@@ -1,0 +1,57 @@
+/*
+ * The wire protocol between libiommufd-sim-shim.so (in the program) and `iommufd-sim serve`
+ * (dev.iommufdsim.repl.server.Wire on the Java side; keep the two in step).
+ *
+ * One UNIX stream connection per open of /dev/iommu: the connection is the iommufd context,
+ * its end (the last copy of the descriptor closed) is the context's release.
+ *
+ * Every message is a frame: u32 type, u32 payload length, payload; all little-endian.
+ *
+ * Program -> server:
+ *   SIM_T_IOCTL    u32 cmd, u32 0, u64 arg, then a prefetch of the bytes at arg (possibly
+ *                  none): what the program could read there, at most the struct's size
+ *                  field (<= 4096). The server then drives the ioctl with requests until it
+ *                  sends SIM_S_DONE.
+ *   SIM_T_CLOSEFD  s32 fd: the program closed a fault/vEVENTQ queue descriptor it was given.
+ *   answers:       SIM_R_DATA bytes | SIM_R_FAULT | SIM_R_OK | SIM_R_BOOL u32 | SIM_R_FD s32
+ *
+ * Server -> program, only while an ioctl is in flight:
+ *   SIM_S_READ     u64 addr, u32 len         -> SIM_R_DATA (len bytes) or SIM_R_FAULT
+ *                                               (copy_from_user)
+ *   SIM_S_WRITE    u64 addr, bytes           -> SIM_R_OK or SIM_R_FAULT (copy_to_user; the
+ *                                               bytes before a fault are written)
+ *   SIM_S_PROBE    u64 addr, u64 len, u32 w  -> SIM_R_BOOL: every page of [addr, addr+len) is
+ *                                               mapped readable (and writable when w):
+ *                                               pin_user_pages()
+ *   SIM_S_NEWFD    u32 kind                  -> SIM_R_FD: a new descriptor standing for a
+ *                                               queue fd (or -errno)
+ *   SIM_S_DROPFD   s32 fd                    -> SIM_R_OK: that descriptor closed again
+ *   SIM_S_DONE     s64 ret                   the result: >= 0 returned, < 0 is -errno
+ */
+#ifndef IOMMUFD_SIM_PROTOCOL_H
+#define IOMMUFD_SIM_PROTOCOL_H
+
+enum {
+	SIM_T_IOCTL = 2,
+	SIM_T_CLOSEFD = 3,
+
+	SIM_R_DATA = 20,
+	SIM_R_FAULT = 21,
+	SIM_R_OK = 22,
+	SIM_R_BOOL = 23,
+	SIM_R_FD = 24,
+
+	SIM_S_READ = 40,
+	SIM_S_WRITE = 41,
+	SIM_S_PROBE = 42,
+	SIM_S_NEWFD = 43,
+	SIM_S_DROPFD = 44,
+	SIM_S_DONE = 50,
+};
+
+/* The largest SIM_S_READ / SIM_S_WRITE payload the server sends. */
+#define SIM_MAX_XFER (1u << 20)
+/* The largest prefetch the shim sends with SIM_T_IOCTL. */
+#define SIM_PREFETCH_MAX 4096u
+
+#endif

@@ -1,0 +1,810 @@
+/*
+ * libiommufd-sim-shim.so: run an unmodified program against `iommufd-sim serve`.
+ *
+ *   LD_PRELOAD=libiommufd-sim-shim.so IOMMUFD_SIM_SOCKET=/path/to/socket PROGRAM ...
+ *
+ * open("/dev/iommu") connects to the server's UNIX socket and returns the connected
+ * descriptor: one connection is one iommufd context. ioctl() on such a descriptor is sent to
+ * the server as (cmd, arg); the server decodes it like iommufd_fops_ioctl() and asks the shim
+ * to read and write the program's memory (copy_from_user / copy_to_user) and whether user
+ * memory can be pinned, until it sends the result. Memory is read and written through a pipe
+ * (write(2) from / read(2) into the program's address), so a bad address is an EFAULT from
+ * the kernel here too, never a crash. Everything else passes through (dlsym RTLD_NEXT).
+ *
+ * See protocol.h for the messages. IOMMUFD_SIM_DEBUG=1 traces every ioctl on stderr.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "protocol.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+#define IOMMUFD_TYPE 0x3b
+#define FD_TABLE 65536
+
+enum { FD_NONE = 0, FD_IOMMUFD = 1, FD_QUEUE = 2 };
+
+/* What each descriptor is; for queue fds, the connection that made it. */
+static unsigned char fd_kind[FD_TABLE];
+static int queue_owner[FD_TABLE];
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int debug;
+
+/* The pipe memory goes through, per process (a forked child makes its own). */
+static int pipe_rd = -1, pipe_wr = -1;
+static pid_t pipe_pid;
+
+static int (*real_open)(const char *, int, ...);
+static int (*real_open64)(const char *, int, ...);
+static int (*real_openat)(int, const char *, int, ...);
+static int (*real_openat64)(int, const char *, int, ...);
+static int (*real___open_2)(const char *, int);
+static int (*real___open64_2)(const char *, int);
+static int (*real___openat_2)(int, const char *, int);
+static int (*real___openat64_2)(int, const char *, int);
+static int (*real_ioctl)(int, unsigned long, ...);
+static int (*real_close)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+
+static void *next(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+
+	return p;
+}
+
+static void resolve(void)
+{
+	if (real_ioctl)
+		return;
+	real_open = next("open");
+	real_open64 = next("open64");
+	real_openat = next("openat");
+	real_openat64 = next("openat64");
+	real___open_2 = next("__open_2");
+	real___open64_2 = next("__open64_2");
+	real___openat_2 = next("__openat_2");
+	real___openat64_2 = next("__openat64_2");
+	real_close = next("close");
+	real_dup2 = next("dup2");
+	real_dup3 = next("dup3");
+	real_ioctl = next("ioctl");
+}
+
+static void after_fork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+	const char *d = getenv("IOMMUFD_SIM_DEBUG");
+
+	debug = d && *d && strcmp(d, "0") != 0;
+	resolve();
+	pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+static void trace(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	if (!debug)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		(void)!write(2, buf, n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1);
+}
+
+/* ---- raw I/O, retrying EINTR and waiting out O_NONBLOCK ------------------------------- */
+
+static int wait_fd(int fd, short ev)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+
+	return poll(&p, 1, -1) < 0 && errno != EINTR ? -1 : 0;
+}
+
+static int send_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (wait_fd(fd, POLLOUT))
+					return -1;
+				continue;
+			}
+			return -1;
+		}
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+static int recv_all(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+
+	while (n) {
+		ssize_t r = recv(fd, p, n, 0);
+
+		if (r == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (wait_fd(fd, POLLIN))
+					return -1;
+				continue;
+			}
+			return -1;
+		}
+		p += r;
+		n -= r;
+	}
+	return 0;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	memcpy(p, &v, 4); /* x86-64 and arm64 are little-endian, as the wire is */
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static int send_frame(int fd, uint32_t type, const void *a, size_t alen, const void *b, size_t blen)
+{
+	unsigned char h[8];
+
+	put32(h, type);
+	put32(h + 4, (uint32_t)(alen + blen));
+	if (send_all(fd, h, 8))
+		return -1;
+	if (alen && send_all(fd, a, alen))
+		return -1;
+	if (blen && send_all(fd, b, blen))
+		return -1;
+	return 0;
+}
+
+/* ---- the program's memory, touched only through the kernel -------------------------- */
+
+#define PIPE_CHUNK 32768
+
+static int ensure_pipe(void)
+{
+	pid_t pid = (pid_t)syscall(SYS_getpid);
+	int p[2];
+
+	/* still ours? (a program may close every descriptor it does not know) */
+	if (pipe_rd >= 0 && pipe_pid == pid && fcntl(pipe_rd, F_GETFD) >= 0 && fcntl(pipe_wr, F_GETFD) >= 0)
+		return 0;
+	/* a forked child: the inherited pipe is shared with the parent, leave it to it */
+	if (syscall(SYS_pipe2, p, O_CLOEXEC))
+		return -1;
+	/* out of the way of the program's own descriptor numbers, when the limit allows */
+	pipe_rd = fcntl(p[0], F_DUPFD_CLOEXEC, 700);
+	pipe_wr = pipe_rd < 0 ? -1 : fcntl(p[1], F_DUPFD_CLOEXEC, 700);
+	if (pipe_rd < 0 || pipe_wr < 0) {
+		if (pipe_rd >= 0)
+			syscall(SYS_close, pipe_rd);
+		pipe_rd = p[0];
+		pipe_wr = p[1];
+	} else {
+		syscall(SYS_close, p[0]);
+		syscall(SYS_close, p[1]);
+	}
+	pipe_pid = pid;
+	return 0;
+}
+
+static void drain(size_t n)
+{
+	char scratch[4096];
+
+	while (n) {
+		ssize_t r = syscall(SYS_read, pipe_rd, scratch, n < sizeof(scratch) ? n : sizeof(scratch));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		n -= r;
+	}
+}
+
+/* copy_from_user(): 0, or -1 when some byte of [src, src+n) cannot be read. */
+static int safe_read(void *dst, uintptr_t src, size_t n)
+{
+	char *d = dst;
+
+	if (ensure_pipe())
+		return -1;
+	while (n) {
+		size_t chunk = n < PIPE_CHUNK ? n : PIPE_CHUNK;
+		ssize_t w = syscall(SYS_write, pipe_wr, (const void *)src, chunk);
+		size_t got = 0;
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1; /* EFAULT */
+		while (got < (size_t)w) {
+			ssize_t r = syscall(SYS_read, pipe_rd, d + got, (size_t)w - got);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return -1;
+			got += r;
+		}
+		d += w;
+		src += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* copy_to_user(): 0, or -1 at the first byte that cannot be written (earlier ones are). */
+static int safe_write(uintptr_t dst, const void *src, size_t n)
+{
+	const char *s = src;
+
+	if (ensure_pipe())
+		return -1;
+	while (n) {
+		size_t chunk = n < PIPE_CHUNK ? n : PIPE_CHUNK;
+		size_t put = 0, got = 0;
+
+		while (put < chunk) {
+			ssize_t w = syscall(SYS_write, pipe_wr, s + put, chunk - put);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return -1;
+			put += w;
+		}
+		while (got < chunk) {
+			ssize_t r = syscall(SYS_read, pipe_rd, (void *)(dst + got), chunk - got);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				drain(chunk - got);
+				return -1;
+			}
+			got += r;
+		}
+		s += chunk;
+		dst += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+/*
+ * pin_user_pages(): is every page of [addr, addr+len) in a VMA the program may read (and
+ * write)? Read from /proc/self/maps; special mappings (VM_IO/PFNMAP) cannot be pinned.
+ */
+static int probe(uint64_t addr, uint64_t len, int want_write)
+{
+	uint64_t end = addr + len, cur = addr;
+	size_t cap = 1 << 16, used = 0;
+	char *buf = malloc(cap), *line;
+	int fd, ok = 0;
+
+	if (!buf)
+		return 0;
+	if (len == 0 || end < addr) {
+		free(buf);
+		return len == 0;
+	}
+	fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(buf);
+		return 0;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (used + 4096 > cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		r = syscall(SYS_read, fd, buf + used, cap - used - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		used += r;
+	}
+	syscall(SYS_close, fd);
+	buf[used] = 0;
+	/* the lines are sorted by address */
+	for (line = buf; line && *line && !ok;) {
+		char *nl = strchr(line, '\n');
+		unsigned long lo, hi;
+		char perms[8] = "";
+
+		if (nl)
+			*nl = 0;
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && hi > cur) {
+			if (lo > cur)
+				break; /* a hole */
+			if (perms[0] != 'r' || (want_write && perms[1] != 'w') || strstr(line, "[vvar") ||
+			    strstr(line, "[vsyscall]"))
+				break;
+			cur = hi;
+			if (cur >= end)
+				ok = 1;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	free(buf);
+	return ok;
+}
+
+/* ---- descriptors ---------------------------------------------------------------------- */
+
+static int sim_socket_path(struct sockaddr_un *sa, socklen_t *len)
+{
+	const char *path = getenv("IOMMUFD_SIM_SOCKET");
+	size_t n;
+
+	if (!path || !*path)
+		return -1;
+	n = strlen(path);
+	if (n >= sizeof(sa->sun_path))
+		return -1;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, path, n);
+	*len = offsetof(struct sockaddr_un, sun_path) + n + 1;
+	return 0;
+}
+
+static int is_dev_iommu(const char *path)
+{
+	return path && strcmp(path, "/dev/iommu") == 0;
+}
+
+/* open("/dev/iommu"): a connection to the server, or -1 with the errno of a missing device. */
+static int sim_open(int flags)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd, saved;
+
+	if (sim_socket_path(&sa, &len)) {
+		errno = ENOENT;
+		return -1;
+	}
+	fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_STREAM | ((flags & O_CLOEXEC) ? SOCK_CLOEXEC : 0), 0);
+	if (fd < 0)
+		return -1;
+	while (connect(fd, (struct sockaddr *)&sa, len)) {
+		if (errno == EINTR)
+			continue;
+		saved = errno;
+		syscall(SYS_close, fd);
+		trace("iommufd-sim-shim: cannot connect to %s: %s\n", sa.sun_path, strerror(saved));
+		errno = ENODEV;
+		return -1;
+	}
+	if (fd < FD_TABLE)
+		fd_kind[fd] = FD_IOMMUFD;
+	trace("iommufd-sim-shim: open /dev/iommu -> fd %d\n", fd);
+	return fd;
+}
+
+/* A descriptor the table does not know (inherited over exec, dup'ed): is it our socket? */
+static int is_sim_socket(int fd)
+{
+	struct sockaddr_un want, got;
+	socklen_t wlen, glen = sizeof(got);
+
+	if (sim_socket_path(&want, &wlen))
+		return 0;
+	memset(&got, 0, sizeof(got));
+	if (getpeername(fd, (struct sockaddr *)&got, &glen) || got.sun_family != AF_UNIX)
+		return 0;
+	return strncmp(got.sun_path, want.sun_path, sizeof(got.sun_path)) == 0;
+}
+
+/* ---- the ioctl transaction ------------------------------------------------------------ */
+
+/* The server went away mid-call: the program sees ENODEV, as from an unplugged device. */
+static int lost(int fd)
+{
+	static int told;
+	char msg[96];
+	int n;
+
+	if (!told++) {
+		n = snprintf(msg, sizeof(msg), "iommufd-sim-shim: lost the server on fd %d\n", fd);
+		if (n > 0)
+			(void)!write(2, msg, n);
+	}
+	return -1;
+}
+
+static int answer(int fd, uint32_t type, const void *p, size_t n)
+{
+	return send_frame(fd, type, p, n, NULL, 0);
+}
+
+static int make_queue_fd(int owner)
+{
+	int qfd = (int)syscall(SYS_eventfd2, 0, O_CLOEXEC | O_NONBLOCK);
+
+	if (qfd >= 0 && qfd < FD_TABLE) {
+		fd_kind[qfd] = FD_QUEUE;
+		queue_owner[qfd] = owner;
+	}
+	return qfd < 0 ? -errno : qfd;
+}
+
+/* One ioctl: 0 with the server's result in *ret, or -1 when the connection broke. */
+static int transact(int fd, unsigned int cmd, uintptr_t arg, long *ret)
+{
+	unsigned char head[16], pre[SIM_PREFETCH_MAX];
+	uint32_t prelen = 0;
+	unsigned char *buf = NULL;
+	size_t bufcap = 0;
+
+	/* prefetch the struct: its size field, then that many bytes (a cache, nothing more) */
+	if (arg && safe_read(pre, arg, 4) == 0) {
+		uint32_t size = get32(pre);
+		uint32_t want = size < 4 ? 4 : size > SIM_PREFETCH_MAX ? SIM_PREFETCH_MAX : size;
+
+		prelen = 4;
+		if (want > 4 && safe_read(pre, arg, want) == 0)
+			prelen = want;
+	}
+	put32(head, cmd);
+	put32(head + 4, 0);
+	put64(head + 8, arg);
+	if (send_frame(fd, SIM_T_IOCTL, head, 16, pre, prelen))
+		return lost(fd);
+
+	for (;;) {
+		unsigned char h[8];
+		uint32_t type, len;
+
+		if (recv_all(fd, h, 8))
+			return lost(fd);
+		type = get32(h);
+		len = get32(h + 4);
+		if (len > SIM_MAX_XFER + 64) {
+			free(buf);
+			return lost(fd);
+		}
+		if (len > bufcap) {
+			unsigned char *nb = realloc(buf, len);
+
+			if (!nb) {
+				free(buf);
+				return lost(fd);
+			}
+			buf = nb;
+			bufcap = len;
+		}
+		if (len && recv_all(fd, buf, len)) {
+			free(buf);
+			return lost(fd);
+		}
+		switch (type) {
+		case SIM_S_READ: {
+			uint64_t addr = get64(buf);
+			uint32_t n = get32(buf + 8);
+			unsigned char *data = n <= SIM_MAX_XFER ? malloc(n ? n : 1) : NULL;
+			int rc;
+
+			if (data && safe_read(data, addr, n) == 0)
+				rc = answer(fd, SIM_R_DATA, data, n);
+			else
+				rc = answer(fd, SIM_R_FAULT, NULL, 0);
+			free(data);
+			if (rc) {
+				free(buf);
+				return lost(fd);
+			}
+			break;
+		}
+		case SIM_S_WRITE: {
+			uint64_t addr = get64(buf);
+			int ok = safe_write(addr, buf + 8, len - 8) == 0;
+
+			if (answer(fd, ok ? SIM_R_OK : SIM_R_FAULT, NULL, 0)) {
+				free(buf);
+				return lost(fd);
+			}
+			break;
+		}
+		case SIM_S_PROBE: {
+			unsigned char r[4];
+
+			put32(r, probe(get64(buf), get64(buf + 8), get32(buf + 16) != 0));
+			if (answer(fd, SIM_R_BOOL, r, 4)) {
+				free(buf);
+				return lost(fd);
+			}
+			break;
+		}
+		case SIM_S_NEWFD: {
+			unsigned char r[4];
+
+			put32(r, (uint32_t)make_queue_fd(fd));
+			if (answer(fd, SIM_R_FD, r, 4)) {
+				free(buf);
+				return lost(fd);
+			}
+			break;
+		}
+		case SIM_S_DROPFD: {
+			int q = (int)get32(buf);
+
+			if (q >= 0 && q < FD_TABLE)
+				fd_kind[q] = FD_NONE;
+			syscall(SYS_close, q);
+			if (answer(fd, SIM_R_OK, NULL, 0)) {
+				free(buf);
+				return lost(fd);
+			}
+			break;
+		}
+		case SIM_S_DONE:
+			*ret = (long)get64(buf);
+			free(buf);
+			return 0;
+		default:
+			free(buf);
+			return lost(fd);
+		}
+	}
+}
+
+/* ---- interposed entry points ---------------------------------------------------------- */
+
+/* The VFS answers these itself, before the driver sees them (do_vfs_ioctl). */
+static int vfs_ioctl(unsigned long req)
+{
+	return req == FIOCLEX || req == FIONCLEX || req == FIONBIO || req == FIOASYNC;
+}
+
+EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	long ret = 0;
+	int rc;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	resolve();
+
+	if (fd < 0 || fd >= FD_TABLE || fd_kind[fd] != FD_IOMMUFD) {
+		if (fd < 0 || fd >= FD_TABLE || fd_kind[fd] != FD_NONE || ((req >> 8) & 0xff) != IOMMUFD_TYPE ||
+		    !is_sim_socket(fd))
+			return real_ioctl(fd, req, arg);
+		fd_kind[fd] = FD_IOMMUFD;
+	}
+	if (vfs_ioctl(req))
+		return real_ioctl(fd, req, arg);
+
+	pthread_mutex_lock(&lock);
+	rc = transact(fd, (unsigned int)req, (uintptr_t)arg, &ret);
+	pthread_mutex_unlock(&lock);
+	if (rc) {
+		errno = ENODEV;
+		return -1;
+	}
+	trace("iommufd-sim-shim: ioctl(%d, 0x%lx) = %ld\n", fd, req, ret);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return (int)ret;
+}
+
+EXPORT int close(int fd)
+{
+	resolve();
+	if (fd >= 0 && fd < FD_TABLE && fd_kind[fd] != FD_NONE) {
+		if (fd_kind[fd] == FD_QUEUE) {
+			int owner = queue_owner[fd];
+			unsigned char q[4];
+
+			put32(q, (uint32_t)fd);
+			pthread_mutex_lock(&lock);
+			if (owner >= 0 && owner < FD_TABLE && fd_kind[owner] == FD_IOMMUFD)
+				(void)send_frame(owner, SIM_T_CLOSEFD, q, 4, NULL, 0);
+			pthread_mutex_unlock(&lock);
+		}
+		fd_kind[fd] = FD_NONE;
+	}
+	return real_close(fd);
+}
+
+/* dup2/dup3 onto a descriptor closes what it was; a copy of an iommufd is an iommufd */
+static void after_dup(int oldfd, int newfd)
+{
+	if (newfd < 0 || newfd >= FD_TABLE || newfd == oldfd)
+		return;
+	fd_kind[newfd] = oldfd >= 0 && oldfd < FD_TABLE && fd_kind[oldfd] == FD_IOMMUFD ? FD_IOMMUFD : FD_NONE;
+}
+
+EXPORT int dup2(int oldfd, int newfd)
+{
+	int r;
+
+	resolve();
+	r = real_dup2(oldfd, newfd);
+	if (r >= 0)
+		after_dup(oldfd, r);
+	return r;
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int r;
+
+	resolve();
+	r = real_dup3(oldfd, newfd, flags);
+	if (r >= 0)
+		after_dup(oldfd, r);
+	return r;
+}
+
+static mode_t mode_arg(int flags, va_list ap)
+{
+	return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE ? va_arg(ap, mode_t) : 0;
+}
+
+EXPORT int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	resolve();
+	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
+		return sim_open(flags);
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return real_open(path, flags, mode);
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	resolve();
+	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
+		return sim_open(flags);
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return (real_open64 ? real_open64 : real_open)(path, flags, mode);
+}
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	resolve();
+	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
+		return sim_open(flags);
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return real_openat(dirfd, path, flags, mode);
+}
+
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	resolve();
+	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
+		return sim_open(flags);
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return (real_openat64 ? real_openat64 : real_openat)(dirfd, path, flags, mode);
+}
+
+/* _FORTIFY_SOURCE variants */
+EXPORT int __open_2(const char *path, int flags)
+{
+	resolve();
+	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
+		return sim_open(flags);
+	return real___open_2(path, flags);
+}
+
+EXPORT int __open64_2(const char *path, int flags)
+{
+	resolve();
+	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
+		return sim_open(flags);
+	return (real___open64_2 ? real___open64_2 : real___open_2)(path, flags);
+}
+
+EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	resolve();
+	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
+		return sim_open(flags);
+	return real___openat_2(dirfd, path, flags);
+}
+
+EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	resolve();
+	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
+		return sim_open(flags);
+	return (real___openat64_2 ? real___openat64_2 : real___openat_2)(dirfd, path, flags);
+}

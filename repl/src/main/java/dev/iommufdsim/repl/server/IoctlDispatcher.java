@@ -1,0 +1,698 @@
+package dev.iommufdsim.repl.server;
+
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+import static dev.iommufdsim.repl.server.IoctlTable.DESTROY;
+import static dev.iommufdsim.repl.server.IoctlTable.FAULT_QUEUE_ALLOC;
+import static dev.iommufdsim.repl.server.IoctlTable.GET_HW_INFO;
+import static dev.iommufdsim.repl.server.IoctlTable.HWPT_ALLOC;
+import static dev.iommufdsim.repl.server.IoctlTable.HWPT_INVALIDATE;
+import static dev.iommufdsim.repl.server.IoctlTable.IOAS_ALLOC;
+import static dev.iommufdsim.repl.server.IoctlTable.IOAS_ALLOW_IOVAS;
+import static dev.iommufdsim.repl.server.IoctlTable.IOAS_COPY;
+import static dev.iommufdsim.repl.server.IoctlTable.IOAS_IOVA_RANGES;
+import static dev.iommufdsim.repl.server.IoctlTable.IOAS_MAP;
+import static dev.iommufdsim.repl.server.IoctlTable.IOAS_UNMAP;
+import static dev.iommufdsim.repl.server.IoctlTable.OPTION;
+import static dev.iommufdsim.repl.server.IoctlTable.TEST_CMD;
+import static dev.iommufdsim.repl.server.IoctlTable.VDEVICE_ALLOC;
+import static dev.iommufdsim.repl.server.IoctlTable.VEVENTQ_ALLOC;
+import static dev.iommufdsim.repl.server.IoctlTable.VIOMMU_ALLOC;
+
+import dev.iommufdsim.kernel.IommufdCtx;
+import dev.iommufdsim.kernel.ObjType;
+import dev.iommufdsim.kernel.Selftest;
+import dev.iommufdsim.kernel.uapi.Errno;
+import dev.iommufdsim.kernel.uapi.IommufdException;
+import dev.iommufdsim.kernel.uapi.IovaRange;
+import dev.iommufdsim.kernel.uapi.Uapi;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One iommufd context's ioctl entry point, as iommufd_fops_ioctl() decodes calls: the struct
+ * is read from the caller's memory with the kernel's size rules, the emulator's
+ * {@link IommufdCtx} method named after the ioctl runs, and the outputs are copied back
+ * (iommufd_ucmd_respond: min(user size, struct size) bytes). Memory the struct points to is
+ * read and written when and as the kernel does; a fault is EFAULT. Nothing a program passes
+ * can make this throw: malformed structs get the kernel's errno, emulator failures EIO.
+ *
+ * <p>Not thread-safe: the caller serializes calls on the machine.
+ */
+public final class IoctlDispatcher {
+    private static final int EFAULT = Errno.EFAULT.number();
+    private static final int ENOTTY = Errno.ENOTTY.number();
+    private static final int EIO = Errno.EIO.number();
+    private static final long PAGE = Uapi.PAGE_SIZE;
+    /** The most the server reads for one array argument (invalidation entries, allowed IOVAs). */
+    private static final long MAX_ARRAY_BYTES = 256L << 20;
+    /** Driver data longer than this is refused by every driver before it is read (EINVAL). */
+    private static final int MAX_DRIVER_DATA = 4096;
+    /** The S_NEWFD kinds. */
+    static final int FD_FAULT = 1;
+    static final int FD_VEVENTQ = 2;
+
+    private final IommufdCtx ctx;
+    private final GapLog gaps;
+    private final PrintStream trace;
+    private final boolean checkRefsUnpinned;
+    /** Program descriptor -> the emulator's fd number of each fault / vEVENTQ queue. */
+    private final Map<Integer, Integer> queueFds = new HashMap<>();
+
+    public IoctlDispatcher(IommufdCtx ctx, ServerOptions opts) {
+        this.ctx = ctx;
+        this.gaps = opts.gaps();
+        this.trace = opts.trace();
+        this.checkRefsUnpinned = opts.checkRefsUnpinned();
+    }
+
+    public IommufdCtx ctx() {
+        return ctx;
+    }
+
+    /**
+     * ioctl(fd, cmd, arg) on this context: the value the syscall returns (>= 0) or -errno.
+     *
+     * @throws ClientGone when the program's end broke during the call (from {@code mem})
+     */
+    public long ioctl(int cmd, long arg, UserAccess mem) {
+        long r;
+        try {
+            r = dispatch(cmd, arg, mem);
+        } catch (IommufdException e) {
+            r = -e.errno().number();
+            if (trace != null) {
+                trace.printf("iommufd-sim: %s: %s%n", IoctlTable.name(cmd), e);
+            }
+            return r;
+        } catch (UserFault e) {
+            r = -EFAULT;
+            if (trace != null) {
+                trace.printf("iommufd-sim: %s: EFAULT: %s%n", IoctlTable.name(cmd), e.getMessage());
+            }
+            return r;
+        } catch (ClientGone e) {
+            throw e;
+        } catch (RuntimeException e) {
+            gaps.bug(IoctlTable.name(cmd) + ": " + e);
+            if (trace != null) {
+                trace.printf("iommufd-sim: %s: emulator error%n", IoctlTable.name(cmd));
+                e.printStackTrace(trace);
+            }
+            return -EIO;
+        }
+        if (trace != null) {
+            trace.printf("iommufd-sim: %s: %d%n", IoctlTable.name(cmd), r);
+        }
+        return r;
+    }
+
+    /** close() of a queue descriptor the program was given: the fd's reference goes. */
+    public void closeQueueFd(int programFd) {
+        Integer fd = queueFds.remove(programFd);
+        if (fd != null) {
+            try {
+                ctx.closeFd(fd);
+            } catch (IommufdException e) {
+                // already gone with its object
+            }
+        }
+    }
+
+    // ---- iommufd_fops_ioctl -----------------------------------------------------------------
+
+    private long dispatch(int cmd, long arg, UserAccess mem) throws UserFault {
+        int nr = cmd & 0xff;
+        if (!IoctlTable.inTable(nr)) {
+            return vfioIoctl(cmd);
+        }
+        int usize = le32(mem.read(arg, 4), 0); // get_user(ucmd.user_size, ...)
+        IoctlTable.Op op = IoctlTable.op(nr);
+        if (op == null || op.ioctlNum() != cmd) {
+            return -ENOTTY; // -ENOIOCTLCMD
+        }
+        if (Integer.compareUnsigned(usize, op.minSize()) < 0) {
+            throw fail(Errno.EINVAL, "size %d is below the minimum %d of %s", Integer.toUnsignedLong(usize), op.minSize(), op.name());
+        }
+        Call c = new Call(mem, arg, Integer.toUnsignedLong(usize), copyStructFromUser(mem, op.size(), arg, Integer.toUnsignedLong(usize)));
+        switch (nr) {
+            case DESTROY -> ctx.destroy(c.u32(4));
+            case IOAS_ALLOC -> ioasAlloc(c);
+            case IOAS_ALLOW_IOVAS -> ioasAllowIovas(c);
+            case IOAS_COPY -> ioasCopy(c);
+            case IOAS_IOVA_RANGES -> ioasIovaRanges(c);
+            case IOAS_MAP -> ioasMap(c);
+            case IOAS_UNMAP -> ioasUnmap(c);
+            case OPTION -> option(c);
+            case HWPT_ALLOC -> hwptAlloc(c);
+            case GET_HW_INFO -> getHwInfo(c);
+            case HWPT_INVALIDATE -> hwptInvalidate(c);
+            case FAULT_QUEUE_ALLOC -> faultQueueAlloc(c);
+            case VIOMMU_ALLOC -> viommuAlloc(c);
+            case VDEVICE_ALLOC -> vdeviceAlloc(c);
+            case VEVENTQ_ALLOC -> veventqAlloc(c);
+            case TEST_CMD -> test(c);
+            default -> {
+                // VFIO_IOAS, HWPT_SET_DIRTY_TRACKING, HWPT_GET_DIRTY_BITMAP, IOAS_MAP_FILE,
+                // IOAS_CHANGE_PROCESS, HW_QUEUE_ALLOC: the kernel module has no method for them
+                gaps.gap(op.name());
+                return -ENOTTY;
+            }
+        }
+        return 0;
+    }
+
+    /** iommufd_vfio_ioctl(): the VFIO type1 compat calls are not emulated. */
+    private long vfioIoctl(int cmd) {
+        if ((cmd >>> 8 & 0xff) == IoctlTable.IOMMUFD_TYPE && (cmd & 0xff) >= 0x64 && (cmd & 0xff) <= 0x75) {
+            gaps.gap(String.format("VFIO compat ioctl 0x%x", cmd));
+        }
+        return -ENOTTY;
+    }
+
+    /**
+     * copy_struct_from_user(): a ksize-byte kernel struct from usize user bytes. A longer
+     * user struct must have a zero tail (E2BIG), a shorter one is zero-extended.
+     */
+    static byte[] copyStructFromUser(UserAccess mem, int ksize, long src, long usize) throws UserFault {
+        long size = Math.min(ksize, usize);
+        if (usize > ksize) {
+            checkZeroedUser(mem, src + ksize, usize - ksize);
+        }
+        byte[] k = new byte[ksize];
+        System.arraycopy(mem.read(src, (int) size), 0, k, 0, (int) size);
+        return k;
+    }
+
+    /**
+     * check_zeroed_user(): E2BIG at the first non-zero byte, EFAULT where readable memory
+     * ends first (page by page once a large read faulted).
+     */
+    private static void checkZeroedUser(UserAccess mem, long from, long n) throws UserFault {
+        long pos = from;
+        long left = n;
+        boolean careful = false;
+        while (left > 0) {
+            long chunk = careful ? Math.min(left, PAGE - Long.remainderUnsigned(pos, PAGE)) : Math.min(left, Wire.MAX_XFER);
+            byte[] b;
+            try {
+                b = mem.read(pos, (int) chunk);
+            } catch (UserFault f) {
+                if (careful) {
+                    throw f;
+                }
+                careful = true;
+                continue;
+            }
+            for (byte x : b) {
+                if (x != 0) {
+                    throw fail(Errno.E2BIG, "a non-zero byte in the struct's tail beyond the kernel's size");
+                }
+            }
+            pos += chunk;
+            left -= chunk;
+        }
+    }
+
+    /**
+     * The longest readable prefix of [addr, addr+len), page by page after a fault (what a
+     * kernel loop of copy_from_user calls reaches).
+     */
+    static byte[] readPrefix(UserAccess mem, long addr, long len) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        long pos = addr;
+        long left = len;
+        boolean careful = false;
+        while (left > 0) {
+            long chunk = careful ? Math.min(left, PAGE - Long.remainderUnsigned(pos, PAGE)) : Math.min(left, Wire.MAX_XFER);
+            try {
+                out.writeBytes(mem.read(pos, (int) chunk));
+            } catch (UserFault f) {
+                if (careful) {
+                    break;
+                }
+                careful = true;
+                continue;
+            }
+            pos += chunk;
+            left -= chunk;
+        }
+        return out.toByteArray();
+    }
+
+    /** The kernel's struct buffer of one call, its user address and user size. */
+    static final class Call {
+        final UserAccess mem;
+        final long arg;
+        final long usize;
+        final byte[] k;
+        final ByteBuffer b;
+
+        Call(UserAccess mem, long arg, long usize, byte[] k) {
+            this.mem = mem;
+            this.arg = arg;
+            this.usize = usize;
+            this.k = k;
+            this.b = ByteBuffer.wrap(k).order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        int u32(int off) {
+            return b.getInt(off);
+        }
+
+        long u32l(int off) {
+            return Integer.toUnsignedLong(b.getInt(off));
+        }
+
+        int u16(int off) {
+            return b.getShort(off) & 0xffff;
+        }
+
+        long u64(int off) {
+            return b.getLong(off);
+        }
+
+        void put32(int off, int v) {
+            b.putInt(off, v);
+        }
+
+        void put64(int off, long v) {
+            b.putLong(off, v);
+        }
+
+        /** iommufd_ucmd_respond(ucmd, sizeof(*cmd)). */
+        void respond() throws UserFault {
+            mem.write(arg, Arrays.copyOf(k, (int) Math.min(usize, k.length)));
+        }
+    }
+
+    /** iommufd_ucmd_respond() of an ioctl that made an object: a failed copy aborts it. */
+    private void respondOrAbort(Call c, int newId) throws UserFault {
+        try {
+            c.respond();
+        } catch (UserFault f) {
+            abort(newId);
+            throw f;
+        }
+    }
+
+    /** iommufd_object_abort_and_destroy() of an object the emulator already published. */
+    private void abort(int id) {
+        try {
+            ctx.destroy(id);
+        } catch (IommufdException e) {
+            gaps.bug("abort of object " + id + ": " + e);
+        }
+    }
+
+    // ---- IOAS (ioas.c) ----------------------------------------------------------------------
+
+    private void ioasAlloc(Call c) throws UserFault {
+        int id = ctx.ioasAlloc(c.u32(4));
+        c.put32(8, id);
+        respondOrAbort(c, id);
+    }
+
+    private void ioasAllowIovas(Call c) throws UserFault {
+        int ioasId = c.u32(4);
+        long num = c.u32l(8);
+        int reserved = c.u32(12);
+        long uptr = c.u64(16);
+        long bytes = num * 16;
+        List<IovaRange> ranges = new ArrayList<>();
+        boolean fault = false;
+        if (reserved == 0 && ctx.object(ioasId) != null && ctx.object(ioasId).type() == ObjType.IOAS) {
+            // iommufd_ioas_load_iovas(): only after the __reserved and IOAS checks
+            byte[] raw = bytes > MAX_ARRAY_BYTES ? readPrefix(c.mem, uptr, MAX_ARRAY_BYTES) : readPrefix(c.mem, uptr, bytes);
+            ByteBuffer rb = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i + 16 <= raw.length; i += 16) {
+                ranges.add(new IovaRange(rb.getLong(i), rb.getLong(i + 8)));
+            }
+            fault = raw.length < bytes;
+        }
+        if (!fault) {
+            ctx.ioasAllowIovas(ioasId, ranges, reserved);
+            return;
+        }
+        // entry k could not be read: the kernel stopped there with EFAULT unless an earlier
+        // entry was already refused
+        for (int i = 0; i < ranges.size(); i++) {
+            IovaRange r = ranges.get(i);
+            if (Long.compareUnsigned(r.start(), r.last()) >= 0) {
+                throw fail(Errno.EINVAL, "allowed range %d: start 0x%x >= last 0x%x", i, r.start(), r.last());
+            }
+            for (int j = 0; j < i; j++) {
+                IovaRange o = ranges.get(j);
+                if (Long.compareUnsigned(r.start(), o.last()) <= 0 && Long.compareUnsigned(o.start(), r.last()) <= 0) {
+                    throw fail(Errno.EINVAL, "allowed range %d overlaps range %d", i, j);
+                }
+            }
+        }
+        throw new UserFault(String.format("allowed_iovas entry %d at 0x%x", ranges.size(), uptr + ranges.size() * 16L));
+    }
+
+    private void ioasCopy(Call c) throws UserFault {
+        long r = ctx.ioasCopy(c.u32(4), c.u32(8), c.u32(12), c.u64(16), c.u64(24), c.u64(32));
+        c.put64(24, r);
+        c.respond();
+    }
+
+    private void ioasIovaRanges(Call c) throws UserFault {
+        long max = c.u32l(8);
+        long uptr = c.u64(16);
+        IommufdCtx.IovaRanges r;
+        IommufdException tooSmall = null;
+        try {
+            r = ctx.ioasIovaRanges(c.u32(4), max, c.u32(12));
+        } catch (IommufdException e) {
+            if (e.errno() != Errno.EMSGSIZE || !(e.partialOutput() instanceof IommufdCtx.IovaRanges p)) {
+                throw e;
+            }
+            r = p;
+            tooSmall = e;
+        }
+        List<IovaRange> rs = r.ranges();
+        int n = (int) Math.min(max, rs.size());
+        if (n > 0) {
+            ByteBuffer out = ByteBuffer.allocate(16 * n).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++) {
+                out.putLong(rs.get(i).start()).putLong(rs.get(i).last());
+            }
+            c.mem.write(uptr, out.array());
+        }
+        c.put32(8, (int) r.numIovas());
+        c.put64(24, r.outIovaAlignment());
+        c.respond();
+        if (tooSmall != null) {
+            throw tooSmall;
+        }
+    }
+
+    private void ioasMap(Call c) throws UserFault {
+        long iova = ctx.ioasMap(c.u32(8), c.u32(4), c.u64(16), c.u64(24), c.u64(32), c.u32(12));
+        c.put64(32, iova);
+        c.respond();
+    }
+
+    private void ioasUnmap(Call c) throws UserFault {
+        long length = ctx.ioasUnmap(c.u32(4), c.u64(8), c.u64(16));
+        c.put64(16, length);
+        c.respond();
+    }
+
+    /** iommufd_option(): only val64 is copied back. */
+    private void option(Call c) throws UserFault {
+        long val = ctx.option(c.u32(4), c.u16(8), c.u32(12), c.u64(16), c.u16(10));
+        byte[] v = new byte[8];
+        ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).putLong(val);
+        c.mem.write(c.arg + 16, v);
+    }
+
+    // ---- HWPT (hw_pagetable.c), hw_info (device.c) --------------------------------------------
+
+    /**
+     * The driver data of HWPT_ALLOC / VIOMMU_ALLOC (struct iommu_user_data): the kernel's
+     * driver copies it late (iommu_copy_struct_from_user); here it is read first. Longer than
+     * any driver struct: not read (the driver refuses it by length). Unreadable: zeros stand
+     * in and {@code fault[0]} is set, so the caller can answer EFAULT once the kernel's
+     * earlier checks have passed.
+     */
+    private static byte[] driverData(UserAccess mem, long uptr, long len, boolean[] fault) {
+        if (len == 0) {
+            return new byte[0];
+        }
+        if (len > MAX_DRIVER_DATA) {
+            return new byte[MAX_DRIVER_DATA + 1];
+        }
+        try {
+            return mem.read(uptr, (int) len);
+        } catch (UserFault f) {
+            fault[0] = true;
+            return new byte[(int) len];
+        }
+    }
+
+    private void hwptAlloc(Call c) throws UserFault {
+        int flags = c.u32(4);
+        int reserved = c.u32(20);
+        int dataType = c.u32(24);
+        long dataLen = c.u32l(28);
+        boolean[] fault = {false};
+        byte[] data = reserved == 0 && dataType != Uapi.IOMMU_HWPT_DATA_NONE ? driverData(c.mem, c.u64(32), dataLen, fault)
+                : new byte[(int) Math.min(dataLen, MAX_DRIVER_DATA + 1)];
+        int id = ctx.hwptAlloc(flags, c.u32(8), c.u32(12), dataType, data, c.u32(40), reserved);
+        if (fault[0]) {
+            abort(id);
+            throw new UserFault(String.format("data_uptr 0x%x (%d bytes)", c.u64(32), dataLen));
+        }
+        c.put32(16, id);
+        respondOrAbort(c, id);
+    }
+
+    private void getHwInfo(Call c) throws UserFault {
+        long userLen = c.u32l(12);
+        long uptr = c.u64(16);
+        int[] reserved = {c.k[29] & 0xff, c.k[30] & 0xff, c.k[31] & 0xff};
+        IommufdCtx.HwInfoOut r = ctx.getHwInfo(c.u32(4), c.u32(8), userLen, c.u32(24), reserved);
+        long copyLen = Math.min(userLen, r.dataLen());
+        byte[] d = r.data();
+        if (copyLen > 0) {
+            c.mem.write(uptr, Arrays.copyOf(d, (int) copyLen));
+        }
+        // clear_user() of the rest of the user buffer
+        long pos = uptr + copyLen;
+        long left = userLen - copyLen;
+        while (left > 0) {
+            int chunk = (int) Math.min(left, Wire.MAX_XFER);
+            c.mem.write(pos, new byte[chunk]);
+            pos += chunk;
+            left -= chunk;
+        }
+        c.put32(12, (int) r.dataLen());
+        c.put32(24, r.outDataType());
+        c.k[28] = (byte) r.outMaxPasidLog2();
+        c.put64(32, r.outCapabilities());
+        c.respond();
+    }
+
+    /** iommufd_hwpt_invalidate(): entry_num is written back whatever happened. */
+    private void hwptInvalidate(Call c) throws UserFault {
+        int hwptId = c.u32(4);
+        long uptr = c.u64(8);
+        int dataType = c.u32(16);
+        long entryLen = c.u32l(20);
+        long entryNum = c.u32l(24);
+        int reserved = c.u32(28);
+        int done = 0;
+        RuntimeException err = null;
+        UserFault fault = null;
+        if (reserved != 0) {
+            err = fail(Errno.EOPNOTSUPP, "__reserved must be 0");
+        } else if (entryNum != 0 && (uptr == 0 || entryLen == 0 || entryLen > PAGE || entryNum > Uapi.IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX)) {
+            err = fail(Errno.EINVAL, uptr == 0 ? "data_uptr is NULL" : "entry_len %d / entry_num %d out of bounds", entryLen, entryNum);
+        } else {
+            long bytes = entryLen * entryNum;
+            byte[] raw = readPrefix(c.mem, uptr, Math.min(bytes, MAX_ARRAY_BYTES));
+            List<byte[]> entries = new ArrayList<>();
+            for (long off = 0; off + entryLen <= raw.length && entries.size() < entryNum; off += entryLen) {
+                entries.add(Arrays.copyOfRange(raw, (int) off, (int) (off + entryLen)));
+            }
+            try {
+                done = ctx.hwptInvalidate(hwptId, dataType, (int) entryLen, entries, false, 0);
+                if (entries.size() < entryNum) {
+                    // the driver's copy of the next entry faulted
+                    fault = new UserFault(String.format("invalidation entry %d at 0x%x", entries.size(), uptr + entries.size() * entryLen));
+                }
+            } catch (IommufdException e) {
+                err = e;
+                if (e.partialOutput() instanceof IommufdCtx.InvalidateOut o) {
+                    done = o.entryNum();
+                }
+            }
+        }
+        c.put32(24, done);
+        c.respond();
+        if (fault != null) {
+            throw fault;
+        }
+        if (err != null) {
+            throw err;
+        }
+    }
+
+    // ---- nesting objects and queues (viommu.c, eventq.c) --------------------------------------
+
+    private void viommuAlloc(Call c) throws UserFault {
+        long dataLen = c.u32l(24);
+        long uptr = c.u64(32);
+        boolean[] fault = {false};
+        byte[] data = driverData(c.mem, uptr, dataLen, fault);
+        IommufdCtx.ViommuOut r = ctx.viommuAlloc(c.u32(4), c.u32(8), c.u32(12), c.u32(16), dataLen == 0 ? null : data);
+        int id = r.outViommuId();
+        if (fault[0]) {
+            abort(id);
+            throw new UserFault(String.format("data_uptr 0x%x (%d bytes)", uptr, dataLen));
+        }
+        if (dataLen != 0 && r.outData() != null) {
+            // the driver's iommu_copy_struct_to_user(): a failure fails viommu_init
+            byte[] out = r.outData();
+            try {
+                c.mem.write(uptr, Arrays.copyOf(out, (int) Math.min(dataLen, out.length)));
+            } catch (UserFault f) {
+                abort(id);
+                throw f;
+            }
+        }
+        c.put32(20, id);
+        respondOrAbort(c, id);
+    }
+
+    private void vdeviceAlloc(Call c) throws UserFault {
+        int id = ctx.vdeviceAlloc(c.u32(4), c.u32(8), c.u64(16));
+        c.put32(12, id);
+        respondOrAbort(c, id);
+    }
+
+    private void faultQueueAlloc(Call c) throws UserFault {
+        IommufdCtx.QueueOut q = ctx.faultQueueAlloc(c.u32(4));
+        installQueue(c, q, FD_FAULT, 8, 12);
+    }
+
+    private void veventqAlloc(Call c) throws UserFault {
+        IommufdCtx.QueueOut q = ctx.veventqAlloc(c.u32(4), c.u32(8), c.u32(12), c.u32l(16), c.u32(28));
+        installQueue(c, q, FD_VEVENTQ, 20, 24);
+    }
+
+    /** The queue's descriptor in the program, the IDs copied back, fd_install() last. */
+    private void installQueue(Call c, IommufdCtx.QueueOut q, int kind, int idOff, int fdOff) throws UserFault {
+        int pfd = c.mem.newFd(kind);
+        if (pfd < 0) {
+            dropQueue(q);
+            throw new IommufdException(errnoOf(-pfd), "the program has no free descriptor");
+        }
+        c.put32(idOff, q.id());
+        c.put32(fdOff, pfd);
+        try {
+            c.respond();
+        } catch (UserFault f) {
+            c.mem.dropFd(pfd);
+            dropQueue(q);
+            throw f;
+        }
+        queueFds.put(pfd, q.fd());
+    }
+
+    private void dropQueue(IommufdCtx.QueueOut q) {
+        try {
+            ctx.closeFd(q.fd());
+        } catch (IommufdException e) {
+            // nothing held
+        }
+        abort(q.id());
+    }
+
+    private static Errno errnoOf(int n) {
+        for (Errno e : Errno.values()) {
+            if (e.number() == n) {
+                return e;
+            }
+        }
+        return Errno.ENOMEM;
+    }
+
+    // ---- IOMMU_TEST_CMD (selftest.c) ----------------------------------------------------------
+
+    private static final int OP_ADD_RESERVED = 1;
+    private static final int OP_MOCK_DOMAIN = 2;
+    private static final int OP_MD_CHECK_MAP = 3;
+    private static final int OP_MD_CHECK_REFS = 4;
+    private static final int OP_SET_TEMP_MEMORY_LIMIT = 9;
+    private static final int OP_MOCK_DOMAIN_REPLACE = 10;
+    private static final int OP_MOCK_DOMAIN_FLAGS = 12;
+    private static final int OP_MD_CHECK_IOTLB = 14;
+    private static final int OP_DEV_CHECK_CACHE = 16;
+
+    /** iommufd_test(): {size, op, id, __reserved, union @16, last @64}. */
+    private void test(Call c) throws UserFault {
+        int op = c.u32(4);
+        int id = c.u32(8);
+        Selftest st = ctx.selftest();
+        switch (op) {
+            case OP_ADD_RESERVED -> st.addReserved(id, c.u64(16), c.u64(24));
+            case OP_MOCK_DOMAIN, OP_MOCK_DOMAIN_FLAGS -> {
+                Selftest.MockDomain r = st.mockDomain(id, op == OP_MOCK_DOMAIN_FLAGS ? c.u32(28) : 0);
+                c.put32(16, r.outStdevId());
+                c.put32(20, r.outHwptId());
+                c.put32(24, r.outIdevId());
+                respondOrAbort(c, r.outStdevId());
+            }
+            case OP_MD_CHECK_MAP -> {
+                long length = c.u64(24);
+                long uptr = c.u64(32);
+                st.mdCheckMap(id, c.u64(16), length, uptr);
+                // get_user_pages_fast() of every page of uptr
+                if (length != 0 && !c.mem.canPin(uptr, length, false)) {
+                    throw new UserFault(String.format("uptr 0x%x (0x%x bytes) is not mapped", uptr, length));
+                }
+            }
+            case OP_MD_CHECK_REFS -> {
+                if (!checkRefsUnpinned) {
+                    gaps.gap("IOMMU_TEST_OP_MD_CHECK_REFS");
+                    throw fail(Errno.EOPNOTSUPP, "MD_CHECK_REFS needs page pin counts, which the emulator does not keep");
+                }
+                checkRefsUnpinned(c);
+            }
+            case OP_SET_TEMP_MEMORY_LIMIT -> {
+                // the limit sizes the kernel's pfn batches, which the emulator does not model
+                if (c.u32l(16) < 12) {
+                    throw fail(Errno.EINVAL, "memory limit %d is below sizeof(unsigned long) + sizeof(u32)", c.u32l(16));
+                }
+            }
+            case OP_MOCK_DOMAIN_REPLACE -> {
+                int pt = st.mockDomainReplace(id, c.u32(16));
+                c.put32(16, pt);
+                c.respond();
+            }
+            case OP_MD_CHECK_IOTLB -> st.mdCheckIotlb(id, c.u32(16), c.u32l(20));
+            case OP_DEV_CHECK_CACHE -> st.devCheckCache(id, c.u32(16), c.u32l(20));
+            default -> {
+                if (op > 0 && op < IoctlTable.TEST_OPS.length) {
+                    gaps.gap("IOMMU_TEST_OP_" + IoctlTable.TEST_OPS[op]);
+                }
+                throw fail(Errno.EOPNOTSUPP, "IOMMU_TEST_CMD op %d is not emulated", op);
+            }
+        }
+    }
+
+    /**
+     * iommufd_test_md_check_refs() in a kernel where no page is pinned: check_refs {length
+     * @16, uptr @24, refs @32}; every page's pin count is 0.
+     */
+    private static void checkRefsUnpinned(Call c) {
+        long length = c.u64(16);
+        long uptr = c.u64(24);
+        long refs = c.u32l(32);
+        if (Long.remainderUnsigned(length, PAGE) != 0 || Long.remainderUnsigned(uptr, PAGE) != 0
+                || Long.compareUnsigned(uptr + length, uptr) < 0) {
+            throw fail(Errno.EINVAL, "uptr 0x%x and length 0x%x must be page aligned", uptr, length);
+        }
+        if (length == 0) {
+            return;
+        }
+        if (!c.mem.canPin(uptr, length, false)) {
+            throw fail(Errno.EFAULT, "uptr 0x%x (0x%x bytes) is not mapped", uptr, length);
+        }
+        if (refs != 0) {
+            throw fail(Errno.EIO, "page 0x%x is pinned 0 times, not %d", uptr, refs);
+        }
+    }
+
+    private static int le32(byte[] b, int off) {
+        return (b[off] & 0xff) | (b[off + 1] & 0xff) << 8 | (b[off + 2] & 0xff) << 16 | (b[off + 3] & 0xff) << 24;
+    }
+}

@@ -1,0 +1,275 @@
+package dev.iommufdsim.repl.server;
+
+import dev.iommufdsim.kernel.IommufdCtx;
+import dev.iommufdsim.kernel.Machine;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+
+/**
+ * One open of /dev/iommu by a program running with the shim: a fresh iommufd context on the
+ * shared machine, alive until the connection ends (the last copy of the descriptor closed:
+ * iommufd_fops_release). During an ioctl it is the program's memory for the kernel.
+ */
+final class ShimConnection implements UserAccess, Runnable {
+    private final SocketChannel ch;
+    private final DataInputStream in;
+    private final OutputStream out;
+    private final Machine machine;
+    private final ServerOptions opts;
+    private final GapLog gaps;
+    private final PrintStream trace;
+    private IoctlDispatcher dispatcher;
+    /** Requests may only be sent while the program waits in ioctl(). */
+    private boolean inIoctl;
+    /** The struct bytes the shim sent with the ioctl (a read cache for them). */
+    private long cacheAddr;
+    private byte[] cache = new byte[0];
+    /** Queue descriptors closed by another thread while a request was in flight. */
+    private final ArrayDeque<Integer> pendingCloses = new ArrayDeque<>();
+
+    private record Frame(int type, byte[] payload) {
+    }
+
+    ShimConnection(SocketChannel ch, Machine machine, ServerOptions opts) {
+        this.ch = ch;
+        this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16));
+        this.out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+        this.machine = machine;
+        this.opts = opts;
+        this.gaps = opts.gaps();
+        this.trace = opts.trace();
+    }
+
+    @Override
+    public void run() {
+        IommufdCtx ctx = null;
+        try {
+            synchronized (machine) {
+                ctx = machine.open();
+                ctx.setUserMemory((va, length) -> canPin(va, length, false));
+                dispatcher = new IoctlDispatcher(ctx, opts);
+            }
+            Frame f;
+            while ((f = readFrame(true)) != null) {
+                ByteBuffer p = le(f.payload());
+                switch (f.type()) {
+                    case Wire.T_IOCTL -> {
+                        int cmd = p.getInt(0);
+                        long arg = p.getLong(8);
+                        long r;
+                        synchronized (machine) {
+                            cacheAddr = arg;
+                            cache = Arrays.copyOfRange(f.payload(), 16, f.payload().length);
+                            inIoctl = true;
+                            try {
+                                r = dispatcher.ioctl(cmd, arg, this);
+                            } finally {
+                                inIoctl = false;
+                                cache = new byte[0];
+                            }
+                            drainCloses();
+                        }
+                        sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
+                    }
+                    case Wire.T_CLOSEFD -> {
+                        synchronized (machine) {
+                            dispatcher.closeQueueFd(p.getInt(0));
+                        }
+                    }
+                    default -> throw new IOException("unexpected message type " + f.type());
+                }
+            }
+        } catch (IOException | ClientGone e) {
+            if (trace != null) {
+                trace.println("iommufd-sim: connection ended: " + e.getMessage());
+            }
+        } catch (RuntimeException e) {
+            gaps.bug("connection: " + e);
+            if (trace != null) {
+                e.printStackTrace(trace);
+            }
+        } finally {
+            if (ctx != null) {
+                synchronized (machine) {
+                    try {
+                        ctx.close();
+                    } catch (RuntimeException e) {
+                        gaps.bug("close: " + e);
+                    }
+                }
+            }
+            try {
+                ch.close();
+            } catch (IOException e) {
+                // gone already
+            }
+        }
+    }
+
+    void shutdown() {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // gone already
+        }
+    }
+
+    private void drainCloses() {
+        while (!pendingCloses.isEmpty()) {
+            dispatcher.closeQueueFd(pendingCloses.poll());
+        }
+    }
+
+    // ---- frames ------------------------------------------------------------------------------
+
+    private static ByteBuffer le(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static ByteBuffer le(int size) {
+        return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** The next frame, or null at a clean end of stream (only between messages). */
+    private Frame readFrame(boolean eofOk) throws IOException {
+        int type;
+        try {
+            type = Integer.reverseBytes(in.readInt());
+        } catch (EOFException e) {
+            if (eofOk) {
+                return null;
+            }
+            throw e;
+        }
+        int len = Integer.reverseBytes(in.readInt());
+        if (len < 0 || len > Wire.MAX_FRAME) {
+            throw new IOException("frame of " + Integer.toUnsignedString(len) + " bytes");
+        }
+        byte[] b = new byte[len];
+        in.readFully(b);
+        return new Frame(type, b);
+    }
+
+    private void sendFrame(int type, byte[]... parts) throws IOException {
+        int len = 0;
+        for (byte[] p : parts) {
+            len += p.length;
+        }
+        out.write(le(8).putInt(0, type).putInt(4, len).array());
+        for (byte[] p : parts) {
+            out.write(p);
+        }
+        out.flush();
+    }
+
+    /** A request and its answer; queue closes that slip in between. */
+    private Frame request(int type, byte[]... parts) {
+        if (!inIoctl) {
+            throw new IllegalStateException("no ioctl in flight");
+        }
+        try {
+            sendFrame(type, parts);
+            while (true) {
+                Frame f = readFrame(false);
+                if (f.type() == Wire.T_CLOSEFD) {
+                    pendingCloses.add(le(f.payload()).getInt(0));
+                    continue;
+                }
+                return f;
+            }
+        } catch (IOException e) {
+            throw new ClientGone("the program's end closed: " + e.getMessage(), e);
+        }
+    }
+
+    private static ClientGone protocol(String what, Frame f) {
+        return new ClientGone("unexpected answer " + f.type() + " to " + what, null);
+    }
+
+    // ---- UserAccess --------------------------------------------------------------------------
+
+    @Override
+    public byte[] read(long addr, int len) throws UserFault {
+        long off = addr - cacheAddr;
+        if (off >= 0 && off <= cache.length && len <= cache.length - off) {
+            return Arrays.copyOfRange(cache, (int) off, (int) off + len);
+        }
+        byte[] result = new byte[len];
+        for (int done = 0; done < len;) {
+            int chunk = Math.min(len - done, Wire.MAX_XFER);
+            Frame f = request(Wire.S_READ, le(12).putLong(0, addr + done).putInt(8, chunk).array());
+            if (f.type() == Wire.R_FAULT) {
+                throw new UserFault(String.format("cannot read 0x%x bytes at 0x%x", chunk, addr + done));
+            }
+            if (f.type() != Wire.R_DATA || f.payload().length != chunk) {
+                throw protocol("read", f);
+            }
+            System.arraycopy(f.payload(), 0, result, done, chunk);
+            done += chunk;
+        }
+        return result;
+    }
+
+    @Override
+    public void write(long addr, byte[] data) throws UserFault {
+        // keep the cached struct what the program now holds
+        for (int i = 0; i < data.length; i++) {
+            long off = addr + i - cacheAddr;
+            if (off >= 0 && off < cache.length) {
+                cache[(int) off] = data[i];
+            }
+        }
+        for (int done = 0; done < data.length;) {
+            int chunk = Math.min(data.length - done, Wire.MAX_XFER);
+            Frame f = request(Wire.S_WRITE, le(8).putLong(0, addr + done).array(), Arrays.copyOfRange(data, done, done + chunk));
+            if (f.type() == Wire.R_FAULT) {
+                cache = new byte[0];
+                throw new UserFault(String.format("cannot write 0x%x bytes at 0x%x", chunk, addr + done));
+            }
+            if (f.type() != Wire.R_OK) {
+                throw protocol("write", f);
+            }
+            done += chunk;
+        }
+    }
+
+    @Override
+    public boolean canPin(long addr, long len, boolean write) {
+        if (!inIoctl) {
+            return true; // the kernel pins only inside calls; nothing asks outside one
+        }
+        Frame f = request(Wire.S_PROBE, le(20).putLong(0, addr).putLong(8, len).putInt(16, write ? 1 : 0).array());
+        if (f.type() != Wire.R_BOOL || f.payload().length != 4) {
+            throw protocol("probe", f);
+        }
+        return le(f.payload()).getInt(0) != 0;
+    }
+
+    @Override
+    public int newFd(int kind) {
+        Frame f = request(Wire.S_NEWFD, le(4).putInt(0, kind).array());
+        if (f.type() != Wire.R_FD || f.payload().length != 4) {
+            throw protocol("newfd", f);
+        }
+        return le(f.payload()).getInt(0);
+    }
+
+    @Override
+    public void dropFd(int fd) {
+        Frame f = request(Wire.S_DROPFD, le(4).putInt(0, fd).array());
+        if (f.type() != Wire.R_OK) {
+            throw protocol("dropfd", f);
+        }
+    }
+}

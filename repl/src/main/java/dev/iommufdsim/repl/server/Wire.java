@@ -1,0 +1,40 @@
+package dev.iommufdsim.repl.server;
+
+/**
+ * The message types of the shim protocol (native/shim/protocol.h; keep the two in step). A
+ * frame is u32 type, u32 payload length, payload, all little-endian, on one UNIX stream
+ * connection per open of /dev/iommu.
+ */
+final class Wire {
+    private Wire() {
+    }
+
+    /** Program to server: u32 cmd, u32 0, u64 arg, then the prefetched bytes at arg. */
+    static final int T_IOCTL = 2;
+    /** Program to server: s32 fd, a queue descriptor the program closed. */
+    static final int T_CLOSEFD = 3;
+
+    static final int R_DATA = 20;
+    static final int R_FAULT = 21;
+    static final int R_OK = 22;
+    static final int R_BOOL = 23;
+    static final int R_FD = 24;
+
+    /** Server to program: u64 addr, u32 len. */
+    static final int S_READ = 40;
+    /** Server to program: u64 addr, bytes. */
+    static final int S_WRITE = 41;
+    /** Server to program: u64 addr, u64 len, u32 write. */
+    static final int S_PROBE = 42;
+    /** Server to program: u32 kind. */
+    static final int S_NEWFD = 43;
+    /** Server to program: s32 fd. */
+    static final int S_DROPFD = 44;
+    /** Server to program: s64 result (>= 0) or -errno. */
+    static final int S_DONE = 50;
+
+    /** SIM_MAX_XFER: the largest read or write the server asks for at once. */
+    static final int MAX_XFER = 1 << 20;
+    /** The largest payload the shim sends (a read answer), with room for headers. */
+    static final int MAX_FRAME = MAX_XFER + 64;
+}

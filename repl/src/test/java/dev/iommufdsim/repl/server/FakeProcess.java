@@ -1,0 +1,148 @@
+package dev.iommufdsim.repl.server;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A process's address space for the dispatcher: pages mapped readable or read-write, zero
+ * filled; reads and writes fault at the first byte of an unmapped (or, for writes, read-only)
+ * page, a write leaving the bytes before the fault written, as copy_to_user() does.
+ */
+final class FakeProcess implements UserAccess {
+    static final long PAGE = 4096;
+
+    private record Page(byte[] bytes, boolean writable) {
+    }
+
+    private final Map<Long, Page> pages = new HashMap<>();
+    private int nextFd = 10;
+    final List<Integer> dropped = new ArrayList<>();
+    int probes;
+
+    /** mmap(addr, len) of fresh zeroed pages. */
+    FakeProcess map(long addr, long len, boolean writable) {
+        for (long p = addr / PAGE; p <= (addr + len - 1) / PAGE; p++) {
+            pages.put(p, new Page(new byte[(int) PAGE], writable));
+        }
+        return this;
+    }
+
+    FakeProcess unmap(long addr, long len) {
+        for (long p = addr / PAGE; p <= (addr + len - 1) / PAGE; p++) {
+            pages.remove(p);
+        }
+        return this;
+    }
+
+    private Page page(long addr) {
+        return pages.get(Long.divideUnsigned(addr, PAGE));
+    }
+
+    @Override
+    public byte[] read(long addr, int len) throws UserFault {
+        byte[] out = new byte[len];
+        for (int i = 0; i < len; i++) {
+            Page p = page(addr + i);
+            if (p == null) {
+                throw new UserFault("read at 0x" + Long.toHexString(addr + i));
+            }
+            out[i] = p.bytes()[(int) Long.remainderUnsigned(addr + i, PAGE)];
+        }
+        return out;
+    }
+
+    @Override
+    public void write(long addr, byte[] data) throws UserFault {
+        for (int i = 0; i < data.length; i++) {
+            Page p = page(addr + i);
+            if (p == null || !p.writable()) {
+                throw new UserFault("write at 0x" + Long.toHexString(addr + i));
+            }
+            p.bytes()[(int) Long.remainderUnsigned(addr + i, PAGE)] = data[i];
+        }
+    }
+
+    @Override
+    public boolean canPin(long addr, long len, boolean write) {
+        probes++;
+        for (long a = addr - Long.remainderUnsigned(addr, PAGE); Long.compareUnsigned(a, addr + len) < 0; a += PAGE) {
+            Page p = page(a);
+            if (p == null || write && !p.writable()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public int newFd(int kind) {
+        return nextFd++;
+    }
+
+    @Override
+    public void dropFd(int fd) {
+        dropped.add(fd);
+    }
+
+    // ---- test helpers: poke and peek without faults --------------------------------------------
+
+    void put(long addr, byte[] b) {
+        for (int i = 0; i < b.length; i++) {
+            page(addr + i).bytes()[(int) ((addr + i) % PAGE)] = b[i];
+        }
+    }
+
+    byte[] get(long addr, int len) {
+        try {
+            return read(addr, len);
+        } catch (UserFault f) {
+            throw new AssertionError(f);
+        }
+    }
+
+    int u32(long addr) {
+        return ByteBuffer.wrap(get(addr, 4)).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    }
+
+    long u64(long addr) {
+        return ByteBuffer.wrap(get(addr, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    /** A little-endian struct under construction. */
+    static final class Struct {
+        final ByteBuffer b;
+
+        Struct(int size) {
+            b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+            b.putInt(0, size);
+        }
+
+        Struct u32(int off, long v) {
+            b.putInt(off, (int) v);
+            return this;
+        }
+
+        Struct u16(int off, int v) {
+            b.putShort(off, (short) v);
+            return this;
+        }
+
+        Struct u64(int off, long v) {
+            b.putLong(off, v);
+            return this;
+        }
+
+        Struct u8(int off, int v) {
+            b.put(off, (byte) v);
+            return this;
+        }
+
+        byte[] bytes() {
+            return b.array();
+        }
+    }
+}

@@ -1,0 +1,319 @@
+package dev.iommufdsim.repl.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.iommufdsim.kernel.IommufdCtx;
+import dev.iommufdsim.kernel.KernelProfile;
+import dev.iommufdsim.kernel.Machine;
+import dev.iommufdsim.repl.TestPaths;
+import dev.iommufdsim.repl.host.PluginHost;
+import dev.iommufdsim.repl.server.FakeProcess.Struct;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dispatcher against an in-memory process: iommufd_fops_ioctl()'s size rules, the
+ * copy-backs, the memory the structs point to, and errno values the 7.2 selftest asserts.
+ */
+class IoctlDispatcherTest {
+    private static final int ENOENT = 2;
+    private static final int EIO = 5;
+    private static final int E2BIG = 7;
+    private static final int EFAULT = 14;
+    private static final int EBUSY = 16;
+    private static final int EINVAL = 22;
+    private static final int ENOTTY = 25;
+    private static final int EMSGSIZE = 90;
+    private static final int EOPNOTSUPP = 95;
+    private static final int EADDRINUSE = 98;
+
+    /** Where structs go, an array area, and a 2 MiB aligned 16-page user buffer. */
+    private static final long S = 0x7000_0000_0000L;
+    private static final long DATA = 0x7000_0010_0000L;
+    private static final long BUF = 0x7f00_0000_0000L;
+    private static final long BUF_SIZE = 16 * 4096;
+
+    private static PluginHost plugins;
+    private FakeProcess p;
+    private GapLog gaps;
+    private IoctlDispatcher d;
+
+    @BeforeAll
+    static void load() {
+        plugins = PluginHost.load(List.of(TestPaths.pluginsDir()));
+    }
+
+    @BeforeEach
+    void open() {
+        setUp(false);
+    }
+
+    private void setUp(boolean checkRefsUnpinned) {
+        Machine m = ExecCommand.machine(plugins, KernelProfile.MAINLINE);
+        p = new FakeProcess().map(S, 0x2000, true).map(DATA, 0x2000, true).map(BUF, BUF_SIZE, true);
+        IommufdCtx ctx = m.open();
+        ctx.setUserMemory((va, len) -> p.canPin(va, len, false));
+        gaps = new GapLog();
+        d = new IoctlDispatcher(ctx, new ServerOptions(gaps, null, checkRefsUnpinned));
+    }
+
+    private static int io(int nr) {
+        return 0x3b00 | nr;
+    }
+
+    /** The struct at S, ioctl(fd, _IO(';', nr), S). */
+    private long call(int nr, Struct s) {
+        p.put(S, s.bytes());
+        return d.ioctl(io(nr), S, p);
+    }
+
+    private int ioasAlloc() {
+        assertEquals(0, call(0x81, new Struct(12)));
+        return p.u32(S + 8);
+    }
+
+    /** IOMMU_TEST_OP_MOCK_DOMAIN on pt: {stdev, hwpt, idev}. */
+    private int[] mockDomain(int pt) {
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 2).u32(8, pt)));
+        return new int[] {p.u32(S + 16), p.u32(S + 20), p.u32(S + 24)};
+    }
+
+    private long map(int ioas, long va, long len) {
+        return call(0x85, new Struct(40).u32(4, 6).u32(8, ioas).u64(16, va).u64(24, len));
+    }
+
+    @Test
+    void cmdFail() {
+        assertEquals(-ENOENT, call(0x80, new Struct(8).u32(4, 0)));
+        assertEquals(-EFAULT, d.ioctl(io(0x80), 0, p)); // NULL
+        assertEquals(-ENOTTY, call(0x7f, new Struct(8))); // below the table: VFIO compat
+        assertEquals(-ENOTTY, call(0x95, new Struct(8))); // a hole in the table
+        assertEquals(-ENOTTY, call(0xa1, new Struct(8))); // above it
+        assertEquals(-ENOTTY, d.ioctl(0x40083b80, S, p)); // _IOW(';', 0x80, u64): not IOMMU_DESTROY
+    }
+
+    @Test
+    void sizeRulesOfCopyStructFromUser() {
+        // cmd_ex_fail: DESTROY {size 16, id 0, 8 more bytes}
+        assertEquals(-ENOENT, call(0x80, new Struct(16)));
+        assertEquals(-E2BIG, call(0x80, new Struct(16).u64(8, 1)));
+        assertEquals(-ENOENT, call(0x80, new Struct(8)));
+        assertEquals(-EINVAL, call(0x80, new Struct(7)));
+        // cmd_length for every table entry: min-1 EINVAL, sizeof+1 with 0xff E2BIG, with 0 like sizeof
+        int[][] table = {{0x80, 8, 8}, {0x81, 12, 12}, {0x82, 24, 24}, {0x83, 40, 40}, {0x84, 32, 32}, {0x85, 40, 40},
+            {0x86, 24, 24}, {0x87, 24, 24}, {0x88, 12, 12}, {0x89, 48, 24}, {0x8a, 40, 32}, {0x8b, 16, 16},
+            {0x8c, 48, 48}, {0x8d, 32, 32}, {0x8e, 16, 16}, {0x8f, 40, 40}, {0x90, 40, 24}, {0x91, 24, 24},
+            {0x92, 8, 8}, {0x93, 32, 28}, {0x94, 40, 40}, {0xa0, 72, 68}};
+        for (int[] t : table) {
+            Struct s = new Struct(t[1] + 1).u32(0, t[2] - 1).u8(t[1], 0xff);
+            assertEquals(-EINVAL, call(t[0], s), "min-1 of 0x" + Integer.toHexString(t[0]));
+            assertEquals(-E2BIG, call(t[0], s.u32(0, t[1] + 1)), "sizeof+1 of 0x" + Integer.toHexString(t[0]));
+        }
+        // a tail running off the end of mapped memory: check_zeroed_user() faults
+        p.put(S + 0x2000 - 8, new Struct(8).u32(0, 64).bytes());
+        assertEquals(-EFAULT, d.ioctl(io(0x80), S + 0x2000 - 8, p));
+    }
+
+    @Test
+    void respondCopiesMinOfUserAndKernelSize() {
+        int ioas = ioasAlloc();
+        int[] mock = mockDomain(ioas);
+        byte[] junk = new byte[16];
+        Arrays.fill(junk, (byte) 0xaa);
+        p.put(DATA, junk);
+        // GET_HW_INFO with size 32 (no out_capabilities): 8 bytes of data, 8 zeroed, 32 bytes back
+        Struct s = new Struct(40).u32(0, 32).u32(8, mock[2]).u32(12, 16).u64(16, DATA).u64(32, 0x5555555555555555L);
+        assertEquals(0, call(0x8a, s));
+        assertEquals(0, p.u32(DATA)); // flags
+        assertEquals(0xdeadbeef, p.u32(DATA + 4)); // test_reg
+        assertEquals(0, p.u64(DATA + 8)); // clear_user() of the rest
+        assertEquals(8, p.u32(S + 12)); // data_len: the kernel's length
+        assertEquals(0xfeedbeef, p.u32(S + 24)); // out_data_type
+        assertEquals(0x5555555555555555L, p.u64(S + 32)); // beyond the user size: untouched
+    }
+
+    @Test
+    void iovaRangesWritesBackOnEmsgsize() {
+        int ioas = ioasAlloc();
+        p.put(DATA, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        assertEquals(-EMSGSIZE, call(0x84, new Struct(32).u32(4, ioas).u32(8, 0).u64(16, DATA)));
+        assertEquals(1, p.u32(S + 8));
+        assertEquals(1, p.u64(S + 24));
+        assertEquals(0x0807060504030201L, p.u64(DATA)); // the array untouched
+        assertEquals(0, call(0x84, new Struct(32).u32(4, ioas).u32(8, 4).u64(16, DATA)));
+        assertEquals(0, p.u64(DATA));
+        assertEquals(-1L, p.u64(DATA + 8));
+        assertEquals(-EFAULT, call(0x84, new Struct(32).u32(4, ioas).u32(8, 4).u64(16, 0x1000)));
+        // with a mock domain: [0x1000000, 0x7fffffff], alignment 2048
+        mockDomain(ioas);
+        assertEquals(0, call(0x84, new Struct(32).u32(4, ioas).u32(8, 4).u64(16, DATA)));
+        assertEquals(1, p.u32(S + 8));
+        assertEquals(2048, p.u64(S + 24));
+        assertEquals(0x1000000, p.u64(DATA));
+        assertEquals(0x7fffffff, p.u64(DATA + 8));
+    }
+
+    @Test
+    void allowIovasReadsTheArrayLikeTheKernel() {
+        int ioas = ioasAlloc();
+        long end = DATA + 0x2000 - 16; // the last entry that fits in mapped memory
+        p.put(end, new Struct(16).u32(0, 0).u64(0, 0x10000).u64(8, 0x1ffff).bytes());
+        assertEquals(0, call(0x82, new Struct(24).u32(4, ioas).u32(8, 1).u64(16, end)));
+        // entry 1 unmapped: EFAULT ...
+        assertEquals(-EFAULT, call(0x82, new Struct(24).u32(4, ioas).u32(8, 2).u64(16, end)));
+        // ... unless entry 0 was refused first (start >= last)
+        p.put(end, new Struct(16).u32(0, 0).u64(0, 0x20000).u64(8, 0x20000).bytes());
+        assertEquals(-EINVAL, call(0x82, new Struct(24).u32(4, ioas).u32(8, 2).u64(16, end)));
+        // __reserved and the IOAS come before the array
+        assertEquals(-EOPNOTSUPP, call(0x82, new Struct(24).u32(4, ioas).u32(8, 2).u32(12, 1).u64(16, end)));
+        assertEquals(-ENOENT, call(0x82, new Struct(24).u32(4, 99).u32(8, 2).u64(16, end)));
+    }
+
+    @Test
+    void pinningAsksTheProcess() {
+        int ioas = ioasAlloc();
+        assertEquals(0, map(ioas, BUF, BUF_SIZE)); // no domain: nothing pinned
+        assertEquals(0x10000, p.u64(S + 32));
+        assertEquals(-EADDRINUSE, call(0xa0, new Struct(72).u32(4, 2).u32(8, ioas)));
+        assertEquals(0, call(0x86, new Struct(24).u32(4, ioas).u64(8, 0).u64(16, -1L)));
+        assertEquals(BUF_SIZE, p.u64(S + 16));
+        mockDomain(ioas);
+        assertEquals(0, map(ioas, BUF, BUF_SIZE));
+        assertEquals(0x1000000, p.u64(S + 32));
+        p.unmap(BUF + BUF_SIZE / 2, BUF_SIZE / 2);
+        assertEquals(-EFAULT, map(ioas, BUF, BUF_SIZE));
+        assertTrue(p.probes > 0);
+    }
+
+    @Test
+    void aFailedCopyBackAbortsTheNewObject() {
+        int ioas = ioasAlloc();
+        long ro = 0x7000_0020_0000L;
+        p.map(ro, 4096, false);
+        p.put(ro, new Struct(72).u32(4, 2).u32(8, ioas).bytes());
+        assertEquals(-EFAULT, d.ioctl(io(0xa0), ro, p));
+        assertArrayEquals(new int[] {2, 4, 3}, mockDomain(ioas)); // the IDs were given back
+        p.put(ro, new Struct(12).bytes());
+        assertEquals(-EFAULT, d.ioctl(io(0x81), ro, p));
+        assertEquals(5, ioasAlloc());
+    }
+
+    /** A NEST_PARENT paging HWPT and a mock nested HWPT on it: {idev, parent, nested}. */
+    private int[] nested() {
+        int ioas = ioasAlloc();
+        int idev = mockDomain(ioas)[2];
+        assertEquals(0, call(0x89, new Struct(48).u32(4, 1).u32(8, idev).u32(12, ioas)));
+        int parent = p.u32(S + 16);
+        p.put(DATA, new Struct(8).u32(0, 0xbadbeef).u32(4, 0).bytes());
+        assertEquals(0, call(0x89, new Struct(48).u32(8, idev).u32(12, parent).u32(24, 0xdead).u32(28, 4).u64(32, DATA)));
+        return new int[] {idev, parent, p.u32(S + 16)};
+    }
+
+    @Test
+    void hwptAllocDataFaultIsEfaultAndLeavesNothing() {
+        int[] n = nested();
+        assertEquals(-EFAULT, call(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0xdead).u32(28, 4).u64(32, 0)));
+        // the kernel's earlier checks still win
+        assertEquals(-EOPNOTSUPP, call(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0xdead + 1).u32(28, 4).u64(32, 0)));
+        assertEquals(-EINVAL, call(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0).u32(28, 8).u64(32, DATA)));
+        assertEquals(0, call(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0xdead).u32(28, 4).u64(32, DATA)));
+        assertEquals(n[2] + 1, p.u32(S + 16));
+    }
+
+    @Test
+    void invalidateWritesEntryNumBack() {
+        int[] n = nested();
+        long e = DATA + 0x100;
+        p.put(e, new Struct(16).u32(0, 0).u32(4, 1).u32(8, 0xffffffffL).u32(12, 0).bytes());
+        Struct inv = new Struct(32).u32(4, n[2]).u64(8, e).u32(16, 0xdeadbeefL).u32(20, 8).u32(24, 2);
+        assertEquals(-EOPNOTSUPP, call(0x8d, inv));
+        assertEquals(1, p.u32(S + 24));
+        // MD_CHECK_IOTLB: entry 1 was invalidated (0), entry 0 still the default
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 14).u32(8, n[2]).u32(16, 1).u32(20, 0)));
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 14).u32(8, n[2]).u32(16, 0).u32(20, 0xbadbeef)));
+        assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 14).u32(8, n[2]).u32(16, 0).u32(20, 0)));
+        // early EINVAL: entry_num written back as 0
+        assertEquals(-EINVAL, call(0x8d, inv.u64(8, 0)));
+        assertEquals(0, p.u32(S + 24));
+        // the second entry in unmapped memory: the first is handled, then EFAULT
+        long edge = DATA + 0x2000 - 8;
+        p.put(edge, new Struct(8).u32(0, 0).u32(4, 2).bytes());
+        assertEquals(-EFAULT, call(0x8d, inv.u64(8, edge)));
+        assertEquals(1, p.u32(S + 24));
+        // a paging HWPT cannot be invalidated
+        assertEquals(-EINVAL, call(0x8d, new Struct(32).u32(4, n[1]).u64(8, e).u32(16, 0xdeadbeefL).u32(20, 8).u32(24, 1)));
+    }
+
+    @Test
+    void queueFdsComeFromTheProcess() {
+        assertEquals(0, call(0x8e, new Struct(16)));
+        int id = p.u32(S + 8);
+        int fd = p.u32(S + 12);
+        assertEquals(10, fd);
+        assertEquals(-EBUSY, call(0x80, new Struct(8).u32(4, id))); // the fd holds the object
+        d.closeQueueFd(fd);
+        assertEquals(0, call(0x80, new Struct(8).u32(4, id)));
+        assertEquals(-EOPNOTSUPP, call(0x8e, new Struct(16).u32(4, 1)));
+    }
+
+    @Test
+    void testOpsNotEmulatedAreEopnotsuppAndCounted() {
+        assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 5).u32(8, 1))); // CREATE_ACCESS
+        assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 4).u64(16, 4096).u64(24, BUF))); // MD_CHECK_REFS
+        assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 99)));
+        assertEquals(-ENOTTY, call(0x88, new Struct(12))); // IOMMU_VFIO_IOAS
+        assertEquals(1, gaps.gaps().get("IOMMU_TEST_OP_CREATE_ACCESS"));
+        assertEquals(1, gaps.gaps().get("IOMMU_TEST_OP_MD_CHECK_REFS"));
+        assertEquals(1, gaps.gaps().get("IOMMU_VFIO_IOAS"));
+        // SET_TEMP_MEMORY_LIMIT only checks its argument
+        assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 9).u32(16, 11)));
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 9).u32(16, 65536)));
+    }
+
+    @Test
+    void checkRefsUnpinnedOption() {
+        setUp(true);
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 4).u64(16, BUF_SIZE).u64(24, BUF)));
+        assertEquals(-EIO, call(0xa0, new Struct(72).u32(4, 4).u64(16, BUF_SIZE).u64(24, BUF).u32(32, 1)));
+        assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 4).u64(16, 100).u64(24, BUF)));
+        assertEquals(-EFAULT, call(0xa0, new Struct(72).u32(4, 4).u64(16, 4096).u64(24, 0x1000)));
+    }
+
+    /** Random bytes in every struct: answers, never an exception, never an emulator error. */
+    @Test
+    void malformedStructsNeverBreakTheServer() {
+        Random r = new Random(7);
+        int ioas = ioasAlloc();
+        mockDomain(ioas);
+        int[] nrs = {0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90,
+            0x91, 0x92, 0x93, 0x94, 0xa0};
+        long[] pointers = {0, S, DATA, BUF, 0x1000, -1L, DATA + 0x2000 - 4};
+        for (int i = 0; i < 4000; i++) {
+            int nr = nrs[r.nextInt(nrs.length)];
+            byte[] b = new byte[96];
+            for (int k = 0; k < b.length; k++) {
+                b[k] = (byte) (r.nextInt(4) == 0 ? r.nextInt(256) : r.nextInt(8));
+            }
+            Struct s = new Struct(96);
+            s.b.put(0, b);
+            s.u32(0, r.nextInt(3) == 0 ? r.nextInt(200) : new int[] {8, 12, 24, 32, 40, 48, 72}[r.nextInt(7)]);
+            if (nr == 0xa0) {
+                s.u32(4, r.nextInt(25));
+            }
+            for (int off = 8; off < 48; off += 8) {
+                if (r.nextInt(4) == 0) {
+                    s.u64(off, pointers[r.nextInt(pointers.length)]);
+                }
+            }
+            long rc = call(nr, s);
+            assertTrue(rc <= 0, "ioctl 0x" + Integer.toHexString(nr) + " returned " + rc);
+        }
+        assertEquals("{}", gaps.bugs().toString());
+    }
+}

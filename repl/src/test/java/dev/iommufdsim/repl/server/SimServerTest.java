@@ -1,0 +1,114 @@
+package dev.iommufdsim.repl.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.iommufdsim.kernel.KernelProfile;
+import dev.iommufdsim.kernel.Machine;
+import dev.iommufdsim.repl.TestPaths;
+import dev.iommufdsim.repl.host.PluginHost;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The wire protocol as the shim speaks it (native/shim/protocol.h), from a Java client. */
+class SimServerTest {
+    @TempDir
+    Path dir;
+
+    private static final class Client implements AutoCloseable {
+        final SocketChannel ch;
+
+        Client(Path socket) throws IOException {
+            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            ch.connect(UnixDomainSocketAddress.of(socket));
+        }
+
+        void send(int type, byte[] payload) throws IOException {
+            ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.putInt(type).putInt(payload.length).put(payload).flip();
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        }
+
+        ByteBuffer recv(int expectType) throws IOException {
+            ByteBuffer h = read(8);
+            assertEquals(expectType, h.getInt(0), "message type");
+            return read(h.getInt(4));
+        }
+
+        private ByteBuffer read(int n) throws IOException {
+            ByteBuffer b = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+            while (b.hasRemaining()) {
+                if (ch.read(b) < 0) {
+                    throw new IOException("end of stream");
+                }
+            }
+            return b.flip();
+        }
+
+        void ioctl(int cmd, long arg, byte[] prefetch) throws IOException {
+            ByteBuffer b = ByteBuffer.allocate(16 + prefetch.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.putInt(cmd).putInt(0).putLong(arg).put(prefetch);
+            send(Wire.T_IOCTL, b.array());
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
+    }
+
+    private static byte[] le(int... words) {
+        ByteBuffer b = ByteBuffer.allocate(4 * words.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (int w : words) {
+            b.putInt(w);
+        }
+        return b.array();
+    }
+
+    @Test
+    void eachConnectionIsAContextDrivenByRequests() throws Exception {
+        Machine m = ExecCommand.machine(PluginHost.load(List.of(TestPaths.pluginsDir())), KernelProfile.MAINLINE);
+        try (SimServer s = SimServer.start(dir.resolve("s.sock"), m, ServerOptions.defaults())) {
+            for (int round = 0; round < 2; round++) {
+                try (Client c = new Client(s.socket())) {
+                    // IOAS_ALLOC with the struct prefetched: the server only writes it back
+                    c.ioctl(0x3b81, 0x1000, le(12, 0, 0));
+                    ByteBuffer w = c.recv(Wire.S_WRITE);
+                    assertEquals(0x1000, w.getLong(0));
+                    byte[] back = new byte[12];
+                    w.position(8).get(back);
+                    assertArrayEquals(le(12, 0, 1), back); // out_ioas_id 1 in a fresh context
+                    c.send(Wire.R_OK, new byte[0]);
+                    assertEquals(0, c.recv(Wire.S_DONE).getLong(0));
+                    // DESTROY with nothing prefetched: the server reads, the read faults
+                    c.ioctl(0x3b80, 0x2000, new byte[0]);
+                    ByteBuffer r = c.recv(Wire.S_READ);
+                    assertEquals(0x2000, r.getLong(0));
+                    assertEquals(4, r.getInt(8));
+                    c.send(Wire.R_FAULT, new byte[0]);
+                    assertEquals(-14, c.recv(Wire.S_DONE).getLong(0));
+                    // a queue fd the server never gave is ignored; an unknown ioctl is ENOTTY
+                    c.send(Wire.T_CLOSEFD, le(42));
+                    c.ioctl(0x5401, 0, new byte[0]); // TCGETS
+                    assertEquals(-25, c.recv(Wire.S_DONE).getLong(0));
+                }
+            }
+            long deadline = System.currentTimeMillis() + 5000;
+            while (!m.contexts().isEmpty() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10); // the contexts close when the connections end
+            }
+            assertEquals(0, m.contexts().size());
+            assertEquals(2, s.opened());
+        }
+    }
+}
