@@ -21,8 +21,15 @@ final class EventqIoctls {
         if (flags != 0) {
             throw fail(EOPNOTSUPP, "flags must be 0");
         }
-        IommufdFault fault = new IommufdFault(ictx.allocFd());
+        // The object first, then the fd (iommufd_fault_alloc, then iommufd_eventq_init).
+        IommufdFault fault = new IommufdFault();
         ictx.objects.reserve(fault);
+        try {
+            fault.fd = ictx.allocFd();
+        } catch (RuntimeException e) {
+            ictx.abortAndDestroy(fault);
+            throw e;
+        }
         ictx.objects.finalize(fault);
         ictx.openEventFd(fault.fd, fault);
         return new QueueOut(fault.id(), fault.fd);
@@ -43,9 +50,15 @@ final class EventqIoctls {
                 throw fail(EEXIST, "vIOMMU %d already has vEVENTQ %d of type 0x%x", viommuId, q.id(), type);
             }
         }
-        IommufdVeventq q = new IommufdVeventq(viommu, type, (int) depth, ictx.allocFd());
+        IommufdVeventq q = new IommufdVeventq(viommu, type, (int) depth);
         ictx.objects.reserve(q);
         viommu.get();
+        try {
+            q.fd = ictx.allocFd();
+        } catch (RuntimeException e) {
+            ictx.abortAndDestroy(q);
+            throw e;
+        }
         viommu.veventqs.add(q);
         ictx.objects.finalize(q);
         ictx.openEventFd(q.fd, q);

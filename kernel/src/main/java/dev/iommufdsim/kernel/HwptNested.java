@@ -33,6 +33,11 @@ public final class HwptNested extends HwPagetable {
         return domain;
     }
 
+    /** The FAULT object it holds (FAULT_ID_VALID), or null. */
+    public IommufdFault fault() {
+        return fault;
+    }
+
     @Override
     HwptPaging findHwptPaging() {
         return parent;

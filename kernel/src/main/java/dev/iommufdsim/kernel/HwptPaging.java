@@ -49,6 +49,26 @@ public final class HwptPaging extends HwPagetable implements ResvOwner {
         return nestParent;
     }
 
+    /** The FAULT object it holds (FAULT_ID_VALID), or null. */
+    public IommufdFault fault() {
+        return fault;
+    }
+
+    /** hwpt_paging->present_sw_msi: bit n set when the context's SW_MSI map n is installed here. */
+    public long presentSwMsi() {
+        return presentSwMsi;
+    }
+
+    /** Whether it is linked into its IOAS's hwpt_list (and so a domain of the io_pagetable). */
+    public boolean inIoasList() {
+        return inIoasList;
+    }
+
+    /** The cookie model's MSI cookie base, or -1. */
+    public long msiCookieStart() {
+        return msiCookieStart;
+    }
+
     /** The SW_MSI doorbell pages mapped in this domain (IOVA and doorbell page). */
     public java.util.List<SwMsi.Page> msiPages() {
         return java.util.List.copyOf(msiPages);

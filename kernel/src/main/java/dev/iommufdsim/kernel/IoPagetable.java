@@ -82,6 +82,11 @@ public final class IoPagetable {
         return domains;
     }
 
+    /** iopt->domains in order, a copy (for the invariant checker). */
+    public List<HwptPaging> domainList() {
+        return List.copyOf(domains);
+    }
+
     /** The area containing iova, or null. */
     public Area areaAt(long iova) {
         Interval<Area> i = areas.firstIntersecting(iova, iova);
@@ -243,6 +248,7 @@ public final class IoPagetable {
             throw fail(EOVERFLOW, "iova 0x%x + length 0x%x overflows", iova, s.length());
         }
         Area area = new Area(iova, last, iommuProt, s.pages(), s.startByte());
+        FailNth.step("iopt_insert_area");
         if (!areas.insert(iova, last, area)) {
             throw new IllegalStateException("area insert collided after checks at 0x" + Long.toHexString(iova));
         }
@@ -257,6 +263,7 @@ public final class IoPagetable {
     }
 
     private void pin(Area a) {
+        FailNth.step("iopt_fill_domain pin");
         long va = a.userVa(a.iova());
         if (!memory.canPin(va, a.length())) {
             throw fail(EFAULT, "user memory 0x%x-0x%x behind iova 0x%x cannot be pinned", va, va + a.length() - 1, a.iova());
@@ -350,6 +357,7 @@ public final class IoPagetable {
             throw fail(EADDRINUSE, "cannot reserve 0x%x-0x%x (%s): it overlaps the allowed range 0x%x-0x%x", start, last,
                     owner.describeReserved(start, last), al.start(), al.last());
         }
+        FailNth.step("iopt_reserve_iova");
         reserved.add(start, last, owner);
     }
 
@@ -365,6 +373,7 @@ public final class IoPagetable {
             if (Long.compareUnsigned(r.start(), r.last()) >= 0) {
                 throw fail(EINVAL, "allowed range 0x%x-0x%x: start must be below last", r.start(), r.last());
             }
+            FailNth.step("iopt_set_allow_iova node");
             if (!next.insert(r.start(), r.last(), Boolean.TRUE)) {
                 throw fail(EINVAL, "allowed range 0x%x-0x%x overlaps another range of the same list", r.start(), r.last());
             }
@@ -466,6 +475,7 @@ public final class IoPagetable {
             if (d.apertureEnd() != ULONG_MAX) {
                 reserveIova(d.apertureEnd() + 1, ULONG_MAX, hwpt);
             }
+            FailNth.step("xa_reserve iopt->domains");
             areas.forEachIntersecting(0, ULONG_MAX, (s, l, a) -> {
                 pin(a);
                 return true;

@@ -97,6 +97,7 @@ final class IoasIoctls {
         if (Long.compareUnsigned(length, ULONG_MAX - PAGE_SIZE) > 0 || length == 0) {
             throw fail(EINVAL, length == 0 ? "length is 0" : "length 0x%x is too large", length);
         }
+        FailNth.step("iopt_alloc_pages");
         long uptrDown = uptr & ~(PAGE_SIZE - 1);
         long startByte = uptr - uptrDown;
         long npages = Long.divideUnsigned(length + startByte + PAGE_SIZE - 1, PAGE_SIZE);

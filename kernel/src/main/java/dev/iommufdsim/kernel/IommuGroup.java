@@ -40,4 +40,9 @@ public final class IommuGroup {
     public IommufdCtx dmaOwner() {
         return dmaOwner;
     }
+
+    /** How many bound devices hold the DMA ownership claim (for the invariant checker). */
+    public int ownerCount() {
+        return ownerCount;
+    }
 }

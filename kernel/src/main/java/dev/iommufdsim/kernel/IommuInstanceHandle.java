@@ -106,6 +106,7 @@ public final class IommuInstanceHandle {
 
     /** domain_alloc_paging_flags, validated: a page-size bitmap and a non-empty aperture. */
     PagingDomain domainAllocPagingFlags(DeviceInfo dev, int flags, int dataType, byte[] data) {
+        FailNth.step("driver domain_alloc_paging_flags");
         PagingDomain d = contain("domain_alloc_paging_flags", () -> ops.domainAllocPagingFlags(dev, flags, dataType, data));
         if (d == null) {
             throw malformed("domain_alloc_paging_flags", "returned no domain");
@@ -120,6 +121,7 @@ public final class IommuInstanceHandle {
     }
 
     void attachDev(PagingDomain domain, DeviceInfo dev) {
+        FailNth.step("driver attach_dev");
         contain("attach_dev", () -> {
             ops.attachDev(domain, dev);
             return null;
@@ -136,6 +138,7 @@ public final class IommuInstanceHandle {
     }
 
     NestedDomain domainAllocNested(DeviceInfo dev, PagingDomain parent, int flags, int dataType, byte[] data) {
+        FailNth.step("driver domain_alloc_nested");
         NestedDomain d = contain("domain_alloc_nested", () -> ops.domainAllocNested(dev, parent, flags, dataType, data));
         if (d == null) {
             throw malformed("domain_alloc_nested", "returned no domain");
@@ -148,6 +151,7 @@ public final class IommuInstanceHandle {
     }
 
     Viommu viommuInit(int type, PagingDomain parent, DeviceInfo dev, byte[] data) {
+        FailNth.step("driver viommu_init");
         Viommu v = contain("viommu_init", () -> ops.viommuInit(type, parent, dev, data));
         if (v == null) {
             throw new IommufdException(EOPNOTSUPP,
@@ -177,10 +181,12 @@ public final class IommuInstanceHandle {
 
     /** Any other call into the driver's objects (nested domains, vIOMMUs), contained. */
     <T> T call(String hook, Supplier<T> body) {
+        FailNth.step(hook); // a driver op (no string built: zero cost unarmed)
         return contain(hook, body);
     }
 
     void run(String hook, Runnable body) {
+        FailNth.step(hook); // a driver op (no string built: zero cost unarmed)
         contain(hook, () -> {
             body.run();
             return null;

@@ -89,7 +89,33 @@ public final class IommufdCtx {
     }
 
     int allocFd() {
+        FailNth.step("get_unused_fd_flags");
         return nextFd++;
+    }
+
+    /** The fd number the next fault or event queue will get (for the invariant checker). */
+    public int peekNextFd() {
+        return nextFd;
+    }
+
+    /** The open fault / vEVENTQ fds and the object each holds, a copy (for the invariant checker). */
+    public Map<Integer, IommufdObject> openEventFds() {
+        return java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(eventFds));
+    }
+
+    /** Every ID taken: published, reserved (placeholder) or tombstoned, a copy (for the invariant checker). */
+    public java.util.BitSet takenIds() {
+        return objects.usedIds();
+    }
+
+    /** The tombstoned IDs, a copy (for the invariant checker). */
+    public java.util.BitSet tombstoneIds() {
+        return objects.tombstoneIds();
+    }
+
+    /** How many iommufd_group entries ctx->groups holds (for the invariant checker). */
+    public int groupCount() {
+        return groups.size();
     }
 
     /** Open fault / vEVENTQ fds and the object each holds a reference on (iommufd_eventq_init). */
@@ -406,6 +432,9 @@ public final class IommufdCtx {
 
     /** iommufd_get_group(). */
     private IommufdGroup getGroup(IommuGroup group) {
+        if (!groups.containsKey(group.id())) {
+            FailNth.step("iommufd_get_group kzalloc");
+        }
         IommufdGroup g = groups.computeIfAbsent(group.id(), k -> new IommufdGroup(group));
         g.refs++;
         return g;
@@ -468,7 +497,14 @@ public final class IommufdCtx {
             throw e;
         }
         IommufdDevice idev = new IommufdDevice(this, dev, igroup);
-        objects.reserve(idev);
+        try {
+            objects.reserve(idev);
+        } catch (RuntimeException e) {
+            // iommufd_device_bind's out_release_owner / out_group_put
+            releaseDmaOwner(dev);
+            putGroup(igroup);
+            throw e;
+        }
         idev.get(); // the binding driver is a user until unbind
         objects.finalize(idev);
         dev.bound = idev;

@@ -49,8 +49,44 @@ public final class IommufdDevice extends IommufdObject {
         dev.bound = null;
     }
 
+    /** The context the device is bound to. */
+    public IommufdCtx ctx() {
+        return ictx;
+    }
+
+    /** Per PASID (0 = the RID), the HWPT this device is attached to, a copy (for the invariant checker). */
+    public java.util.Map<Integer, HwPagetable> attachments() {
+        java.util.Map<Integer, HwPagetable> out = new java.util.TreeMap<>();
+        igroup.pasidAttach.forEach((pasid, a) -> {
+            if (a.devices.get(id()) == this) {
+                out.put(pasid, a.hwpt);
+            }
+        });
+        return out;
+    }
+
+    /** The PASIDs the VFIO cdev believes attached (vfio_device's iommufd_attached), a copy. */
+    public Set<Integer> vfioAttachedPasids() {
+        return Set.copyOf(vfioAttached);
+    }
+
+    /** The device's vDEVICE, or null. */
+    public IommufdVdevice vdevice() {
+        return vdev;
+    }
+
+    /** igroup->sw_msi_start of the device's group in this context (-1: none). */
+    public long groupSwMsiStart() {
+        return igroup.swMsiStart;
+    }
+
+    /** igroup->required_sw_msi of the device's group in this context. */
+    public long groupRequiredSwMsi() {
+        return igroup.requiredSwMsi;
+    }
+
     /** Owner tag of the device's reserved ranges: names the device and the region type. */
-    ResvOwner resvOwner() {
+    public ResvOwner resvOwner() {
         return resvOwner;
     }
 

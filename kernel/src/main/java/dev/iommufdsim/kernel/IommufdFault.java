@@ -5,11 +5,11 @@ package dev.iommufdsim.kernel;
  * FAULT_ID_VALID, read by the VMM from its fd. Faults themselves are not emulated yet.
  */
 public final class IommufdFault extends IommufdObject {
-    final int fd;
+    /** The fd iommufd_eventq_init() installed (set once the object is reserved). */
+    int fd = -1;
 
-    IommufdFault(int fd) {
+    IommufdFault() {
         super(ObjType.FAULT);
-        this.fd = fd;
     }
 
     public int fd() {

@@ -5,18 +5,26 @@ public final class IommufdVeventq extends IommufdObject {
     final IommufdViommu viommu;
     final int veventqType;
     final int depth;
-    final int fd;
+    /** The fd iommufd_eventq_init() installed (set once the object is reserved). */
+    int fd = -1;
 
-    IommufdVeventq(IommufdViommu viommu, int veventqType, int depth, int fd) {
+    IommufdVeventq(IommufdViommu viommu, int veventqType, int depth) {
         super(ObjType.VEVENTQ);
         this.viommu = viommu;
         this.veventqType = veventqType;
         this.depth = depth;
-        this.fd = fd;
     }
 
     public int fd() {
         return fd;
+    }
+
+    public IommufdViommu viommu() {
+        return viommu;
+    }
+
+    public int veventqType() {
+        return veventqType;
     }
 
     /** iommufd_veventq_destroy(). */

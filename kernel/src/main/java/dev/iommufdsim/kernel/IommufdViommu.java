@@ -39,6 +39,16 @@ public final class IommufdViommu extends IommufdObject implements VdevLookup {
         return iommuDev;
     }
 
+    /** viommu->vdevs by virt_id, a copy (for the invariant checker). */
+    public java.util.Map<Long, IommufdVdevice> vdevices() {
+        return java.util.Collections.unmodifiableMap(new TreeMap<>(vdevs));
+    }
+
+    /** Its vEVENTQs, a copy. */
+    public List<IommufdVeventq> veventqs() {
+        return List.copyOf(veventqs);
+    }
+
     /** iommufd_viommu_get_vdev_id(). */
     @Override
     public Long virtIdOf(DeviceInfo dev) {

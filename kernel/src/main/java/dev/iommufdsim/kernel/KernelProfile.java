@@ -69,6 +69,11 @@ public enum KernelProfile {
         return msiModel;
     }
 
+    /** Which regions a RID attach to a nested HWPT reserves in the parent's IOAS (paging HWPTs: ALL). */
+    public ResvPolicy nestedResvPolicy() {
+        return nestedResv;
+    }
+
     /** The policy for a RID attach to this HWPT: paging HWPTs always reserve every region. */
     ResvPolicy resvPolicy(HwPagetable hwpt) {
         return hwpt instanceof HwptNested ? nestedResv : ResvPolicy.ALL;

@@ -24,6 +24,7 @@ final class ObjectTable {
 
     /** Reserves the lowest free ID for obj (xa_alloc with a placeholder entry). */
     int reserve(IommufdObject obj) {
+        FailNth.step("xa_alloc object ID");
         int id = used.nextClearBit(1);
         if (id > MAX_ID || id < 0) {
             throw fail(dev.iommufdsim.kernel.uapi.Errno.ENOSPC, "object table full");
@@ -111,5 +112,15 @@ final class ObjectTable {
 
     int liveCount() {
         return live;
+    }
+
+    /** Every ID taken (published, reserved or tombstoned), a copy (for the invariant checker). */
+    java.util.BitSet usedIds() {
+        return (java.util.BitSet) used.clone();
+    }
+
+    /** The tombstoned IDs, a copy (for the invariant checker). */
+    java.util.BitSet tombstoneIds() {
+        return (java.util.BitSet) tombstones.clone();
     }
 }

@@ -55,6 +55,7 @@ public final class SwMsi {
         if (nextId >= MAX_MAPS) {
             throw fail(EOVERFLOW, "the context already has %d SW_MSI maps, the most iommufd keeps", MAX_MAPS);
         }
+        FailNth.step("iommufd_sw_msi_get_map kzalloc");
         Map m = new Map(swMsiStart, msiAddr, maxPgoff, nextId++);
         maps.add(m);
         return m;

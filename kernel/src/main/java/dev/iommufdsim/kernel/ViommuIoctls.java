@@ -40,8 +40,16 @@ final class ViommuIoctls {
             ictx.abortAndDestroy(viommu);
             throw e;
         }
+        // The driver writes its out data during viommu_init (before the object is published).
+        byte[] outData;
+        try {
+            outData = viommu.iommuDev.call("viommu out data", viommu.ops::outData);
+        } catch (IommufdException e) {
+            ictx.abortAndDestroy(viommu);
+            throw e;
+        }
         ictx.objects.finalize(viommu);
-        return new ViommuOut(viommu.id(), viommu.iommuDev.call("viommu out data", viommu.ops::outData));
+        return new ViommuOut(viommu.id(), outData);
     }
 
     /** iommufd_vdevice_alloc_ioctl(). */
