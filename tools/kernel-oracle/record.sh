@@ -5,7 +5,8 @@
 # iommufd-ops.c here, and write FILE.ops.out beside each FILE. Many files share one boot.
 #
 # Usage: tools/kernel-oracle/record.sh FILE.ops...
-# Env:   KERNEL=bzImage        the kernel (default ../shared/oracle/bzImage)
+# Env:   KERNEL=bzImage        the kernel (default ../shared/oracle/bzImage; a bare name such as
+#                              bzImage-6.12 is looked up in ../shared/oracle too)
 #        INCLUDE=dir           uapi headers for the runner (default ../shared/oracle/include)
 #        OPS=binary            a prebuilt static runner instead of building iommufd-ops.c
 #        BATCH=N               files per boot (default 400)
@@ -20,6 +21,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 shared=$(cd "$root/.." && pwd)/shared/oracle
 KERNEL=${KERNEL:-$shared/bzImage}
+# a bare name (KERNEL=bzImage-6.12) is one of the shared oracle's kernels
+[ -f "$KERNEL" ] || [ ! -f "$shared/$KERNEL" ] || KERNEL=$shared/$KERNEL
 INCLUDE=${INCLUDE:-$shared/include}
 BATCH=${BATCH:-400}
 PER_FILE_TIMEOUT=${PER_FILE_TIMEOUT:-60}
