@@ -3,16 +3,19 @@ package dev.iommufdsim.bench.iopt;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
-/** Random page-aligned layouts for the benchmarks, computed once per trial so no RNG is measured. */
-final class Pages {
-    static final int PAGE_SHIFT = 12;
-    static final long PAGE_SIZE = 1L << PAGE_SHIFT;
+/**
+ * Random page-aligned layouts for the benchmarks, computed once per trial so no RNG is measured.
+ * Public for the kernel-level benchmarks ({@code dev.iommufdsim.bench.kernel}).
+ */
+public final class Pages {
+    public static final int PAGE_SHIFT = 12;
+    public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
 
     private Pages() {
     }
 
     /** {@code count} distinct random page numbers below {@code 2^pageBits}, sorted. */
-    static long[] distinctSorted(SplittableRandom rnd, int count, int pageBits) {
+    public static long[] distinctSorted(SplittableRandom rnd, int count, int pageBits) {
         if (count > (1L << pageBits) / 2) {
             throw new IllegalArgumentException("space too small for " + count + " distinct pages");
         }
@@ -40,7 +43,7 @@ final class Pages {
     }
 
     /** {@code count} random page numbers below {@code 2^pageBits} that are not in {@code taken} (sorted), in random order. */
-    static long[] freeRandom(SplittableRandom rnd, int count, int pageBits, long[] taken) {
+    public static long[] freeRandom(SplittableRandom rnd, int count, int pageBits, long[] taken) {
         long[] out = new long[count];
         for (int i = 0; i < count; ) {
             long p = rnd.nextLong(1L << pageBits);
@@ -52,7 +55,7 @@ final class Pages {
     }
 
     /** Fisher-Yates shuffle, so that live areas are inserted in random order. */
-    static void shuffle(SplittableRandom rnd, long[] a) {
+    public static void shuffle(SplittableRandom rnd, long[] a) {
         for (int i = a.length - 1; i > 0; i--) {
             int j = rnd.nextInt(i + 1);
             long t = a[i];

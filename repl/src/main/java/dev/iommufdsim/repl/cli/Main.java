@@ -277,7 +277,7 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the command line and returns the exit code (tests call this; main exits with it). */
     public static int execute(PrintStream out, PrintStream err, String... args) {
-        Integer quick = QuickRun.tryRun(out, err, args); // the plain `run FILE...` skips picocli's start-up cost
+        Integer quick = QuickRun.tryRun(out, err, args); // plain `run FILE...` and the bare REPL skip picocli's start-up cost
         if (quick != null) {
             return quick;
         }
@@ -292,6 +292,19 @@ public final class Main implements Callable<Integer> {
         cl.setErr(new java.io.PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> executionError(err, ex));
         return cl.execute(args);
+    }
+
+    /** `iommufd-sim` alone as picocli runs it (QuickRun calls it): the options' defaults, then {@link #call()}. */
+    static int replWithDefaults(PrintStream out, PrintStream err) {
+        Main m = new Main();
+        m.out = out;
+        m.err = err;
+        m.profile = DEFAULT_PROFILE;
+        try {
+            return m.call();
+        } catch (Exception ex) {
+            return executionError(err, ex);
+        }
     }
 
     /** A command failed with an exception: one line on stderr, exit 2 (QuickRun uses it too). */

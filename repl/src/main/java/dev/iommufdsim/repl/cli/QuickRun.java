@@ -13,28 +13,32 @@ import picocli.CommandLine.Command;
 
 /**
  * Start-up only: the plain form of {@code run},
- * {@code [--plugins DIR]... [--json] [--profile NAME] run FILE...}, parsed here without building
- * picocli's command model. Picocli is compiled for Java 5, so the JVM verifies its classes with
- * the old type-inferencing verifier and neither a CDS archive nor an AOT cache can hold them:
- * building the model of every subcommand cost about a third of a cold {@code run}.
+ * {@code [--plugins DIR]... [--json] [--profile NAME] run FILE...}, and the REPL without
+ * arguments, parsed here without building picocli's command model. Picocli is compiled for
+ * Java 5, so the JVM verifies its classes with the old type-inferencing verifier and neither a
+ * CDS archive nor an AOT cache can hold them: building the model of every subcommand cost about
+ * a third of a cold {@code run}.
  *
  * <p>After parsing, it does exactly what picocli would have made happen:
- * {@link Main.Run#runFiles} with the same arguments, and an exception ends as in
- * {@link Main#execute}'s handler. Every other command line gets null, and
- * {@link Main#execute} hands it to picocli unchanged: any other option or subcommand,
- * {@code --junit}, a repeated {@code --json} or {@code --profile}, an argument starting with
- * {@code -} or {@code @} (options, {@code --}, argument files), an option value that is a
- * subcommand name (picocli reports those as missing values), an unknown profile, a path the
- * file system rejects, or any {@code picocli.*} system property set.
+ * {@link Main.Run#runFiles} with the same arguments, or {@link Main#call()} with the options'
+ * defaults, and an exception ends as in {@link Main#execute}'s handler. Every other command
+ * line gets null, and {@link Main#execute} hands it to picocli unchanged: any other option or
+ * subcommand, {@code --junit}, a repeated {@code --json} or {@code --profile}, an argument
+ * starting with {@code -} or {@code @} (options, {@code --}, argument files), an option value
+ * that is a subcommand name (picocli reports those as missing values), an unknown profile, a
+ * path the file system rejects, or any {@code picocli.*} system property set.
  */
 final class QuickRun {
     private QuickRun() {
     }
 
-    /** The exit code of the run, or null when picocli must handle this command line. */
+    /** The exit code of the run or the REPL, or null when picocli must handle this command line. */
     static Integer tryRun(PrintStream out, PrintStream err, String[] args) {
         if (picocliTuned()) {
             return null;
+        }
+        if (args.length == 0) {
+            return Main.replWithDefaults(out, err); // the REPL
         }
         List<Path> pluginDirs = new ArrayList<>();
         String profile = null;
