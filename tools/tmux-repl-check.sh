@@ -91,7 +91,7 @@ type_line 'destroy(99)'
 # Ctrl-C stops a running loop with one line; the next command runs.
 tmux send-keys -t "$session" -l 'while true {}'
 tmux send-keys -t "$session" Enter
-sleep 0.3
+sleep 0.05   # the loop reaches the 100M-step limit in about 0.3 s on a quiet machine
 tmux send-keys -t "$session" C-c
 wait_for 'interrupted at'
 type_line 'show ioas + 41'
