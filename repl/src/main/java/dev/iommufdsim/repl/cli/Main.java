@@ -230,20 +230,26 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--socket", paramLabel = "PATH", description = "where to listen (default: $XDG_RUNTIME_DIR/iommufd-sim.sock)")
         Path socket;
 
+        @CommandLine.Mixin
+        ServerFlags flags;
+
+        @Override
+        public Integer call() throws Exception {
+            Path s = socket != null ? socket : dev.iommufdsim.repl.server.ExecCommand.defaultSocket();
+            return dev.iommufdsim.repl.server.ExecCommand.serve(
+                    dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), s, flags.trace,
+                    flags.checkRefsUnpinned, main.out, main.err);
+        }
+    }
+
+    /** The server options `serve` and `exec` share. */
+    static final class ServerFlags {
         @Option(names = "--trace", description = "print every ioctl and its result on stderr")
         boolean trace;
 
         @Option(names = "--check-refs-unpinned", description = "answer IOMMU_TEST_OP_MD_CHECK_REFS as a kernel with no pinned page"
                 + " (pin counts are not emulated; default: EOPNOTSUPP)")
         boolean checkRefsUnpinned;
-
-        @Override
-        public Integer call() throws Exception {
-            Path s = socket != null ? socket : dev.iommufdsim.repl.server.ExecCommand.defaultSocket();
-            return dev.iommufdsim.repl.server.ExecCommand.serve(
-                    dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), s, trace,
-                    checkRefsUnpinned, main.out, main.err);
-        }
     }
 
     /** `exec -- PROGRAM ARGS...`: a real program against the emulator (docs/exec.md). */
@@ -260,18 +266,14 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--shim", paramLabel = "FILE", description = "a prebuilt libiommufd-sim-shim.so (default: native/build, built on first use)")
         Path shim;
 
-        @Option(names = "--trace", description = "print every ioctl and its result on stderr")
-        boolean trace;
-
-        @Option(names = "--check-refs-unpinned", description = "answer IOMMU_TEST_OP_MD_CHECK_REFS as a kernel with no pinned page"
-                + " (pin counts are not emulated; default: EOPNOTSUPP)")
-        boolean checkRefsUnpinned;
+        @CommandLine.Mixin
+        ServerFlags flags;
 
         @Override
         public Integer call() throws Exception {
             return dev.iommufdsim.repl.server.ExecCommand.run(
                     dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), command,
-                    new dev.iommufdsim.repl.server.ExecCommand.Options(shim, trace, true, checkRefsUnpinned), main.out, main.err);
+                    new dev.iommufdsim.repl.server.ExecCommand.Options(shim, flags.trace, true, flags.checkRefsUnpinned), main.out, main.err);
         }
     }
 
