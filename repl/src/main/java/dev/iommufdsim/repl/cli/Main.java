@@ -266,6 +266,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--shim", paramLabel = "FILE", description = "a prebuilt libiommufd-sim-shim.so (default: native/build, built on first use)")
         Path shim;
 
+        @Option(names = "--junit", paramLabel = "FILE",
+                description = "read the program's output as TAP (e.g. a kernel selftest) and write its results to FILE as a JUnit report")
+        Path junit;
+
         @CommandLine.Mixin
         ServerFlags flags;
 
@@ -273,7 +277,8 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws Exception {
             return dev.iommufdsim.repl.server.ExecCommand.run(
                     dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), command,
-                    new dev.iommufdsim.repl.server.ExecCommand.Options(shim, flags.trace, true, flags.checkRefsUnpinned), main.out, main.err);
+                    new dev.iommufdsim.repl.server.ExecCommand.Options(shim, flags.trace, true, flags.checkRefsUnpinned, junit),
+                    main.out, main.err);
         }
     }
 

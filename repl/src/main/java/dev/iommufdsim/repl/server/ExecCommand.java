@@ -42,10 +42,12 @@ public final class ExecCommand {
      * @param trace             print every ioctl and its result on err
      * @param summary           print the not-emulated calls on err at the end
      * @param checkRefsUnpinned see {@link ServerOptions#checkRefsUnpinned()}
+     * @param junit             when not null, the program's output is read as TAP (kselftest) and
+     *                          written there as a JUnit report, with a summary line on err
      */
-    public record Options(Path shim, boolean trace, boolean summary, boolean checkRefsUnpinned) {
+    public record Options(Path shim, boolean trace, boolean summary, boolean checkRefsUnpinned, Path junit) {
         public static Options defaults() {
-            return new Options(null, false, true, false);
+            return new Options(null, false, true, false, null);
         }
     }
 
@@ -69,12 +71,14 @@ public final class ExecCommand {
             String pre = env.get("LD_PRELOAD");
             env.put("LD_PRELOAD", pre == null || pre.isBlank() ? shim.toString() : shim + " " + pre);
             env.put(ENV_SOCKET, server.socket().toString());
-            boolean inherit = out == System.out && err == System.err;
+            TapReport tap = opts.junit() == null ? null : new TapReport();
+            boolean inherit = out == System.out && err == System.err && tap == null;
             if (inherit) {
                 pb.inheritIO();
             } else {
                 pb.redirectInput(ProcessBuilder.Redirect.INHERIT);
             }
+            long t0 = System.nanoTime();
             Process p;
             try {
                 p = pb.start();
@@ -85,8 +89,8 @@ public final class ExecCommand {
             Thread o = null;
             Thread e = null;
             if (!inherit) {
-                o = pump(p.getInputStream(), out);
-                e = pump(p.getErrorStream(), err);
+                o = pump(p.getInputStream(), out, tap);
+                e = pump(p.getErrorStream(), err, null);
             }
             int rc;
             try {
@@ -104,17 +108,25 @@ public final class ExecCommand {
             if (opts.summary() && !gaps.summary().isEmpty()) {
                 err.print("iommufd-sim exec: " + gaps.summary().replace("\n", "\n  ").stripTrailing() + "\n");
             }
+            if (tap != null) {
+                tap.writeJunit(opts.junit(), command.get(0).replaceAll(".*/", ""), (System.nanoTime() - t0) / 1e9);
+                err.println("iommufd-sim exec: " + tap.summary() + "; JUnit report " + opts.junit());
+            }
             return rc;
         } finally {
             deleteTree(dir);
         }
     }
 
-    private static Thread pump(InputStream from, OutputStream to) {
+    /** Copies from to to on a daemon thread, feeding tap (if not null) too. */
+    private static Thread pump(InputStream from, OutputStream to, TapReport tap) {
         Thread t = new Thread(() -> {
             byte[] buf = new byte[8192];
             try {
                 for (int n; (n = from.read(buf)) > 0;) {
+                    if (tap != null) {
+                        tap.feed(buf, 0, n);
+                    }
                     synchronized (to) {
                         to.write(buf, 0, n);
                         to.flush();

@@ -30,7 +30,7 @@ class ExecTest {
         NativeShim.make(nativeDir);
     }
 
-    private static boolean onPath(String tool) {
+    static boolean onPath(String tool) {
         String path = System.getenv("PATH");
         if (path == null) {
             return false;
