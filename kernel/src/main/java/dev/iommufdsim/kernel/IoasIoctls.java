@@ -106,6 +106,15 @@ final class IoasIoctls {
 
     /** iommufd_ioas_copy(). Returns dst_iova. */
     static long copy(IommufdCtx ictx, int flags, int dstIoasId, int srcIoasId, long length, long dstIova, long srcIova) {
+        if ((flags & MOCK_FLAGS_ACCESS_SYZ) != 0) {
+            // iommufd_test_syz_conv_iova_id(): the emulator is a CONFIG_IOMMUFD_TEST kernel, whose
+            // IOAS_COPY strips the selftest's syzkaller flag before checking flags and reads
+            // src_iova as {u32 nth_area; u32 offset} of the source IOAS (if there is one).
+            flags &= ~MOCK_FLAGS_ACCESS_SYZ;
+            if (ictx.object(srcIoasId) instanceof Ioas src) {
+                srcIova = syzConvIova(src.iopt(), srcIova);
+            }
+        }
         if ((flags & ~MAP_FLAGS) != 0) {
             throw fail(EOPNOTSUPP, "unknown flag bits 0x%x", flags & ~MAP_FLAGS);
         }
@@ -135,6 +144,20 @@ final class IoasIoctls {
             throw fail(ENOENT, "nothing is mapped in 0x%x-0x%x", iova, iova + length - 1);
         }
         return unmapped;
+    }
+
+    /** MOCK_FLAGS_ACCESS_SYZ (iommufd_test.h): syzkaller's IOVA encoding, see {@link #syzConvIova}. */
+    static final int MOCK_FLAGS_ACCESS_SYZ = 1 << 16;
+
+    /**
+     * __iommufd_test_syz_conv_iova() (selftest.c): the low 32 bits of {@code syz} (x86 is little
+     * endian) pick the nth area in ascending IOVA order, the high 32 bits are an offset into it;
+     * 0 when there is no such area.
+     */
+    static long syzConvIova(IoPagetable iopt, long syz) {
+        long nth = syz & 0xffff_ffffL;
+        List<Area> areas = iopt.areas();
+        return nth < areas.size() ? areas.get((int) nth).iova() + (syz >>> 32) : 0;
     }
 
     /** iommufd_ioas_option() for IOMMU_OPTION_HUGE_PAGES. */
