@@ -55,6 +55,8 @@ public final class Engine {
     private volatile boolean interrupted;
     private int passed;
     private int failed;
+    private int passedBeforeRun;
+    private int failedBeforeRun;
     private Object lastValue = None.NONE;
     private long resolutions;
     private long bindings;
@@ -177,6 +179,8 @@ public final class Engine {
         lastPos = new SourcePos(script.file(), 1, 1);
         int passedBefore = passed;
         int failedBefore = failed;
+        passedBeforeRun = passed;
+        failedBeforeRun = failed;
         try {
             program.body().exec(Frame.TOP);
         } catch (RuntimeError e) {
@@ -184,7 +188,7 @@ public final class Engine {
             return new EvalResult(EvalResult.Status.RUNTIME_ERROR, lastValue, List.of(), e,
                     passed - passedBefore, failed - failedBefore);
         } catch (StackOverflowError e) {
-            return javaLimit("too deeply nested (the Java stack ran out)",
+            return javaLimit("too deeply nested: the Java stack ran out (--max-depth, the call depth limit, stops recursion sooner)",
                     passedBefore, failedBefore);
         } catch (OutOfMemoryError e) {
             // What the script built is garbage again once the stack has unwound to here.
@@ -225,6 +229,19 @@ public final class Engine {
     private EvalResult loadError(List<Diagnostic> diagnostics) {
         listener.diagnostics(diagnostics);
         return new EvalResult(EvalResult.Status.LOAD_ERROR, None.NONE, diagnostics, null, 0, 0);
+    }
+
+    /**
+     * Ends a run that its host has given up waiting for, from the host's thread (a driver call
+     * that did not return, see the kernel's DriverCallWatch): reports {@code message} as a
+     * runtime error at the statement that was running, and returns the run's result. The
+     * thread that was running it must never come back into this engine.
+     */
+    public EvalResult abandon(String message) {
+        RuntimeError error = new RuntimeError(lastPos, message);
+        listener.runtimeError(error);
+        return new EvalResult(EvalResult.Status.RUNTIME_ERROR, lastValue, List.of(), error,
+                passed - passedBeforeRun, failed - failedBeforeRun);
     }
 
     /** Stops the running script at its next statement with "interrupted" (callable from any thread). */
