@@ -23,8 +23,9 @@ import java.util.function.Supplier;
  * <p>{@link #eval} and {@link #runFile} run the engine within the {@link Limits}: the
  * engine's own (steps, depth, length), and a time bound on each call into a driver plugin.
  * For that the run goes on a thread of its own, which this thread watches (one thread per
- * run, nothing per call); a driver call still running after the bound is abandoned, its
- * plugin disabled, and the run ends with an error at the statement that made the call.
+ * run, nothing per call); a driver call still running after the bound, or when the run is
+ * interrupted (Ctrl-C), is abandoned, its plugin disabled, and the run ends with an error at
+ * the statement that made the call.
  */
 public final class Sim {
     /** The run's thread's stack: deep enough for the default call depth many times over (reserved, not committed). */
@@ -125,7 +126,11 @@ public final class Sim {
                     seen = call;
                     seenAt = now;
                 } else if (now - seenAt >= bound && watch.abandon(call)) {
-                    return abandoned(runner, call);
+                    return abandoned(runner, call, call.hook() + " did not return within " + Limits.seconds(limits.maxPluginTime()));
+                } else if (engine.interruptPending() && watch.abandon(call)) {
+                    // Ctrl-C cannot wait for the next statement: the plugin holds the thread.
+                    return abandoned(runner, call, call.hook() + " was interrupted after running for at least "
+                            + Limits.seconds(java.time.Duration.ofMillis((now - seenAt) / 1_000_000)));
                 }
             }
         } finally {
@@ -142,10 +147,9 @@ public final class Sim {
     }
 
     /** The run's thread is stuck in a driver call: disable the plugin, end the run with what is known. */
-    private EvalResult abandoned(Thread runner, DriverCallWatch.Call call) {
+    private EvalResult abandoned(Thread runner, DriverCallWatch.Call call, String why) {
         runner.interrupt(); // a plugin that waits or sleeps may return; the thread then parks for good
         String id = call.plugin().pluginId();
-        String why = call.hook() + " did not return within " + Limits.seconds(limits.maxPluginTime());
         call.plugin().disable(why);
         return engine.abandon("plugin " + id + ": " + why + "; plugin disabled (the call was abandoned where it"
                 + " stood and may still be running: what it had changed is not undone; --max-plugin-time sets the bound)");

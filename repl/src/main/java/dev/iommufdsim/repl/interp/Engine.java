@@ -249,6 +249,11 @@ public final class Engine {
         interrupted = true;
     }
 
+    /** Whether {@link #interrupt()} was called and the run has not stopped for it yet (from any thread). */
+    public boolean interruptPending() {
+        return interrupted;
+    }
+
     // ------------------------------------------------------------------ services for the console
 
     /** {@link ScriptParser#isComplete}: whether the REPL has a whole entry. */

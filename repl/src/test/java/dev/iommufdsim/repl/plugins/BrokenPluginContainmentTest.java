@@ -188,6 +188,34 @@ class BrokenPluginContainmentTest {
         assertNull(sim.engine().variable("after"), "the rest of the abandoned entry never ran");
     }
 
+    /** Ctrl-C (Engine.interrupt) does not wait for the bound when a driver call holds the run. */
+    @Test
+    void interruptingADriverCallThatDoesNotReturnAbandonsItAtOnce() throws Exception {
+        sim.setLimits(Limits.DEFAULT.withMaxPluginTime(Duration.ofSeconds(60)));
+        ok(sim, "iommu b0 = broken()\ndevice d0 = pci(\"0000:01:00.0\", iommu: b0)\ndev = vfio_bind(d0)");
+        misbehave("b0", "attach_dev", "loop");
+        Thread ctrlC = new Thread(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                return;
+            }
+            sim.engine().interrupt();
+        });
+        ctrlC.start();
+        long t0 = System.nanoTime();
+        RuntimeError e = error(sim, "vfio_attach(dev, ioas_alloc())");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        ctrlC.join();
+        assertTrue(e.getMessage().matches("plugin broken-test: attach_dev was interrupted after running for at least 0\\.\\d+ s;"
+                + " plugin disabled .*"), e.getMessage());
+        assertTrue(ms < 1500, "abandoned after " + ms + " ms");
+        Thread stuck = thread("iommufd-sim run", Thread.State.RUNNABLE);
+        assertEquals(1L, ok(sim, "1"), "the session goes on");
+        misbehave("b0", "none", "");
+        assertEquals(Thread.State.WAITING, await(stuck, Thread.State.WAITING));
+    }
+
     /** The same bound on a declaration: a probe that never returns. */
     @Test
     void aProbeThatNeverReturnsIsAbandoned() throws Exception {
