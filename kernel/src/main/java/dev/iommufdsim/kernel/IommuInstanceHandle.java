@@ -23,16 +23,22 @@ import java.util.function.Supplier;
  * One declared IOMMU instance as the kernel holds it (struct iommu_device): the driver's
  * {@link IommuInstance} behind a boundary that contains the plugin. Every call into driver
  * code goes through here, so a driver that throws something other than an errno, or returns
- * malformed data, fails the uAPI call with the plugin named and changes no state.
+ * malformed data, fails the uAPI call with the plugin named and changes no state; a call
+ * that does not return can be abandoned by the host ({@link DriverCallWatch}), and a
+ * disabled plugin is not called at all ({@link PluginStatus}).
  */
 public final class IommuInstanceHandle {
     private final String name;
+    private final PluginStatus plugin;
     private final String pluginId;
+    private final String driverName;
     private final IommuInstance ops;
 
-    IommuInstanceHandle(String name, String pluginId, IommuInstance ops) {
+    IommuInstanceHandle(String name, PluginStatus plugin, String driverName, IommuInstance ops) {
         this.name = name;
-        this.pluginId = pluginId;
+        this.plugin = plugin;
+        this.pluginId = plugin.pluginId();
+        this.driverName = driverName;
         this.ops = ops;
     }
 
@@ -46,9 +52,9 @@ public final class IommuInstanceHandle {
         return pluginId;
     }
 
-    /** The driver's name ("arm_smmuv3"). */
+    /** The driver's name ("arm_smmuv3"), as registered. */
     public String driverName() {
-        return ops.driver().name();
+        return driverName;
     }
 
     /** Same driver (the kernel compares iommu_ops pointers: domain->owner != ops). */
@@ -199,12 +205,24 @@ public final class IommuInstanceHandle {
     }
 
     private <T> T contain(String hook, Supplier<T> call) {
+        return contain(plugin, driverName, hook, call);
+    }
+
+    /** A call into a plugin's driver code: enabled, watched, and failing only with an errno. */
+    static <T> T contain(PluginStatus plugin, String driverName, String hook, Supplier<T> call) {
+        plugin.checkEnabled(driverName, hook);
+        DriverCallWatch watch = DriverCallWatch.current();
+        long stamp = watch == null ? 0 : watch.enter(plugin, driverName, hook);
         try {
             return call.get();
         } catch (IommufdException e) {
             throw e;
         } catch (RuntimeException | Error e) {
-            throw new IommufdException(EIO, String.format("driver plugin '%s' (%s) failed in %s: %s", pluginId, driverName(), hook, e));
+            throw new IommufdException(EIO, String.format("driver plugin '%s' (%s) failed in %s: %s", plugin.pluginId(), driverName, hook, e));
+        } finally {
+            if (watch != null) {
+                watch.exit(stamp);
+            }
         }
     }
 

@@ -25,7 +25,7 @@ public final class Machine {
     /** The driver name the selftest's mock devices use (drivers/iommu/iommufd/selftest.c). */
     public static final String MOCK_DRIVER = "mock";
 
-    private record DriverEntry(String pluginId, IommuDriver driver) {
+    private record DriverEntry(PluginStatus plugin, IommuDriver driver) {
     }
 
     private final Map<String, DriverEntry> drivers = new LinkedHashMap<>();
@@ -53,7 +53,12 @@ public final class Machine {
 
     /** Makes a driver available under its name; the plugin id is for error messages. */
     public void registerDriver(String pluginId, IommuDriver driver) {
-        drivers.put(driver.name(), new DriverEntry(pluginId, driver));
+        registerDriver(new PluginStatus(pluginId), driver);
+    }
+
+    /** Makes a driver available under its name, from a plugin whose status the host shares between machines. */
+    public void registerDriver(PluginStatus plugin, IommuDriver driver) {
+        drivers.put(driver.name(), new DriverEntry(plugin, driver));
     }
 
     public List<String> driverNames() {
@@ -79,18 +84,12 @@ public final class Machine {
         if (e == null) {
             throw fail(ENODEV, "no IOMMU driver '%s' (loaded: %s)", driverName, String.join(", ", drivers.keySet()));
         }
-        IommuInstance inst;
-        try {
-            inst = e.driver().probe(name, properties == null ? Map.of() : Map.copyOf(properties));
-        } catch (IommufdException ex) {
-            throw ex;
-        } catch (RuntimeException | Error ex) {
-            throw fail(Errno.EIO, "driver plugin '%s' (%s) failed in probe: %s", e.pluginId(), driverName, ex);
-        }
+        Map<String, Object> props = properties == null ? Map.of() : Map.copyOf(properties);
+        IommuInstance inst = IommuInstanceHandle.contain(e.plugin(), driverName, "probe", () -> e.driver().probe(name, props));
         if (inst == null) {
-            throw fail(Errno.EIO, "driver plugin '%s' (%s) probe returned no instance", e.pluginId(), driverName);
+            throw fail(Errno.EIO, "driver plugin '%s' (%s) probe returned no instance", e.plugin().pluginId(), driverName);
         }
-        IommuInstanceHandle h = new IommuInstanceHandle(name, e.pluginId(), inst);
+        IommuInstanceHandle h = new IommuInstanceHandle(name, e.plugin(), driverName, inst);
         instances.put(name, h);
         return h;
     }
@@ -161,7 +160,7 @@ public final class Machine {
             if (e == null) {
                 throw fail(ENODEV, "the selftest needs the '%s' driver plugin, which is not loaded", MOCK_DRIVER);
             }
-            selftestIommu = new IommuInstanceHandle("mock_iommu", e.pluginId(), e.driver().probe("mock_iommu", Map.of()));
+            selftestIommu = new IommuInstanceHandle("mock_iommu", e.plugin(), MOCK_DRIVER, e.driver().probe("mock_iommu", Map.of()));
         }
         return selftestIommu;
     }

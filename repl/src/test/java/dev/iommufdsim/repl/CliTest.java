@@ -38,6 +38,31 @@ class CliTest {
         assertTrue(r.out().contains("mock") && r.out().contains("arm-smmuv3") && r.out().contains("intel-vtd"), r.out());
     }
 
+    /** The limits' options, on `run` or before it; a bad value is one line on stderr and exit 2. */
+    @Test
+    void limitOptionsReachTheScript(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("grow.sim");
+        Files.writeString(f, "l = [0]\nwhile l.length < 100 { l = l + l }\nshow l.length\n");
+        Run r = cli("run", f.toString());
+        assertEquals(0, r.rc(), r.out() + r.err());
+        assertTrue(r.out().contains("128\n"), r.out());
+        r = cli("run", "--max-length", "100", f.toString());
+        assertEquals(1, r.rc());
+        assertTrue(r.out().startsWith(f + ":2:30: a list of 128 elements exceeds the length limit of 100 (a runaway loop?"
+                + " --max-length raises the limit)\n"), r.out());
+        r = cli("--max-steps", "10", "run", f.toString());
+        assertEquals(1, r.rc());
+        assertTrue(r.out().startsWith(f + ":2:30: step limit of 10 exceeded joining lists"), r.out());
+        r = cli("--max-steps", "10", "run", "--max-steps", "0", f.toString());
+        assertEquals(0, r.rc(), "the subcommand's option wins: " + r.out());
+        r = cli("run", "--max-depth", "ten", f.toString());
+        assertEquals(2, r.rc());
+        assertEquals("iommufd-sim: Invalid value for option '--max-depth': 'ten' is not a count (0, 1, 2, ... ; 0: no limit)"
+                + " (iommufd-sim run --help lists the options)\n", r.err());
+        assertEquals("", r.out());
+        assertTrue(cli("run", "--help").out().contains("--max-plugin-time=SECONDS"));
+    }
+
     @Test
     void syntaxErrorExitsTwoWithPosition(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("broken.sim");

@@ -103,7 +103,7 @@ public final class BatchRunner {
                 }
             }
         });
-        EvalResult r = sim.engine().runFile(file);
+        EvalResult r = sim.runFile(file);
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new FileReport(file, List.copyOf(expectations), r.error(), r.diagnostics(), seconds);
     }

@@ -2,6 +2,7 @@ package dev.iommufdsim.repl.cli;
 
 import dev.iommufdsim.dsl.SourcePos;
 import dev.iommufdsim.kernel.KernelProfile;
+import dev.iommufdsim.repl.host.Limits;
 import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.host.Sim;
 import dev.iommufdsim.repl.interp.EngineListener;
@@ -133,7 +134,11 @@ public final class Conformance {
     }
 
     public static Conformance withPlugins(PluginHost plugins, KernelProfile profile, String driver) {
-        return new Conformance(() -> Sim.create(plugins, profile), driver);
+        return withPlugins(plugins, profile, Limits.DEFAULT, driver);
+    }
+
+    public static Conformance withPlugins(PluginHost plugins, KernelProfile profile, Limits limits, String driver) {
+        return new Conformance(() -> Sim.create(plugins, profile, limits), driver);
     }
 
     public String driver() {
@@ -298,12 +303,12 @@ public final class Conformance {
     private String load(Sim sim, Path file, boolean neutral) {
         sim.engine().setVariable("DRIVER", driver);
         if (neutral) {
-            EvalResult r = sim.engine().eval("iommu IOMMU = " + driver + "()", ENTRY);
+            EvalResult r = sim.eval("iommu IOMMU = " + driver + "()", ENTRY);
             if (!r.ok()) {
                 return file + ": cannot declare an instance of the driver " + driver + ": " + describe(r);
             }
         }
-        EvalResult r = sim.engine().runFile(file);
+        EvalResult r = sim.runFile(file);
         if (!r.ok()) {
             return describe(r);
         }
@@ -336,11 +341,11 @@ public final class Conformance {
             }
         });
         String variant = c.variant() == null ? "{}" : c.fixture() + "_variants." + c.variant();
-        EvalResult setup = sim.engine().eval("__self = " + c.fixture() + "_setup(" + variant + ")", ENTRY);
+        EvalResult setup = sim.eval("__self = " + c.fixture() + "_setup(" + variant + ")", ENTRY);
         if (setup.error() != null || !setup.diagnostics().isEmpty()) {
             return finish(c, Outcome.FAIL, "setup: " + describe(setup), expectations, setup.error(), t0);
         }
-        EvalResult body = sim.engine().eval(c.function() + "(__self, " + variant + ")", ENTRY);
+        EvalResult body = sim.eval(c.function() + "(__self, " + variant + ")", ENTRY);
         if (!body.diagnostics().isEmpty()) {
             return finish(c, Outcome.FAIL, describe(body), expectations, null, t0);
         }
@@ -349,7 +354,7 @@ public final class Conformance {
         if (error == null) {
             String teardown = sim.engine().functionNames().contains(c.fixture() + "_teardown")
                     ? c.fixture() + "_teardown(__self)" : "close()";
-            EvalResult td = sim.engine().eval(teardown, ENTRY);
+            EvalResult td = sim.eval(teardown, ENTRY);
             if (td.error() != null || !td.diagnostics().isEmpty()) {
                 return finish(c, Outcome.FAIL, "teardown: " + describe(td), expectations, td.error(), t0);
             }

@@ -81,8 +81,13 @@ public final class Console {
                 out.flush();
                 continue;
             }
+            if (trimmed.equals("limits") || trimmed.startsWith("limits -")) {
+                out.println(limits(sim, trimmed.substring(6).strip()));
+                out.flush();
+                continue;
+            }
             n++;
-            engine.eval(line, "<stdin:" + n + ">");
+            sim.eval(line, "<stdin:" + n + ">");
             out.flush();
         }
         try {
@@ -92,6 +97,23 @@ public final class Console {
         }
         out.flush();
         return BatchRunner.EXIT_OK;
+    }
+
+    /**
+     * {@code limits [OPTIONS]}: the options of the command line that set the limits, applied
+     * to the next entries; prints the limits in force, or what is wrong with the options.
+     */
+    static String limits(Sim sim, String args) {
+        LimitOptions options = new LimitOptions();
+        try {
+            if (!args.isEmpty()) {
+                new picocli.CommandLine(options).parseArgs(args.split("\\s+"));
+            }
+            sim.setLimits(options.over(sim.limits()));
+        } catch (picocli.CommandLine.ParameterException e) {
+            return "error: " + Main.problem(e) + " (help limits)";
+        }
+        return "limits: " + sim.limits();
     }
 
     /** The line reader on the engine's services: completion, colouring, multi-line input, history. */

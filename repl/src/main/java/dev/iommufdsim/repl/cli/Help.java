@@ -12,6 +12,17 @@ final class Help {
     private Help() {
     }
 
+    static final String LIMITS = """
+            limits [--max-steps N] [--max-depth N] [--max-length N] [--max-plugin-time SECONDS]
+              Shows the limits each entry runs under, or changes them for the next entries (0: no limit).
+              --max-steps: statements, loop iterations and calls, plus one per element copied when joining
+                lists or strings (default 100000000)
+              --max-depth: nested function calls (default 500)
+              --max-length: elements of a list, characters of a string (default 10000000)
+              --max-plugin-time: a driver plugin call still running after this many seconds is abandoned
+                and its plugin disabled (default 5)
+              The same options set them on the command line (iommufd-sim --max-steps N).""";
+
     static String text(BuiltinTable table, String topic) {
         if (topic.isEmpty()) {
             StringBuilder sb = new StringBuilder("Calls (help NAME for one; the language: docs/language.md):\n");
@@ -29,9 +40,14 @@ final class Help {
                     sb.append("  ").append(b.name()).append(" ".repeat(w - b.name().length() + 2)).append(b.summary()).append('\n');
                 }
             }
+            sb.append("\nConsole commands: help [NAME]; limits [--max-steps N] [--max-depth N] [--max-length N]"
+                    + " [--max-plugin-time SECONDS] (help limits); exit\n");
             return sb.toString().stripTrailing();
         }
         Builtin b = table.lookup(topic);
+        if (b == null && topic.equals("limits")) {
+            return LIMITS;
+        }
         if (b == null) {
             BuiltinTable.Constant c = table.constantInfo(topic);
             if (c != null) {

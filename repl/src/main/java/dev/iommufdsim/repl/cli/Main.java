@@ -2,6 +2,7 @@ package dev.iommufdsim.repl.cli;
 
 import dev.iommufdsim.kernel.KernelProfile;
 import dev.iommufdsim.repl.builtins.MachineBuiltins;
+import dev.iommufdsim.repl.host.Limits;
 import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.host.Sim;
 import dev.iommufdsim.repl.render.JsonRenderer;
@@ -40,6 +41,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--json", description = "machine-readable output: one JSON object per line")
     boolean json;
 
+    @CommandLine.Mixin
+    LimitOptions limitOptions = new LimitOptions();
+
     private PrintStream out = System.out;
     private PrintStream err = System.err;
 
@@ -55,11 +59,17 @@ public final class Main implements Callable<Integer> {
         return p;
     }
 
+    /** The limits the options before the subcommand set, then the subcommand's own. */
+    Limits limits(LimitOptions sub) {
+        return sub.over(limitOptions.over(Limits.DEFAULT));
+    }
+
     @Override
     public Integer call() {
         KernelProfile kp = kernelProfile();
+        Limits limits = limits(new LimitOptions());
         PluginHost plugins = loadPlugins();
-        return new Console(() -> Sim.create(plugins, kp), json).run();
+        return new Console(() -> Sim.create(plugins, kp, limits), json).run();
     }
 
     /** `run FILE...`. */
@@ -74,16 +84,20 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--junit", paramLabel = "FILE", description = "also write a JUnit XML report of the expectations")
         Path junit;
 
+        @CommandLine.Mixin
+        LimitOptions limitOptions;
+
         @Override
         public Integer call() throws Exception {
             KernelProfile kp = main.kernelProfile();
-            return runFiles(main.out, main.json, kp, main.loadPlugins(), files, junit);
+            Limits limits = main.limits(limitOptions);
+            return runFiles(main.out, main.json, kp, limits, main.loadPlugins(), files, junit);
         }
 
         /** What `run` does once its command line is parsed (by picocli, or by {@link QuickRun}). */
-        static int runFiles(PrintStream out, boolean json, KernelProfile kp, PluginHost plugins, List<Path> files, Path junit)
-                throws java.io.IOException {
-            BatchRunner runner = new BatchRunner(out, json, () -> Sim.create(plugins, kp));
+        static int runFiles(PrintStream out, boolean json, KernelProfile kp, Limits limits, PluginHost plugins, List<Path> files,
+                            Path junit) throws java.io.IOException {
+            BatchRunner runner = new BatchRunner(out, json, () -> Sim.create(plugins, kp, limits));
             List<BatchRunner.FileReport> reports = runner.runAll(files);
             int rc = runner.summarize(reports);
             if (junit != null) {
@@ -107,6 +121,9 @@ public final class Main implements Callable<Integer> {
                 description = "profiles to compare (default: ${DEFAULT-VALUE})")
         List<String> profiles;
 
+        @CommandLine.Mixin
+        LimitOptions limitOptions;
+
         @Override
         public Integer call() throws Exception {
             List<KernelProfile> list = new ArrayList<>();
@@ -117,7 +134,8 @@ public final class Main implements Callable<Integer> {
                 }
                 list.add(kp);
             }
-            return ProfileDiff.run(main.out, main.loadPlugins(), file, list);
+            Limits limits = main.limits(limitOptions);
+            return ProfileDiff.run(main.out, main.loadPlugins(), file, list, limits);
         }
     }
 
@@ -184,6 +202,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--list", description = "list the selected cases without running them")
         boolean list;
 
+        @CommandLine.Mixin
+        LimitOptions limitOptions;
+
         @Parameters(arity = "0..*", paramLabel = "FILE|CASE",
                 description = "scripts or directories (relative to the suite, .sim optional: iommufd_ioas, neutral), or case names"
                         + " (fixture.variant.test, fixture.test or test; * matches anything); default: the whole suite")
@@ -191,8 +212,9 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            PluginHost plugins = main.loadPlugins();
             KernelProfile kp = main.kernelProfile();
+            Limits limits = main.limits(limitOptions);
+            PluginHost plugins = main.loadPlugins();
             String driver = resolveDriver(plugins, kp, plugin);
             if (driver == null) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "no driver '" + plugin + "' among the loaded plugins ("
@@ -200,7 +222,7 @@ public final class Main implements Callable<Integer> {
                         + "); add a plugins directory with --plugins DIR");
             }
             Path dir = suite != null ? suite : Conformance.defaultSuiteDir();
-            return Conformance.withPlugins(plugins, kp, driver).command(main.out, main.json, dir, selection, junit, list);
+            return Conformance.withPlugins(plugins, kp, limits, driver).command(main.out, main.json, dir, selection, junit, list);
         }
 
         /** A driver name, the only driver of a plugin with that id, or the one driver whose name starts with it. */
@@ -298,6 +320,7 @@ public final class Main implements Callable<Integer> {
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> executionError(err, ex));
+        cl.setParameterExceptionHandler((ex, parsedArgs) -> usageError(err, ex));
         return cl.execute(args);
     }
 
@@ -312,6 +335,21 @@ public final class Main implements Callable<Integer> {
         } catch (Exception ex) {
             return executionError(err, ex);
         }
+    }
+
+    /** A command line picocli cannot parse: one line on stderr (with picocli's suggestions), exit 2. */
+    private static int usageError(PrintStream err, CommandLine.ParameterException ex) {
+        err.println("iommufd-sim: " + problem(ex) + " (" + ex.getCommandLine().getCommandSpec().qualifiedName()
+                + " --help lists the options)");
+        return BatchRunner.EXIT_LOAD;
+    }
+
+    /** picocli's complaint, with its best suggestion for a mistyped option. */
+    static String problem(CommandLine.ParameterException ex) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            return ex.getMessage() + "; did you mean " + u.getSuggestions().get(0) + "?";
+        }
+        return ex.getMessage();
     }
 
     /** A command failed with an exception: one line on stderr, exit 2 (QuickRun uses it too). */

@@ -2,6 +2,7 @@ package dev.iommufdsim.repl.cli;
 
 import dev.iommufdsim.dsl.SourcePos;
 import dev.iommufdsim.kernel.KernelProfile;
+import dev.iommufdsim.repl.host.Limits;
 import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.host.Sim;
 import dev.iommufdsim.repl.interp.EngineListener;
@@ -60,19 +61,20 @@ final class ProfileDiff {
                 add(error.pos(), error.errno() != null ? error.errno() + ": " + error.reason() : "error: " + error.getMessage());
             }
         });
-        EvalResult r = sim.engine().runFile(file);
+        EvalResult r = sim.runFile(file);
         if (!r.diagnostics().isEmpty()) {
             out.put(0, "load error: " + r.diagnostics().get(0));
         }
         return out;
     }
 
-    static int run(PrintStream out, PluginHost plugins, Path file, List<KernelProfile> profiles) throws java.io.IOException {
+    static int run(PrintStream out, PluginHost plugins, Path file, List<KernelProfile> profiles, Limits limits)
+            throws java.io.IOException {
         List<String> lines = Files.readAllLines(file);
         Map<KernelProfile, Map<Integer, String>> all = new LinkedHashMap<>();
         TreeSet<Integer> keys = new TreeSet<>();
         for (KernelProfile p : profiles) {
-            Map<Integer, String> o = outcomes(Sim.create(plugins, p), file);
+            Map<Integer, String> o = outcomes(Sim.create(plugins, p, limits), file);
             all.put(p, o);
             keys.addAll(o.keySet());
         }

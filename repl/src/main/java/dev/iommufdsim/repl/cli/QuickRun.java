@@ -1,6 +1,7 @@
 package dev.iommufdsim.repl.cli;
 
 import dev.iommufdsim.kernel.KernelProfile;
+import dev.iommufdsim.repl.host.Limits;
 import dev.iommufdsim.repl.host.PluginHost;
 import java.io.PrintStream;
 import java.nio.file.InvalidPathException;
@@ -92,7 +93,7 @@ final class QuickRun {
             return null;
         }
         try {
-            return Main.Run.runFiles(out, json, kp, PluginHost.load(PluginHost.defaultDirs(pluginDirs)), files, null);
+            return Main.Run.runFiles(out, json, kp, Limits.DEFAULT, PluginHost.load(PluginHost.defaultDirs(pluginDirs)), files, null);
         } catch (Exception ex) {
             return Main.executionError(err, ex);
         }

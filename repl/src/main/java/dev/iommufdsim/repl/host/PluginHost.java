@@ -1,11 +1,14 @@
 package dev.iommufdsim.repl.host;
 
 import dev.iommufdsim.kernel.Machine;
+import dev.iommufdsim.kernel.PluginStatus;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.pf4j.DefaultPluginManager;
 import org.pf4j.PluginManager;
 import org.pf4j.PluginState;
@@ -29,10 +32,12 @@ public final class PluginHost {
     public record LoadedPlugin(String id, String version, String state, List<String> drivers, String error, Path path) {
     }
 
-    private record DriverEntry(String pluginId, IommuDriver driver) {
+    private record DriverEntry(PluginStatus plugin, IommuDriver driver) {
     }
 
     private final List<LoadedPlugin> plugins = new ArrayList<>();
+    /** One status per started plugin, shared by every machine: a plugin disabled in one is disabled in all. */
+    private final Map<String, PluginStatus> statuses = new LinkedHashMap<>();
     private final List<DriverEntry> drivers = new ArrayList<>();
     private final List<Path> dirs;
 
@@ -169,10 +174,11 @@ public final class PluginHost {
         List<String> names = new ArrayList<>();
         String error = null;
         try {
+            PluginStatus status = statuses.computeIfAbsent(id, PluginStatus::new);
             for (IommuDriver d : pm.getExtensions(IommuDriver.class, id)) {
                 String name = d.name();
                 names.add(name);
-                drivers.add(new DriverEntry(id, d));
+                drivers.add(new DriverEntry(status, d));
             }
         } catch (RuntimeException | LinkageError e) {
             error = "its drivers could not be created: " + e;
@@ -186,12 +192,19 @@ public final class PluginHost {
     /** Makes every loaded driver available to the machine. */
     public void registerInto(Machine machine) {
         for (DriverEntry e : drivers) {
-            machine.registerDriver(e.pluginId(), e.driver());
+            machine.registerDriver(e.plugin(), e.driver());
         }
     }
 
+    /** The plugins found, as loaded; a plugin disabled since then has the state DISABLED and the reason as its error. */
     public List<LoadedPlugin> plugins() {
-        return List.copyOf(plugins);
+        List<LoadedPlugin> out = new ArrayList<>(plugins.size());
+        for (LoadedPlugin p : plugins) {
+            PluginStatus status = statuses.get(p.id());
+            String why = status == null ? null : status.disabledReason();
+            out.add(why == null ? p : new LoadedPlugin(p.id(), p.version(), "DISABLED", p.drivers(), why, p.path()));
+        }
+        return List.copyOf(out);
     }
 
     public List<Path> dirs() {

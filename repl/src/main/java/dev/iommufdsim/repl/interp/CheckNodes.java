@@ -66,7 +66,7 @@ final class CheckNodes {
             } catch (RuntimeError e) {
                 return callFailed(engine, e, pos, source, null);
             }
-            boolean ok = Values.truthy(Ops.binary(compare.op, actual, expected, compare.pos));
+            boolean ok = Values.truthy(Ops.binary(compare.op, actual, expected, compare.pos, engine));
             String message;
             if (ok) {
                 message = source;

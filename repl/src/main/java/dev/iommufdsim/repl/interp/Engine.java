@@ -30,6 +30,10 @@ public final class Engine {
     public static final long DEFAULT_STEP_LIMIT = 100_000_000L;
     /** Default limit on nested user-function calls. */
     public static final int DEFAULT_MAX_CALL_DEPTH = 500;
+    /** Default limit on the elements of a list or the characters of a string a script builds. */
+    public static final int DEFAULT_MAX_LENGTH = 10_000_000;
+    /** The longest list or string Java can hold: what "no length limit" means. */
+    public static final int LONGEST = Integer.MAX_VALUE - 8;
 
     private final BuiltinTable table;
     final Globals globals = new Globals();
@@ -44,12 +48,15 @@ public final class Engine {
 
     private long stepLimit = DEFAULT_STEP_LIMIT;
     private int maxCallDepth = DEFAULT_MAX_CALL_DEPTH;
+    private int maxLength = DEFAULT_MAX_LENGTH;
     private long steps;
     private int depth;
     private SourcePos lastPos;
     private volatile boolean interrupted;
     private int passed;
     private int failed;
+    private int passedBeforeRun;
+    private int failedBeforeRun;
     private Object lastValue = None.NONE;
     private long resolutions;
     private long bindings;
@@ -83,6 +90,27 @@ public final class Engine {
     /** Nested user-function calls allowed before "call depth limit of N exceeded". */
     public void setMaxCallDepth(int limit) {
         this.maxCallDepth = limit;
+    }
+
+    /**
+     * The most elements a list, or characters a string, built by a script may have (at most
+     * {@link #LONGEST}). Together with the step limit, which joining charges one step per
+     * element copied, it bounds the memory a run can take.
+     */
+    public void setMaxLength(int limit) {
+        this.maxLength = Math.min(limit, LONGEST);
+    }
+
+    public long stepLimit() {
+        return stepLimit;
+    }
+
+    public int maxCallDepth() {
+        return maxCallDepth;
+    }
+
+    public int maxLength() {
+        return maxLength;
     }
 
     /** Makes a host object (the kernel, the plugin manager) available to built-ins. */
@@ -151,6 +179,8 @@ public final class Engine {
         lastPos = new SourcePos(script.file(), 1, 1);
         int passedBefore = passed;
         int failedBefore = failed;
+        passedBeforeRun = passed;
+        failedBeforeRun = failed;
         try {
             program.body().exec(Frame.TOP);
         } catch (RuntimeError e) {
@@ -158,12 +188,22 @@ public final class Engine {
             return new EvalResult(EvalResult.Status.RUNTIME_ERROR, lastValue, List.of(), e,
                     passed - passedBefore, failed - failedBefore);
         } catch (StackOverflowError e) {
-            RuntimeError error = new RuntimeError(lastPos, "too deeply nested (the Java stack ran out)");
-            listener.runtimeError(error);
-            return new EvalResult(EvalResult.Status.RUNTIME_ERROR, lastValue, List.of(), error,
-                    passed - passedBefore, failed - failedBefore);
+            return javaLimit("too deeply nested: the Java stack ran out (--max-depth, the call depth limit, stops recursion sooner)",
+                    passedBefore, failedBefore);
+        } catch (OutOfMemoryError e) {
+            // What the script built is garbage again once the stack has unwound to here.
+            return javaLimit("out of memory (the Java heap is full): lower --max-length or --max-steps,"
+                    + " or give Java more memory (JAVA_TOOL_OPTIONS=-Xmx8g)", passedBefore, failedBefore);
         }
         return new EvalResult(EvalResult.Status.OK, lastValue, List.of(), null, passed - passedBefore, failed - failedBefore);
+    }
+
+    /** The run ran into a limit of the JVM rather than one of ours: reported as an error at the last statement. */
+    private EvalResult javaLimit(String message, int passedBefore, int failedBefore) {
+        RuntimeError error = new RuntimeError(lastPos, message);
+        listener.runtimeError(error);
+        return new EvalResult(EvalResult.Status.RUNTIME_ERROR, lastValue, List.of(), error,
+                passed - passedBefore, failed - failedBefore);
     }
 
     /** Checks a script without running it: its syntax and name errors, or an empty list. */
@@ -191,9 +231,27 @@ public final class Engine {
         return new EvalResult(EvalResult.Status.LOAD_ERROR, None.NONE, diagnostics, null, 0, 0);
     }
 
+    /**
+     * Ends a run that its host has given up waiting for, from the host's thread (a driver call
+     * that did not return, see the kernel's DriverCallWatch): reports {@code message} as a
+     * runtime error at the statement that was running, and returns the run's result. The
+     * thread that was running it must never come back into this engine.
+     */
+    public EvalResult abandon(String message) {
+        RuntimeError error = new RuntimeError(lastPos, message);
+        listener.runtimeError(error);
+        return new EvalResult(EvalResult.Status.RUNTIME_ERROR, lastValue, List.of(), error,
+                passed - passedBeforeRun, failed - failedBeforeRun);
+    }
+
     /** Stops the running script at its next statement with "interrupted" (callable from any thread). */
     public void interrupt() {
         interrupted = true;
+    }
+
+    /** Whether {@link #interrupt()} was called and the run has not stopped for it yet (from any thread). */
+    public boolean interruptPending() {
+        return interrupted;
     }
 
     // ------------------------------------------------------------------ services for the console
@@ -313,9 +371,38 @@ public final class Engine {
     void step(SourcePos pos) {
         lastPos = pos;
         if (++steps > stepLimit) {
-            throw new RuntimeError(pos, "step limit of " + stepLimit + " exceeded (an endless loop?)");
+            throw new RuntimeError(pos, "step limit of " + stepLimit + " exceeded (an endless loop? --max-steps raises the limit)");
         }
         if ((steps & 0x3ff) == 0 && interrupted) {
+            interrupted = false;
+            throw RuntimeError.interrupted(pos);
+        }
+    }
+
+    /**
+     * Charges work that grows with a value's size: joining lists or strings (each element or
+     * character copied is a step, and the result must fit the length limit), looking through
+     * or comparing lists (each element is a step). Without it a list grown by one element per
+     * iteration takes quadratic time, and all the memory, long before the step limit sees it.
+     *
+     * @param what   "list" or "string"
+     * @param length the size of the result of a join, or of the list looked through
+     * @param join   whether a new value of that size is being built
+     */
+    void charge(String what, long length, boolean join, SourcePos pos) {
+        String unit = what.equals("list") ? "element" : "character";
+        if (join && length > maxLength) {
+            throw new RuntimeError(pos, "a " + what + " of " + length + " " + unit + "s exceeds the length limit of "
+                    + maxLength + " (a runaway loop? --max-length raises the limit)");
+        }
+        steps += length;
+        if (steps > stepLimit) {
+            throw new RuntimeError(pos, "step limit of " + stepLimit + " exceeded " + (join ? "joining " + what + "s (each "
+                    + unit + " copied counts as a step, and a " + what + " grown by one " + unit + " per iteration is copied"
+                    + " whole each time" : "looking through a list (each element counts as a step") + "; --max-steps raises"
+                    + " the limit)");
+        }
+        if (interrupted) {
             interrupted = false;
             throw RuntimeError.interrupted(pos);
         }
@@ -324,7 +411,7 @@ public final class Engine {
     void enter(SourcePos pos) {
         if (++depth > maxCallDepth) {
             depth--;
-            throw new RuntimeError(pos, "call depth limit of " + maxCallDepth + " exceeded (runaway recursion?)");
+            throw new RuntimeError(pos, "call depth limit of " + maxCallDepth + " exceeded (runaway recursion? --max-depth raises the limit)");
         }
     }
 

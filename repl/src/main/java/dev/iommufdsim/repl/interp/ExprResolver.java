@@ -126,7 +126,7 @@ final class ExprResolver implements Expr.Visitor<Node> {
         } else if (e.op() == BinaryOp.OR) {
             return new OpNodes.Or(e.pos(), left, right);
         }
-        return OpNodes.binary(e.pos(), e.op(), left, right);
+        return OpNodes.binary(e.pos(), e.op(), left, right, engine);
     }
 
     @Override

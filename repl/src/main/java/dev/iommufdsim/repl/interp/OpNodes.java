@@ -36,17 +36,19 @@ final class OpNodes {
         final BinaryOp op;
         final Node left;
         final Node right;
+        private final Engine engine;
 
-        Binary(SourcePos pos, BinaryOp op, Node left, Node right) {
+        Binary(SourcePos pos, BinaryOp op, Node left, Node right, Engine engine) {
             super(pos);
             this.op = op;
             this.left = left;
             this.right = right;
+            this.engine = engine;
         }
 
         @Override
         Object eval(Frame f) {
-            return Ops.binary(op, left.eval(f), right.eval(f), pos);
+            return Ops.binary(op, left.eval(f), right.eval(f), pos, engine);
         }
     }
 
@@ -54,14 +56,14 @@ final class OpNodes {
      * A binary node for {@code left op right}; when one side is a number literal (the
      * {@code 4K} in {@code i * 4K}) the node keeps it unboxed and evaluates only the other.
      */
-    static Node binary(SourcePos pos, BinaryOp op, Node left, Node right) {
+    static Node binary(SourcePos pos, BinaryOp op, Node left, Node right, Engine engine) {
         if (right instanceof ExprNodes.Const c && c.value() instanceof Long n) {
-            return new ConstRight(pos, op, left, n);
+            return new ConstRight(pos, op, left, n, engine);
         }
         if (left instanceof ExprNodes.Const c && c.value() instanceof Long n) {
-            return new ConstLeft(pos, op, n, right);
+            return new ConstLeft(pos, op, n, right, engine);
         }
-        return new Binary(pos, op, left, right);
+        return new Binary(pos, op, left, right, engine);
     }
 
     /** {@code expr op number}: the same result as {@link Binary}, one evaluation fewer. */
@@ -70,19 +72,21 @@ final class OpNodes {
         private final Node left;
         private final long right;
         private final Long boxed;
+        private final Engine engine;
 
-        ConstRight(SourcePos pos, BinaryOp op, Node left, Long right) {
+        ConstRight(SourcePos pos, BinaryOp op, Node left, Long right, Engine engine) {
             super(pos);
             this.op = op;
             this.left = left;
             this.right = right;
             this.boxed = right;
+            this.engine = engine;
         }
 
         @Override
         Object eval(Frame f) {
             Object l = left.eval(f);
-            return l instanceof Long a ? Ops.numeric(op, a, right, pos) : Ops.binary(op, l, boxed, pos);
+            return l instanceof Long a ? Ops.numeric(op, a, right, pos) : Ops.binary(op, l, boxed, pos, engine);
         }
     }
 
@@ -92,19 +96,21 @@ final class OpNodes {
         private final long left;
         private final Long boxed;
         private final Node right;
+        private final Engine engine;
 
-        ConstLeft(SourcePos pos, BinaryOp op, Long left, Node right) {
+        ConstLeft(SourcePos pos, BinaryOp op, Long left, Node right, Engine engine) {
             super(pos);
             this.op = op;
             this.left = left;
             this.boxed = left;
             this.right = right;
+            this.engine = engine;
         }
 
         @Override
         Object eval(Frame f) {
             Object r = right.eval(f);
-            return r instanceof Long b ? Ops.numeric(op, left, b, pos) : Ops.binary(op, boxed, r, pos);
+            return r instanceof Long b ? Ops.numeric(op, left, b, pos) : Ops.binary(op, boxed, r, pos, engine);
         }
     }
 

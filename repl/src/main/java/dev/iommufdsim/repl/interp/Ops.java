@@ -3,6 +3,7 @@ package dev.iommufdsim.repl.interp;
 import dev.iommufdsim.dsl.BinaryOp;
 import dev.iommufdsim.dsl.SourcePos;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -14,26 +15,40 @@ final class Ops {
     private Ops() {
     }
 
-    /** Applies a binary operator other than {@code and}/{@code or} (which short-circuit). */
-    static Object binary(BinaryOp op, Object l, Object r, SourcePos pos) {
+    /**
+     * Applies a binary operator other than {@code and}/{@code or} (which short-circuit). Work
+     * that grows with a list or string (joining, looking through a list) is charged to the
+     * engine's limits first.
+     */
+    static Object binary(BinaryOp op, Object l, Object r, SourcePos pos, Engine engine) {
         if (l instanceof Long a && r instanceof Long b) {
             return numeric(op, a, b, pos);
         }
         switch (op) {
             case EQ:
-                return Values.equal(l, r);
             case NE:
-                return !Values.equal(l, r);
+                if (l instanceof List<?> x && r instanceof List<?> y && x.size() == y.size()) {
+                    engine.charge("list", x.size(), false, pos);
+                }
+                return Values.equal(l, r) == (op == BinaryOp.EQ);
             case IN:
+                if (r instanceof List<?> x) {
+                    engine.charge("list", x.size(), false, pos);
+                }
                 return in(l, r, pos);
             case ADD:
                 if (l instanceof String || r instanceof String) {
-                    return Values.str(l) + Values.str(r);
+                    String x = Values.str(l);
+                    String y = Values.str(r);
+                    engine.charge("string", (long) x.length() + y.length(), true, pos);
+                    return x + y;
                 }
                 if (l instanceof List<?> x && r instanceof List<?> y) {
-                    List<Object> all = new ArrayList<>(x);
+                    engine.charge("list", (long) x.size() + y.size(), true, pos);
+                    List<Object> all = new ArrayList<>(x.size() + y.size());
+                    all.addAll(x);
                     all.addAll(y);
-                    return List.copyOf(all);
+                    return Collections.unmodifiableList(all);
                 }
                 break;
             case LT:

@@ -134,7 +134,7 @@ final class Resolver implements Stmt.Visitor<StmtNode> {
         if (s.op() != null) {
             // Read before the target is declared, so `x += 1` on an unknown local is caught.
             Node current = exprs.variable(s.name(), s.pos());
-            value = OpNodes.binary(s.pos(), s.op(), current, value);
+            value = OpNodes.binary(s.pos(), s.op(), current, value, engine);
         }
         return new StmtNodes.Assign(s.pos(), target(s.name(), s.pos()), value);
     }
@@ -242,7 +242,7 @@ final class Resolver implements Stmt.Visitor<StmtNode> {
     @Override
     public StmtNode visitExpect(Stmt.Expect s) {
         if (s.expr() instanceof Expr.Binary b && b.op().isComparison()) {
-            Node compare = new OpNodes.Binary(b.pos(), b.op(), expr(b.left()), expr(b.right()));
+            Node compare = new OpNodes.Binary(b.pos(), b.op(), expr(b.left()), expr(b.right()), engine);
             return new CheckNodes.ExpectCompare(s.pos(), (OpNodes.Binary) compare, s.source(), engine);
         }
         return new CheckNodes.Expect(s.pos(), expr(s.expr()), s.source(), engine);

@@ -204,6 +204,24 @@ class ConsoleTest {
         assertTrue(s.out().contains("arm_smmuv3"), "the plugins' drivers: " + s.out());
     }
 
+    /** `limits` shows the limits; `limits --max-...` sets them for the next entries, as the command line's options do. */
+    @Test
+    void limitsShowsAndSetsTheLimitsOfTheNextEntries() throws IOException {
+        Session s = type("limits\nlimits --max-steps 1000 --max-plugin-time 0.5\nwhile true {}\n"
+                + "limits --max-step 5\nlimits --max-depth -1\nlimits --max-steps 0\nx = 0\nwhile x < 2000 { x += 1 }\nshow x\n");
+        assertEquals(0, s.rc());
+        assertTrue(s.out().contains("\nlimits: --max-steps 100000000  --max-depth 500  --max-length 10000000  --max-plugin-time 5"
+                + " (seconds)\n"), s.out());
+        assertTrue(s.out().contains("\nlimits: --max-steps 1000  --max-depth 500  --max-length 10000000  --max-plugin-time 0.5"
+                + " (seconds)\n"), s.out());
+        assertTrue(s.out().contains("error: step limit of 1000 exceeded (an endless loop? --max-steps raises the limit)\n"), s.out());
+        assertTrue(s.out().contains("error: Unknown options: '--max-step', '5'; did you mean --max-steps? (help limits)\n"), s.out());
+        assertTrue(s.out().contains("error: Invalid value for option '--max-depth': '-1' is not a count (0, 1, 2, ... ; 0: no"
+                + " limit) (help limits)\n"), s.out());
+        assertTrue(s.out().contains("\nlimits: --max-steps 0 (no limit)  --max-depth 500"), s.out());
+        assertTrue(s.out().contains("\n2000\n"), "the loop ran past the old limit: " + s.out());
+    }
+
     @Test
     void historyIsWrittenToTheGivenFile() throws IOException {
         Session s = type("ioas = ioas_alloc()\nif ioas == 1 {\nshow ioas\n}\nioas_alloc()\n");

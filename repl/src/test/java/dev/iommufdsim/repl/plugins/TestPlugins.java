@@ -47,14 +47,14 @@ final class TestPlugins {
 
     /** Runs script text that must succeed; returns its last value. */
     static Object ok(Sim sim, String text) {
-        EvalResult r = sim.engine().eval(text, "t.sim");
+        EvalResult r = sim.eval(text, "t.sim");
         assertTrue(r.ok() && r.failed() == 0, "expected success: " + text + " -> " + r.diagnostics() + " " + r.error());
         return r.value();
     }
 
     /** Runs script text that must stop with a failed uAPI call or declaration; returns the error. */
     static RuntimeError error(Sim sim, String text) {
-        EvalResult r = sim.engine().eval(text, "t.sim");
+        EvalResult r = sim.eval(text, "t.sim");
         assertTrue(r.status() == EvalResult.Status.RUNTIME_ERROR, "expected a runtime error: " + text + " -> " + r);
         return r.error();
     }

@@ -16,8 +16,10 @@ import org.pf4j.Extension;
  * {@code linkage} (NoClassDefFoundError), {@code assert} (AssertionError), {@code null};
  * for get_resv_regions also {@code overlap} (two overlapping RESERVED regions),
  * {@code two_sw_msi}, {@code zero_length}, {@code wrap}; for domain_alloc_paging_flags also
- * {@code empty_pgsize} and {@code bad_aperture}. An endless loop is not offered: nothing in
- * the kernel bounds a plugin call's time, so it would hang the test (see SPI-PROPOSALS.md).
+ * {@code empty_pgsize} and {@code bad_aperture}. Mode {@code loop} never returns: it spins,
+ * deaf to interrupts, until {@link BrokenInstance#misbehave} changes the mode or
+ * {@link #releaseLoops()} is called (so that a test can stop the spinning thread its host
+ * abandoned; the host must not wait for it).
  */
 @Extension
 public class BrokenDriver implements IommuDriver {
@@ -29,6 +31,11 @@ public class BrokenDriver implements IommuDriver {
     @Override
     public String description() {
         return "a deliberately broken driver for the containment tests";
+    }
+
+    /** Ends every {@code loop} of this plugin, now and later (reached by reflection from the tests). */
+    public void releaseLoops() {
+        BrokenInstance.released = true;
     }
 
     @Override

@@ -14,8 +14,9 @@ import java.util.List;
 /** One instance of the broken driver; see {@link BrokenDriver} for the hooks and modes. */
 public final class BrokenInstance implements IommuInstance {
     private final IommuDriver driver;
-    private String hook = "none";
-    private String mode = "throw";
+    // volatile: a test heals an instance that is looping on another thread
+    private volatile String hook = "none";
+    private volatile String mode = "throw";
 
     BrokenInstance(IommuDriver driver) {
         this.driver = driver;
@@ -43,8 +44,24 @@ public final class BrokenInstance implements IommuInstance {
                 throw new AssertionError("deliberate assertion in " + name);
             case "null":
                 return true;
+            case "loop":
+                loop(name);
+                return false;
             default:
                 return false;
+        }
+    }
+
+    /** Set by {@link BrokenDriver#releaseLoops()}: every loop of this plugin ends. */
+    static volatile boolean released;
+
+    /**
+     * Spins, deaf to interrupts, until the instance is told to behave otherwise (misbehave, from
+     * another thread) or the driver releases all loops (for a loop in probe, whose instance nobody holds).
+     */
+    private void loop(String name) {
+        while (hook.equals(name) && mode.equals("loop") && !released) {
+            Thread.onSpinWait();
         }
     }
 
