@@ -44,8 +44,11 @@ import java.util.Map;
  * plugin never touches the kernel's device objects.
  */
 final class MockInstance implements IommuInstance {
-    /** The AMDv1 generic page table the 7.2 mock uses, with its 2 KiB granule: 2K .. 1G. */
-    private static final long AMDV1_MOCK_PGSIZES = ((1L << 31) - 1) & ~(MOCK_PAGE_SIZE - 1);
+    /**
+     * The AMDv1 generic page table the 7.2 mock uses, with its 2 KiB granule: 2K .. 64G (the 7.2
+     * oracle's VFIO_IOMMU_GET_INFO answers iova_pgsizes 0x1ffffffff000, the 2K bit folded into 4K).
+     */
+    private static final long AMDV1_MOCK_PGSIZES = ((1L << 37) - 1) & ~(MOCK_PAGE_SIZE - 1);
     /**
      * The aperture MOCK_IOMMUPT_HUGE keeps: hw_max_vasz_lg2 is 56, but with starting_level 2
      * and no dynamic top level (generic_pt/fmt/iommu_mock.c) amdv1pt_iommu_fmt_init() limits
