@@ -610,6 +610,10 @@ public final class IoctlDispatcher {
     private static final int OP_MOCK_DOMAIN_FLAGS = 12;
     private static final int OP_MD_CHECK_IOTLB = 14;
     private static final int OP_DEV_CHECK_CACHE = 16;
+    private static final int OP_PASID_ATTACH = 18;
+    private static final int OP_PASID_REPLACE = 19;
+    private static final int OP_PASID_DETACH = 20;
+    private static final int OP_PASID_CHECK_HWPT = 21;
 
     /** iommufd_test(): {size, op, id, __reserved, union @16, last @64}. */
     private void test(Call c) throws UserFault {
@@ -654,6 +658,23 @@ public final class IoctlDispatcher {
             }
             case OP_MD_CHECK_IOTLB -> st.mdCheckIotlb(id, c.u32(16), c.u32l(20));
             case OP_DEV_CHECK_CACHE -> st.devCheckCache(id, c.u32(16), c.u32l(20));
+            case OP_PASID_ATTACH -> {
+                // pasid_attach {pasid @16, pt_id @20}: a failed copy-back detaches again
+                int pt = st.pasidAttach(id, c.u32(16), c.u32(20));
+                c.put32(20, pt);
+                try {
+                    c.respond();
+                } catch (UserFault f) {
+                    st.pasidDetach(id, c.u32(16));
+                    throw f;
+                }
+            }
+            case OP_PASID_REPLACE -> {
+                c.put32(20, st.pasidReplace(id, c.u32(16), c.u32(20)));
+                c.respond();
+            }
+            case OP_PASID_DETACH -> st.pasidDetach(id, c.u32(16));
+            case OP_PASID_CHECK_HWPT -> st.pasidCheckHwpt(id, c.u32(16), c.u32(20));
             default -> {
                 if (op > 0 && op < IoctlTable.TEST_OPS.length) {
                     gaps.gap("IOMMU_TEST_OP_" + IoctlTable.TEST_OPS[op]);
