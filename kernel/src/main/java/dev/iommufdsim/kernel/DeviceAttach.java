@@ -102,10 +102,14 @@ final class DeviceAttach {
         }
     }
 
-    /** iommufd_hwpt_attach_device(). */
+    /** iommufd_hwpt_attach_device(): the group (RID) or one PASID (iommu_attach_device_pasid). */
     private static void hwptAttachDevice(HwPagetable hwpt, IommufdDevice idev, int pasid) {
         pasidCompat(hwpt, idev, pasid);
-        driverAttach(hwpt, idev);
+        if (pasid == IOMMU_NO_PASID) {
+            driverAttach(hwpt, idev);
+        } else {
+            PasidAttach.attach(hwpt, idev, pasid);
+        }
     }
 
     /** iommufd_hw_pagetable_attach(). */
@@ -158,6 +162,9 @@ final class DeviceAttach {
         HwptPaging hwptPaging = resvPaging(idev, hwpt);
         attach.devices.remove(idev.id());
         if (attach.devices.isEmpty()) {
+            if (pasid != IOMMU_NO_PASID) {
+                PasidAttach.detach(hwpt, idev, pasid); // iommufd_hwpt_detach_device()
+            }
             igroup.pasidAttach.remove(pasid);
         }
         if (hwptPaging != null && pasid == IOMMU_NO_PASID) {
@@ -220,8 +227,12 @@ final class DeviceAttach {
             setupMsi(idev, hwpt, hwpt.findHwptPaging());
         }
         try {
-            pasidCompat(hwpt, idev, pasid);
-            driverAttach(hwpt, idev);
+            pasidCompat(hwpt, idev, pasid); // iommufd_hwpt_replace_device()
+            if (pasid == IOMMU_NO_PASID) {
+                driverAttach(hwpt, idev);
+            } else {
+                PasidAttach.replace(hwpt, idev, pasid, old);
+            }
         } catch (IommufdException e) {
             if (attachResv) {
                 groupRemoveReservedIova(igroup, hwptPaging);

@@ -298,6 +298,18 @@ public final class IoPagetable {
 
     /** iopt_unmap_iova(). */
     long unmapIova(long iova, long length) {
+        long[] unmapped = new long[1];
+        unmapIova(iova, length, unmapped);
+        return unmapped[0];
+    }
+
+    /**
+     * iopt_unmap_iova() for callers that report a partial unmap (VFIO_IOMMU_UNMAP_DMA).
+     *
+     * @param unmapped out: unmapped[0] receives the bytes removed, also on error
+     */
+    void unmapIova(long iova, long length, long[] unmapped) {
+        unmapped[0] = 0;
         if (length == 0) {
             throw fail(EINVAL, "length is 0");
         }
@@ -305,9 +317,7 @@ public final class IoPagetable {
         if (Long.compareUnsigned(last, iova) < 0) {
             throw fail(EOVERFLOW, "iova 0x%x + length 0x%x overflows", iova, length);
         }
-        long[] unmapped = new long[1];
         unmapIovaRange(iova, last, unmapped);
-        return unmapped[0];
     }
 
     /** iopt_unmap_all(). */
@@ -539,6 +549,46 @@ public final class IoPagetable {
             disableLargePages = false;
             throw e;
         }
+    }
+
+    // ---- cutting areas (VFIO type1 unmap) -----------------------------------------------------
+
+    /**
+     * iopt_cut_iova(): splits the area holding each of the first n IOVAs so that the IOVA is
+     * an area's last byte. Cuts made before a failing one stay, as in the kernel.
+     */
+    void cutIova(long[] iovas, int n) {
+        for (int i = 0; i < n; i++) {
+            Interval<Area> hit = areas.firstIntersecting(iovas[i], iovas[i]);
+            if (hit != null) {
+                areaSplit(hit.value(), iovas[i]);
+            }
+        }
+    }
+
+    /** iopt_area_split(): [start, iova] and [iova + 1, last] over the same pages. */
+    private void areaSplit(Area area, long iova) {
+        long start = area.iova();
+        long last = area.last();
+        long newStart = iova + 1;
+        if (iova == start || iova == last) {
+            return; // the kernel does not cut at an area's first or last byte
+        }
+        // The kernel's EBUSY for an area being unmapped (no pages, prevent_access) cannot
+        // happen here: calls are serialized and access objects are not modelled.
+        long mask = iovaAlignment - 1;
+        if ((newStart & mask) != 0 || (area.startByteAt(newStart) & mask) != 0) {
+            throw fail(EINVAL, "cannot cut the area 0x%x-0x%x at 0x%x: not aligned to the IOAS alignment 0x%x", start, last,
+                    newStart, iovaAlignment);
+        }
+        FailNth.step("iopt_area_alloc lhs");
+        FailNth.step("iopt_area_alloc rhs");
+        if (!domains.isEmpty() && !disableLargePages) {
+            throw fail(EINVAL, "cannot cut the area 0x%x-0x%x at 0x%x: a domain may map it with huge pages", start, last, newStart);
+        }
+        areas.remove(start);
+        areas.insert(start, iova, new Area(start, iova, area.iommuProt(), area.pages(), area.startByte()));
+        areas.insert(newStart, last, new Area(newStart, last, area.iommuProt(), area.pages(), area.startByteAt(newStart)));
     }
 
     /** roundup_pow_of_two() for 1 <= x < 2^63. */

@@ -83,10 +83,14 @@ final class IoasIoctls {
             throw fail(EINVAL, "neither READABLE nor WRITEABLE is set");
         }
         Ioas ioas = ictx.getIoas(ioasId);
-        Pages pages = allocUserPages(userVa, length, (flags & IOMMU_IOAS_MAP_WRITEABLE) != 0);
+        return mapUserPages(ioas, userVa, length, iova, (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, convIommuProt(flags));
+    }
+
+    /** iopt_map_user_pages(): also VFIO_IOMMU_MAP_DMA's path. Returns the IOVA. */
+    static long mapUserPages(Ioas ioas, long userVa, long length, long iova, boolean allocIova, int iommuProt) {
+        Pages pages = allocUserPages(userVa, length, (iommuProt & Area.IOMMU_WRITE) != 0);
         long startByte = userVa - pages.uptr();
-        return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova,
-                (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, convIommuProt(flags));
+        return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova, allocIova, iommuProt);
     }
 
     /** iopt_alloc_user_pages() and iopt_alloc_pages(): the length and overflow checks. */

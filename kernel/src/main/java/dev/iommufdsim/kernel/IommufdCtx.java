@@ -57,6 +57,8 @@ public final class IommufdCtx {
     private boolean closed;
     /** CAP_SYS_RESOURCE of the calling process (scripts run as root by default). */
     private boolean capSysResource = true;
+    /** ctx->vfio_ioas: the IOAS the VFIO compat ioctls work on, or null (see VfioCompat). */
+    Ioas vfioIoas;
 
     private final KernelProfile profile;
 
@@ -560,6 +562,69 @@ public final class IommufdCtx {
     /** close() of the device cdev bound as devId: detach and unbind. */
     public void vfioDeviceClose(int devId) {
         VfioCdev.close(this, devId);
+    }
+
+    // ---- VFIO type1 compat on the iommufd (drivers/iommu/iommufd/vfio_compat.c) ---------------
+
+    /** One copy_to_user() of the kernel: bytes written at the user struct's address + offset. */
+    public record UserWrite(long offset, byte[] bytes) {
+    }
+
+    /**
+     * VFIO_IOMMU_GET_INFO outputs: the struct's fields as written back (argsz = the size
+     * that holds every cap), the caps' contents, and every copy to the user buffer in the
+     * kernel's order (caps as far as the buffer allows, the struct last).
+     */
+    public record VfioIommuInfo(long argsz, int flags, long iovaPgsizes, long capOffset, List<IovaRange> iovaRanges,
+                                long dmaAvail, List<UserWrite> userWrites) {
+    }
+
+    /** IOMMU_VFIO_IOAS: GET returns the compat IOAS's ID; SET and CLEAR return ioas_id unchanged. */
+    public int vfioIoas(int op, int ioasId, int reserved) {
+        return VfioCompat.vfioIoas(this, op, ioasId, reserved);
+    }
+
+    /** iommufd_vfio_compat_ioas_create() (VFIO_GROUP_SET_CONTAINER): a compat IOAS unless one is set. */
+    public void vfioCompatIoasCreate() {
+        VfioCompat.ioasCreate(this);
+    }
+
+    /** iommufd_vfio_compat_ioas_get_id(): the compat IOAS's ID, ENODEV without one. */
+    public int vfioCompatIoasGetId() {
+        return VfioCompat.ioasGetId(this);
+    }
+
+    /** VFIO_GET_API_VERSION on the iommufd: VFIO_API_VERSION. */
+    public int vfioGetApiVersion() {
+        return dev.iommufdsim.kernel.uapi.Vfio.VFIO_API_VERSION;
+    }
+
+    /** VFIO_CHECK_EXTENSION on the iommufd: 1 if supported, else 0. */
+    public int vfioCheckExtension(long extension) {
+        return VfioCompat.checkExtension(this, extension);
+    }
+
+    /** VFIO_SET_IOMMU on the iommufd: VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU. */
+    public void vfioSetIommu(long type) {
+        VfioCompat.setIommu(this, type);
+    }
+
+    /** VFIO_IOMMU_GET_INFO on the iommufd, for a user buffer of argsz bytes. */
+    public VfioIommuInfo vfioIommuGetInfo(long argsz) {
+        return VfioCompat.iommuGetInfo(this, argsz);
+    }
+
+    /** VFIO_IOMMU_MAP_DMA on the iommufd: maps vaddr at iova (always a fixed IOVA). */
+    public void vfioIommuMapDma(long argsz, int flags, long vaddr, long iova, long size) {
+        VfioCompat.mapDma(this, argsz, flags, vaddr, iova, size);
+    }
+
+    /**
+     * VFIO_IOMMU_UNMAP_DMA on the iommufd: returns size, the bytes unmapped. When the unmap
+     * fails after removing some areas, the exception's partialOutput() is that size (a Long).
+     */
+    public long vfioIommuUnmapDma(long argsz, int flags, long iova, long size) {
+        return VfioCompat.unmapDma(this, argsz, flags, iova, size);
     }
 
     // ---- selftest ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
 
 import dev.iommufdsim.kernel.uapi.IommufdException;
+import java.util.List;
 
 /**
  * IOMMU_TEST_CMD (drivers/iommu/iommufd/selftest.c, built with CONFIG_IOMMUFD_TEST): the
@@ -34,6 +35,13 @@ public final class Selftest {
         @Override
         void destroy() {
             if (idev != null) {
+                // A PASID still attached (a test that stopped half-way) would make the kernel's
+                // unbind wait 60 s for the device's users and WARN; here those PASIDs go first.
+                for (int pasid : List.copyOf(idev.igroup.pasidAttach.keySet())) {
+                    if (pasid != IOMMU_NO_PASID && idev.igroup.pasidAttach.get(pasid).devices.containsKey(idev.id())) {
+                        idev.ictx.deviceDetach(idev, pasid);
+                    }
+                }
                 idev.ictx.deviceDetach(idev, IOMMU_NO_PASID);
                 idev.ictx.deviceUnbind(idev);
             }
@@ -147,6 +155,48 @@ public final class Selftest {
             throw fail(EINVAL, "hwpt %d is not a mock nested domain", hwptId);
         }
         hwpt.owner().selftestCheck("md_check_iotlb", hwpt.domain().state(), Integer.toUnsignedLong(iotlbId), value);
+    }
+
+    /**
+     * IOMMU_TEST_OP_PASID_ATTACH (iommufd_test_pasid_attach): iommufd_device_attach() of the
+     * mock device's pasid to ptId. Returns pt_id (an IOAS gives the automatic HWPT's ID).
+     */
+    public int pasidAttach(int stdevId, int pasid, int ptId) {
+        return ictx.deviceAttach(selftestObj(stdevId).idev, pasid, ptId);
+    }
+
+    /** IOMMU_TEST_OP_PASID_REPLACE (iommufd_test_pasid_replace): iommufd_device_replace(). Returns pt_id. */
+    public int pasidReplace(int stdevId, int pasid, int ptId) {
+        return ictx.deviceReplace(selftestObj(stdevId).idev, pasid, ptId);
+    }
+
+    /** IOMMU_TEST_OP_PASID_DETACH (iommufd_test_pasid_detach): detaching what is not attached is no error. */
+    public void pasidDetach(int stdevId, int pasid) {
+        ictx.deviceDetach(selftestObj(stdevId).idev, pasid);
+    }
+
+    /**
+     * IOMMU_TEST_OP_PASID_CHECK_HWPT (iommufd_test_pasid_check_hwpt): the pasid of the mock
+     * device's group is attached to hwptId's domain, or, hwptId 0, to none (else EINVAL).
+     */
+    public void pasidCheckHwpt(int stdevId, int pasid, int hwptId) {
+        SelftestObj sobj = selftestObj(stdevId);
+        IommufdGroup.Attach attach = sobj.idev.igroup.pasidAttach.get(pasid);
+        HwPagetable attached = attach == null ? null : attach.hwpt;
+        if (hwptId == 0) {
+            if (attached != null) {
+                throw fail(EINVAL, "pasid %d is attached to hwpt %d, not detached", Integer.toUnsignedLong(pasid), attached.id());
+            }
+            return;
+        }
+        IommufdObject obj = ictx.objects.get(hwptId, ObjType.ANY, IommufdObject.class, "object");
+        if (!(obj instanceof HwPagetable hwpt)) {
+            throw fail(EINVAL, "ID %d is a %s, not a HWPT", hwptId, obj.type());
+        }
+        if (attached != hwpt) {
+            throw fail(EINVAL, "pasid %d is attached to %s, not hwpt %d", Integer.toUnsignedLong(pasid),
+                    attached == null ? "nothing" : "hwpt " + attached.id(), hwptId);
+        }
     }
 
     /** IOMMU_TEST_OP_DEV_CHECK_CACHE (iommufd_test_dev_check_cache): the mock device's cache entry. */

@@ -2,12 +2,14 @@ package dev.iommufdsim.kernel;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOMEM;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.NestedDomain;
@@ -49,6 +51,9 @@ final class TestDrivers {
 
     /** The selftest mock's paging behaviour (drivers/iommu/iommufd/selftest.c). */
     static final class Mock implements IommuDriver {
+        /** mock_dev->pasid_1024_fake_error, by device name. */
+        private final java.util.Set<String> pasid1024FakeError = new java.util.HashSet<>();
+
         @Override
         public String name() {
             return Machine.MOCK_DRIVER;
@@ -77,7 +82,7 @@ final class TestDrivers {
                 public DeviceCaps capabilities(DeviceInfo dev) {
                     long flags = dev.longProperty("dev_flags", 0);
                     boolean pasid = (flags & Selftest.MOCK_FLAGS_DEVICE_PASID) != 0;
-                    return new DeviceCaps(true, (flags & Selftest.MOCK_FLAGS_DEVICE_NO_DIRTY) == 0, false, pasid ? 1 << 20 : 0, true);
+                    return new DeviceCaps(true, (flags & Selftest.MOCK_FLAGS_DEVICE_NO_DIRTY) == 0, false, pasid ? 1 << 20 : 1, true);
                 }
 
                 @Override
@@ -99,6 +104,22 @@ final class TestDrivers {
                 @Override
                 public HwInfo hwInfo(DeviceInfo dev, int requestedType) {
                     return new HwInfo(0xfeedbeef, new byte[8]);
+                }
+
+                /** mock_domain_set_dev_pasid_nop(): every second set_dev_pasid of pasid 1024 fails ENOMEM. */
+                @Override
+                public void setDevPasid(IommuDomain domain, DeviceInfo dev, int pasid, IommuDomain old) {
+                    if (pasid == 1024 && !pasid1024FakeError.add(dev.name())) {
+                        pasid1024FakeError.remove(dev.name());
+                        throw fail(ENOMEM, "mock: faked set_dev_pasid failure on pasid 1024");
+                    }
+                }
+
+                @Override
+                public void removeDevPasid(DeviceInfo dev, int pasid, IommuDomain old) {
+                    if (pasid == 1024) {
+                        pasid1024FakeError.remove(dev.name());
+                    }
                 }
             };
         }

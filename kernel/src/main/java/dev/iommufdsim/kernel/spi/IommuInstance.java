@@ -37,6 +37,24 @@ public interface IommuInstance {
     }
 
     /**
+     * Models iommu_domain_ops.set_dev_pasid of a paging or nested domain
+     * (iommu_attach_device_pasid, iommu_replace_device_pasid): from now on dev's pasid
+     * translates through domain instead of old (null on a first attach). The core calls it
+     * only for devices with max_pasids > 0, after its own checks. A domain without the op
+     * throws EOPNOTSUPP (the kernel checks that first, before max_pasids); any errno fails
+     * the attach and the core puts old back. Default: accepted.
+     */
+    default void setDevPasid(IommuDomain domain, DeviceInfo dev, int pasid, IommuDomain old) {
+    }
+
+    /**
+     * Models set_dev_pasid of the driver's blocked domain (iommu_remove_dev_pasid, a PASID
+     * detach): dev's pasid no longer translates through old. It cannot fail.
+     */
+    default void removeDevPasid(DeviceInfo dev, int pasid, IommuDomain old) {
+    }
+
+    /**
      * Models iommu_ops.hw_info.
      *
      * @param requestedType IOMMU_HW_INFO_TYPE_DEFAULT (0) or a type the user asked for

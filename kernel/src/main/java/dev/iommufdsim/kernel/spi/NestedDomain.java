@@ -8,7 +8,7 @@ import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
  * a vIOMMU: the user-owned translation whose data the driver validated. The kernel keeps it
  * on the HWPT_NESTED object and calls back into it.
  */
-public interface NestedDomain {
+public interface NestedDomain extends IommuDomain {
     /** Whether the domain has iommu_domain_ops.cache_invalidate_user (else EOPNOTSUPP). */
     default boolean hasCacheInvalidateUser() {
         return false;

@@ -12,7 +12,7 @@ package dev.iommufdsim.kernel.spi;
  * @param driverState     whatever the driver wants to keep with the domain (opaque to the kernel)
  */
 public record PagingDomain(long apertureStart, long apertureEnd, long pgsizeBitmap,
-                           boolean dirtyTracking, Object driverState) {
+                           boolean dirtyTracking, Object driverState) implements IommuDomain {
     /** The smallest page size, 1UL << __ffs(pgsize_bitmap). */
     public long minPageSize() {
         return Long.lowestOneBit(pgsizeBitmap);

@@ -2,9 +2,11 @@ package dev.iommufdsim.repl.builtins;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EADDRINUSE;
 import static dev.iommufdsim.kernel.uapi.Errno.EBADF;
+import static dev.iommufdsim.kernel.uapi.Errno.EBUSY;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EMSGSIZE;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOMEM;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
 
@@ -41,6 +43,37 @@ public final class SelftestBuiltins {
                 .req("pt_id", "an IOAS or a HWPT")
                 .errnos(ENOENT, EINVAL, EADDRINUSE)
                 .on(t, (c, a) -> c.selftest().mockDomainReplace(a.id("stdev_id"), a.id("pt_id")));
+        Row.of("pasid_attach", "IOMMU_TEST_OP_PASID_ATTACH: attach a PASID of the mock device to pt_id; returns pt_id"
+                        + " (the HWPT must be allocated with ALLOC_PASID, and so must the RID's)")
+                .req("stdev_id", "the selftest device (out_stdev_id)")
+                .req("pasid", "the PASID (below the device's max_pasids)")
+                .req("pt_id", "a HWPT (an IOAS's automatic domain is never PASID-compatible)")
+                .errnos(ENOENT, EINVAL, EBUSY, ENOMEM)
+                .on(t, (c, a) -> c.selftest().pasidAttach(a.id("stdev_id"), a.u32("pasid"), a.id("pt_id")));
+        Row.of("pasid_replace", "IOMMU_TEST_OP_PASID_REPLACE: move an attached PASID of the mock device to pt_id; returns pt_id")
+                .req("stdev_id", "the selftest device (out_stdev_id)")
+                .req("pasid", "an attached PASID")
+                .req("pt_id", "a PASID-compatible HWPT")
+                .errnos(ENOENT, EINVAL, ENOMEM)
+                .on(t, (c, a) -> c.selftest().pasidReplace(a.id("stdev_id"), a.u32("pasid"), a.id("pt_id")));
+        Row.of("pasid_detach", "IOMMU_TEST_OP_PASID_DETACH: detach a PASID of the mock device (nothing attached: no error)")
+                .req("stdev_id", "the selftest device (out_stdev_id)")
+                .req("pasid", "the PASID")
+                .errnos(ENOENT)
+                .on(t, (c, a) -> {
+                    c.selftest().pasidDetach(a.id("stdev_id"), a.u32("pasid"));
+                    return null;
+                });
+        Row.of("pasid_check_hwpt", "IOMMU_TEST_OP_PASID_CHECK_HWPT: the PASID is attached to hwpt_id, or (hwpt_id 0) to nothing;"
+                        + " EINVAL otherwise")
+                .req("stdev_id", "the selftest device (out_stdev_id)")
+                .req("pasid", "the PASID")
+                .opt("hwpt_id", 0L, "the HWPT expected, 0 for none")
+                .errnos(ENOENT, EINVAL)
+                .on(t, (c, a) -> {
+                    c.selftest().pasidCheckHwpt(a.id("stdev_id"), a.u32("pasid"), a.id("hwpt_id"));
+                    return null;
+                });
         Row.of("add_reserved", "IOMMU_TEST_OP_ADD_RESERVED: reserve [start, start+length) in an IOAS")
                 .req("ioas_id", "the IOAS")
                 .req("start", "first IOVA")

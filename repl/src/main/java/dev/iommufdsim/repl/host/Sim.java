@@ -8,6 +8,7 @@ import dev.iommufdsim.repl.builtins.NestingBuiltins;
 import dev.iommufdsim.repl.builtins.ReservedBuiltins;
 import dev.iommufdsim.repl.builtins.SelftestBuiltins;
 import dev.iommufdsim.repl.builtins.UapiBuiltins;
+import dev.iommufdsim.repl.builtins.VfioCompatBuiltins;
 import dev.iommufdsim.repl.interp.BuiltinTable;
 import dev.iommufdsim.repl.interp.Engine;
 import dev.iommufdsim.repl.interp.EvalResult;
@@ -45,6 +46,7 @@ public final class Sim {
         BuiltinTable table = new BuiltinTable();
         UapiBuiltins.register(table);
         SelftestBuiltins.register(table);
+        VfioCompatBuiltins.register(table);
         NestingBuiltins.register(table);
         ReservedBuiltins.register(table);
         MachineBuiltins.register(table, session.machine());

@@ -16,6 +16,7 @@ import static dev.iommufdsim.repl.server.IoctlTable.OPTION;
 import static dev.iommufdsim.repl.server.IoctlTable.TEST_CMD;
 import static dev.iommufdsim.repl.server.IoctlTable.VDEVICE_ALLOC;
 import static dev.iommufdsim.repl.server.IoctlTable.VEVENTQ_ALLOC;
+import static dev.iommufdsim.repl.server.IoctlTable.VFIO_IOAS;
 import static dev.iommufdsim.repl.server.IoctlTable.VIOMMU_ALLOC;
 
 import dev.iommufdsim.kernel.IommufdCtx;
@@ -129,7 +130,7 @@ public final class IoctlDispatcher {
     private long dispatch(int cmd, long arg, UserAccess mem) throws UserFault {
         int nr = cmd & 0xff;
         if (!IoctlTable.inTable(nr)) {
-            return vfioIoctl(cmd);
+            return VfioCompatIoctls.vfioIoctl(ctx, cmd, arg, mem);
         }
         int usize = le32(mem.read(arg, 4), 0); // get_user(ucmd.user_size, ...)
         IoctlTable.Op op = IoctlTable.op(nr);
@@ -149,6 +150,7 @@ public final class IoctlDispatcher {
             case IOAS_MAP -> ioasMap(c);
             case IOAS_UNMAP -> ioasUnmap(c);
             case OPTION -> option(c);
+            case VFIO_IOAS -> VfioCompatIoctls.vfioIoas(ctx, c);
             case HWPT_ALLOC -> hwptAlloc(c);
             case GET_HW_INFO -> getHwInfo(c);
             case HWPT_INVALIDATE -> hwptInvalidate(c);
@@ -158,21 +160,13 @@ public final class IoctlDispatcher {
             case VEVENTQ_ALLOC -> veventqAlloc(c);
             case TEST_CMD -> test(c);
             default -> {
-                // VFIO_IOAS, HWPT_SET_DIRTY_TRACKING, HWPT_GET_DIRTY_BITMAP, IOAS_MAP_FILE,
+                // HWPT_SET_DIRTY_TRACKING, HWPT_GET_DIRTY_BITMAP, IOAS_MAP_FILE,
                 // IOAS_CHANGE_PROCESS, HW_QUEUE_ALLOC: the kernel module has no method for them
                 gaps.gap(op.name());
                 return -ENOTTY;
             }
         }
         return 0;
-    }
-
-    /** iommufd_vfio_ioctl(): the VFIO type1 compat calls are not emulated. */
-    private long vfioIoctl(int cmd) {
-        if ((cmd >>> 8 & 0xff) == IoctlTable.IOMMUFD_TYPE && (cmd & 0xff) >= 0x64 && (cmd & 0xff) <= 0x75) {
-            gaps.gap(String.format("VFIO compat ioctl 0x%x", cmd));
-        }
-        return -ENOTTY;
     }
 
     /**
@@ -616,6 +610,10 @@ public final class IoctlDispatcher {
     private static final int OP_MOCK_DOMAIN_FLAGS = 12;
     private static final int OP_MD_CHECK_IOTLB = 14;
     private static final int OP_DEV_CHECK_CACHE = 16;
+    private static final int OP_PASID_ATTACH = 18;
+    private static final int OP_PASID_REPLACE = 19;
+    private static final int OP_PASID_DETACH = 20;
+    private static final int OP_PASID_CHECK_HWPT = 21;
 
     /** iommufd_test(): {size, op, id, __reserved, union @16, last @64}. */
     private void test(Call c) throws UserFault {
@@ -660,6 +658,23 @@ public final class IoctlDispatcher {
             }
             case OP_MD_CHECK_IOTLB -> st.mdCheckIotlb(id, c.u32(16), c.u32l(20));
             case OP_DEV_CHECK_CACHE -> st.devCheckCache(id, c.u32(16), c.u32l(20));
+            case OP_PASID_ATTACH -> {
+                // pasid_attach {pasid @16, pt_id @20}: a failed copy-back detaches again
+                int pt = st.pasidAttach(id, c.u32(16), c.u32(20));
+                c.put32(20, pt);
+                try {
+                    c.respond();
+                } catch (UserFault f) {
+                    st.pasidDetach(id, c.u32(16));
+                    throw f;
+                }
+            }
+            case OP_PASID_REPLACE -> {
+                c.put32(20, st.pasidReplace(id, c.u32(16), c.u32(20)));
+                c.respond();
+            }
+            case OP_PASID_DETACH -> st.pasidDetach(id, c.u32(16));
+            case OP_PASID_CHECK_HWPT -> st.pasidCheckHwpt(id, c.u32(16), c.u32(20));
             default -> {
                 if (op > 0 && op < IoctlTable.TEST_OPS.length) {
                     gaps.gap("IOMMU_TEST_OP_" + IoctlTable.TEST_OPS[op]);

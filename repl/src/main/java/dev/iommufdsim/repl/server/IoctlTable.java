@@ -101,6 +101,7 @@ final class IoctlTable {
         if ((cmd >>> 8 & 0xff) == IOMMUFD_TYPE && inTable(nr) && op(nr) != null && op(nr).ioctlNum() == cmd) {
             return op(nr).name();
         }
-        return String.format("ioctl 0x%x", cmd);
+        String vfio = VfioCompatIoctls.name(cmd);
+        return vfio != null ? vfio : String.format("ioctl 0x%x", cmd);
     }
 }

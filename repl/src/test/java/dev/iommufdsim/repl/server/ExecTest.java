@@ -13,11 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * `iommufd-sim exec` with the native shim and native/examples/map-and-ranges.c, whose output
- * must be what the real Linux 7.2 kernel printed (map-and-ranges.expected, recorded on the
- * oracle with run-oracle.sh). Skipped where gcc or make is missing.
+ * `iommufd-sim exec` with the native shim and the programs of native/examples/ (map-and-ranges.c,
+ * vfio-compat.c), whose output must be what the real Linux 7.2 kernel printed (NAME.expected,
+ * recorded on the oracle with run-oracle.sh). Skipped where gcc or make is missing.
  */
 class ExecTest {
     private static Path nativeDir;
@@ -43,14 +45,15 @@ class ExecTest {
         return false;
     }
 
-    @Test
-    void exampleMatchesTheKernel() throws IOException {
+    @ParameterizedTest
+    @ValueSource(strings = {"map-and-ranges", "vfio-compat"})
+    void exampleMatchesTheKernel(String example) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int rc = Main.execute(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
                 "--plugins", TestPaths.pluginsDir().toString(), "exec", "--",
-                nativeDir.resolve("build/examples/map-and-ranges").toString());
-        String expected = Files.readString(nativeDir.resolve("examples/map-and-ranges.expected"));
+                nativeDir.resolve("build/examples/" + example).toString());
+        String expected = Files.readString(nativeDir.resolve("examples/" + example + ".expected"));
         assertEquals(expected, out.toString(StandardCharsets.UTF_8), "stderr: " + err);
         assertEquals(0, rc, "stderr: " + err);
         assertEquals("", err.toString(StandardCharsets.UTF_8));

@@ -267,10 +267,10 @@ class IoctlDispatcherTest {
         assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 5).u32(8, 1))); // CREATE_ACCESS
         assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 4).u64(16, 4096).u64(24, BUF))); // MD_CHECK_REFS
         assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 99)));
-        assertEquals(-ENOTTY, call(0x88, new Struct(12))); // IOMMU_VFIO_IOAS
+        assertEquals(-ENOTTY, call(0x92, new Struct(8))); // IOMMU_IOAS_CHANGE_PROCESS
         assertEquals(1, gaps.gaps().get("IOMMU_TEST_OP_CREATE_ACCESS"));
         assertEquals(1, gaps.gaps().get("IOMMU_TEST_OP_MD_CHECK_REFS"));
-        assertEquals(1, gaps.gaps().get("IOMMU_VFIO_IOAS"));
+        assertEquals(1, gaps.gaps().get("IOMMU_IOAS_CHANGE_PROCESS"));
         // SET_TEMP_MEMORY_LIMIT only checks its argument
         assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 9).u32(16, 11)));
         assertEquals(0, call(0xa0, new Struct(72).u32(4, 9).u32(16, 65536)));

@@ -1,10 +1,12 @@
 package dev.iommufdsim.plugins.mock;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOMEM;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_HWPT_DATA_SELFTEST;
 import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_TEST_DEV_CACHE_DEFAULT;
+import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_TEST_PASID_RESERVED;
 import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_VIOMMU_TYPE_SELFTEST;
 import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_APERTURE_LAST;
 import static dev.iommufdsim.plugins.mock.MockIommuDriver.MOCK_APERTURE_START;
@@ -25,6 +27,7 @@ import static dev.iommufdsim.plugins.mock.MockIommuDriver.devFlags;
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.NestedDomain;
@@ -35,8 +38,10 @@ import dev.iommufdsim.kernel.spi.Viommu;
 import dev.iommufdsim.kernel.uapi.Uapi;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * mock_iommu_device with mock_ops (selftest.c). The per-device state of struct mock_dev that
@@ -44,8 +49,11 @@ import java.util.Map;
  * plugin never touches the kernel's device objects.
  */
 final class MockInstance implements IommuInstance {
-    /** The AMDv1 generic page table the 7.2 mock uses, with its 2 KiB granule: 2K .. 1G. */
-    private static final long AMDV1_MOCK_PGSIZES = ((1L << 31) - 1) & ~(MOCK_PAGE_SIZE - 1);
+    /**
+     * The AMDv1 generic page table the 7.2 mock uses, with its 2 KiB granule: 2K .. 64G (the 7.2
+     * oracle's VFIO_IOMMU_GET_INFO answers iova_pgsizes 0x1ffffffff000, the 2K bit folded into 4K).
+     */
+    private static final long AMDV1_MOCK_PGSIZES = ((1L << 37) - 1) & ~(MOCK_PAGE_SIZE - 1);
     /**
      * The aperture MOCK_IOMMUPT_HUGE keeps: hw_max_vasz_lg2 is 56, but with starting_level 2
      * and no dynamic top level (generic_pt/fmt/iommu_mock.c) amdv1pt_iommu_fmt_init() limits
@@ -60,6 +68,8 @@ final class MockInstance implements IommuInstance {
     private final IommuDriver driver;
     /** struct mock_dev.cache[], by device name; created with IOMMU_TEST_DEV_CACHE_DEFAULT (mock_dev_create). */
     private final Map<String, int[]> devCache = new HashMap<>();
+    /** The devices whose mock_dev->pasid_1024_fake_error is set, by name. */
+    private final Set<String> pasid1024FakeError = new HashSet<>();
 
     MockInstance(IommuDriver driver) {
         this.driver = driver;
@@ -76,12 +86,17 @@ final class MockInstance implements IommuInstance {
         return List.of();
     }
 
-    /** mock_domain_capable(); max_pasids from the "pasid-num-bits" property of mock_dev_create(). */
+    /**
+     * mock_domain_capable(); max_pasids is 1 << the "pasid-num-bits" property of
+     * mock_dev_create() (dev_iommu_get_max_pasids): MOCK_PASID_WIDTH with
+     * MOCK_FLAGS_DEVICE_PASID, else 0 bits, so 1 (PASID 0 only: any PASID attach is EINVAL,
+     * as the 7.2 oracle answers), and out_max_pasid_log2 0 either way without the flag.
+     */
     @Override
     public DeviceCaps capabilities(DeviceInfo dev) {
         long flags = devFlags(dev);
         boolean pasid = (flags & MOCK_FLAGS_DEVICE_PASID) != 0;
-        return new DeviceCaps(true, (flags & MOCK_FLAGS_DEVICE_NO_DIRTY) == 0, false, pasid ? 1 << MOCK_PASID_WIDTH : 0, true);
+        return new DeviceCaps(true, (flags & MOCK_FLAGS_DEVICE_NO_DIRTY) == 0, false, 1 << (pasid ? MOCK_PASID_WIDTH : 0), true);
     }
 
     /** mock_domain_alloc_paging_flags() and mock_domain_alloc_pgtable(). */
@@ -115,6 +130,30 @@ final class MockInstance implements IommuInstance {
     public void attachDev(PagingDomain domain, DeviceInfo dev) {
         if (domain.dirtyTracking() && (devFlags(dev) & MOCK_FLAGS_DEVICE_NO_DIRTY) != 0) {
             throw fail(EINVAL, "mock: a dirty-tracking domain cannot take the NO_DIRTY device %s", dev.name());
+        }
+    }
+
+    /**
+     * mock_domain_set_dev_pasid_nop(), the op of every mock domain: accepted, except that
+     * pasid 1024 fails every second time with ENOMEM (the first attach sets
+     * mock_dev->pasid_1024_fake_error, the next set_dev_pasid clears it and fails), so the
+     * selftest sees the core keep the old domain when a replace fails.
+     */
+    @Override
+    public void setDevPasid(IommuDomain domain, DeviceInfo dev, int pasid, IommuDomain old) {
+        if (pasid == IOMMU_TEST_PASID_RESERVED) {
+            if (pasid1024FakeError.remove(dev.name())) {
+                throw fail(ENOMEM, "mock: the faked failure of the second set_dev_pasid on pasid %d of %s", pasid, dev.name());
+            }
+            pasid1024FakeError.add(dev.name());
+        }
+    }
+
+    /** The blocked domain's set_dev_pasid (mock_blocking_ops): a detach of pasid 1024 clears its fake error. */
+    @Override
+    public void removeDevPasid(DeviceInfo dev, int pasid, IommuDomain old) {
+        if (pasid == IOMMU_TEST_PASID_RESERVED) {
+            pasid1024FakeError.remove(dev.name());
         }
     }
 

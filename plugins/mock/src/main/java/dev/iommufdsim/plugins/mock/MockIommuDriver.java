@@ -26,6 +26,8 @@ public class MockIommuDriver implements IommuDriver {
     public static final long MOCK_FLAGS_DEVICE_PASID = 1 << 2;
     /** MOCK_PASID_WIDTH. */
     public static final int MOCK_PASID_WIDTH = 20;
+    /** IOMMU_TEST_PASID_RESERVED: the PASID whose every second set_dev_pasid the mock fails. */
+    public static final int IOMMU_TEST_PASID_RESERVED = 1024;
     /** IOMMU_HWPT_DATA_SELFTEST and struct iommu_hwpt_selftest {u32 iotlb; u32 pagetable_type}. */
     public static final int IOMMU_HWPT_DATA_SELFTEST = 0xdead;
     public static final int MOCK_IOMMUPT_DEFAULT = 0;
