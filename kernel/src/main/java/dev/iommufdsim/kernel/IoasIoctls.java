@@ -28,7 +28,7 @@ final class IoasIoctls {
         if (flags != 0) {
             throw fail(EOPNOTSUPP, "flags 0x%x: IOAS_ALLOC takes no flags", flags);
         }
-        Ioas ioas = new Ioas(ictx.memory());
+        Ioas ioas = new Ioas(ictx.machine().userPagePins());
         ictx.objects.reserve(ioas);
         ictx.objects.finalize(ioas);
         return ioas.id();
@@ -83,14 +83,14 @@ final class IoasIoctls {
             throw fail(EINVAL, "neither READABLE nor WRITEABLE is set");
         }
         Ioas ioas = ictx.getIoas(ioasId);
-        Pages pages = allocUserPages(userVa, length, (flags & IOMMU_IOAS_MAP_WRITEABLE) != 0);
+        Pages pages = allocUserPages(userVa, length, (flags & IOMMU_IOAS_MAP_WRITEABLE) != 0, ictx.memory());
         long startByte = userVa - pages.uptr();
         return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova,
                 (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, convIommuProt(flags));
     }
 
-    /** iopt_alloc_user_pages() and iopt_alloc_pages(): the length and overflow checks. */
-    private static Pages allocUserPages(long uptr, long length, boolean writable) {
+    /** iopt_alloc_user_pages() and iopt_alloc_pages(): the length and overflow checks; current->mm is the source. */
+    private static Pages allocUserPages(long uptr, long length, boolean writable, UserMemory current) {
         if (Long.compareUnsigned(uptr + length, uptr) < 0) {
             throw fail(EOVERFLOW, "user_va 0x%x + length 0x%x overflows", uptr, length);
         }
@@ -98,10 +98,7 @@ final class IoasIoctls {
             throw fail(EINVAL, length == 0 ? "length is 0" : "length 0x%x is too large", length);
         }
         FailNth.step("iopt_alloc_pages");
-        long uptrDown = uptr & ~(PAGE_SIZE - 1);
-        long startByte = uptr - uptrDown;
-        long npages = Long.divideUnsigned(length + startByte + PAGE_SIZE - 1, PAGE_SIZE);
-        return new Pages(uptrDown, npages, writable);
+        return new Pages(uptr & ~(PAGE_SIZE - 1), writable, current);
     }
 
     /** iommufd_ioas_copy(). Returns dst_iova. */
