@@ -96,6 +96,13 @@ public final class IommufdCtx {
         return nextFd++;
     }
 
+    /** put_unused_fd(): an fd allocFd() just gave, never installed, is free again. */
+    void putUnusedFd(int fd) {
+        if (fd == nextFd - 1) {
+            nextFd--;
+        }
+    }
+
     /** The fd number the next fault or event queue will get (for the invariant checker). */
     public int peekNextFd() {
         return nextFd;

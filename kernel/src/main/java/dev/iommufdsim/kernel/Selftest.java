@@ -243,11 +243,18 @@ public final class Selftest {
         }
         SelftestAccess file = new SelftestAccess((flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES) != 0);
         int fd = ictx.allocFd();
-        IommufdAccess access = IommufdAccess.create(ictx, file);
+        IommufdAccess access;
+        try {
+            access = IommufdAccess.create(ictx, file);
+        } catch (RuntimeException e) {
+            ictx.putUnusedFd(fd);
+            throw e;
+        }
         try {
             access.attach(ioasId);
         } catch (RuntimeException e) {
             access.destroyUser();
+            ictx.putUnusedFd(fd);
             throw e;
         }
         file.access = access;
