@@ -329,7 +329,9 @@ public final class IoPagetable {
                 }
                 continue;
             }
-            areaAccess.remove(a);
+            if (acc != null) {
+                areaAccess.remove(a);
+            }
             unfillDomains(a);
             areas.remove(a.iova());
             unmapped[0] += a.length();
