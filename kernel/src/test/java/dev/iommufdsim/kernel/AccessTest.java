@@ -12,6 +12,7 @@ import static dev.iommufdsim.kernel.uapi.Errno.EBADE;
 import static dev.iommufdsim.kernel.uapi.Errno.EBADF;
 import static dev.iommufdsim.kernel.uapi.Errno.EBADFD;
 import static dev.iommufdsim.kernel.uapi.Errno.EBUSY;
+import static dev.iommufdsim.kernel.uapi.Errno.EDEADLOCK;
 import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
@@ -293,6 +294,36 @@ class AccessTest {
         st.accessRw(fd, MOCK_START + P - 50, 100, TMP, MOCK_ACCESS_RW_WRITE);
         assertArrayEquals(data, proc.read(BUF + P - 50, 100));
         st.accessRw(fd, MOCK_START + 5, 1, TMP, 0); // one page of a gone process: the slow path
+        ok();
+    }
+
+    @Test
+    void anAccessThatKeepsItsPinsMakesUnmapGiveUp() {
+        // a driver whose unmap op does not unpin: iopt_unmap_iova_range() asks 100 times, then EDEADLOCK
+        int[] asked = {0};
+        IommufdAccess access = IommufdAccess.create(ctx, new IommufdAccess.Ops() {
+            @Override
+            public boolean needsPinPages() {
+                return true;
+            }
+
+            @Override
+            public void unmap(long iova, long length) {
+                asked[0]++;
+            }
+        });
+        access.attach(ioas);
+        ctx.ioasMap(ioas, FIXED, BUF, BUF_SIZE, MOCK_START, 0);
+        access.pinPages(MOCK_START, P, false);
+        errno(EDEADLOCK, () -> ctx.ioasUnmap(ioas, MOCK_START, BUF_SIZE));
+        assertEquals(101, asked[0]);
+        assertEquals(1, ((Ioas) ctx.object(ioas)).iopt().areaCount()); // the area stays, pinned
+        st.mdCheckRefs(BUF, P, 1);
+        errno(EINVAL, () -> access.pinPages(MOCK_START + P, P, false)); // prevent_access
+        access.unpinPages(MOCK_START, P);
+        assertEquals(BUF_SIZE, ctx.ioasUnmap(ioas, MOCK_START, BUF_SIZE));
+        access.destroyUser();
+        st.mdCheckRefs(BUF, BUF_SIZE, 0);
         ok();
     }
 }
