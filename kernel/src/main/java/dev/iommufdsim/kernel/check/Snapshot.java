@@ -210,8 +210,10 @@ public final class Snapshot {
                 for (Area a : iopt.areas()) {
                     hex(areas, a.iova()).append('-');
                     hex(areas, a.last()).append(" p").append(a.iommuProt()).append(" va");
-                    hex(areas, a.userVa(a.iova())).append(' ').append(System.identityHashCode(a.pages())).append(" held ")
-                            .append(a.pages().holders()).append(" accesses ").append(iopt.numAccesses(a)).append("; ");
+                    // the pages' holders are left out: areas of other IOASes share them (IOAS_COPY); the
+                    // pins invariant ties them to the areas, and machine/pins shows what they pin
+                    hex(areas, a.userVa(a.iova())).append(' ').append(System.identityHashCode(a.pages())).append(" accesses ")
+                            .append(iopt.numAccesses(a)).append("; ");
                 }
                 e.put(k + "/areas", areas.toString());
                 StringBuilder resv = new StringBuilder();
