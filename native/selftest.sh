@@ -4,7 +4,7 @@
 #
 #   native/selftest.sh [EXEC-OPTION...] [-- SELFTEST [ARG...]]
 #
-#   EXEC-OPTION   passed to `iommufd-sim exec` (e.g. --check-refs-unpinned, --trace)
+#   EXEC-OPTION   passed to `iommufd-sim exec` (e.g. --trace)
 #   SELFTEST      default ../shared/oracle/selftest/host/iommufd; arguments after it go to
 #                 the harness (e.g. -f iommufd_ioas to run one fixture)
 #

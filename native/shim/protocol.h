@@ -8,11 +8,12 @@
  * Every message is a frame: u32 type, u32 payload length, payload; all little-endian.
  *
  * Program -> server:
- *   SIM_T_IOCTL    u32 cmd, u32 0, u64 arg, then a prefetch of the bytes at arg (possibly
- *                  none): what the program could read there, at most the struct's size
- *                  field (<= 4096). The server then drives the ioctl with requests until it
- *                  sends SIM_S_DONE.
- *   SIM_T_CLOSEFD  s32 fd: the program closed a fault/vEVENTQ queue descriptor it was given.
+ *   SIM_T_IOCTL    u32 cmd, u32 pid (the calling process: current->mm), u64 arg, then a
+ *                  prefetch of the bytes at arg (possibly none): what the program could read
+ *                  there, at most the struct's size field (<= 4096). The server then drives
+ *                  the ioctl with requests until it sends SIM_S_DONE.
+ *   SIM_T_CLOSEFD  s32 fd: the program closed a descriptor it was given (a fault or vEVENTQ
+ *                  queue, a selftest access).
  *   answers:       SIM_R_DATA bytes | SIM_R_FAULT | SIM_R_OK | SIM_R_BOOL u32 | SIM_R_FD s32
  *
  * Server -> program, only while an ioctl is in flight:
@@ -20,11 +21,19 @@
  *                                               (copy_from_user)
  *   SIM_S_WRITE    u64 addr, bytes           -> SIM_R_OK or SIM_R_FAULT (copy_to_user; the
  *                                               bytes before a fault are written)
- *   SIM_S_PROBE    u64 addr, u64 len, u32 w  -> SIM_R_BOOL: every page of [addr, addr+len) is
- *                                               mapped readable (and writable when w):
- *                                               pin_user_pages()
+ *   SIM_S_PROBE    u64 addr, u64 len, u32 w, u32 pid
+ *                                            -> SIM_R_BOOL: every page of [addr, addr+len) is
+ *                                               mapped readable (and writable when w) in the
+ *                                               caller (pid 0) or in process pid (its
+ *                                               /proc/PID/maps): pin_user_pages(); with len 0
+ *                                               and a pid: whether that process still has an
+ *                                               address space (mmget_not_zero)
+ *   SIM_S_HUGE     u64 addr, u64 len, u32 pid
+ *                                            -> SIM_R_DATA: u64 start, u64 end pairs: the
+ *                                               hugetlb mappings (smaps KernelPageSize above
+ *                                               the base page) meeting [addr, addr+len)
  *   SIM_S_NEWFD    u32 kind                  -> SIM_R_FD: a new descriptor standing for a
- *                                               queue fd (or -errno)
+ *                                               queue or access fd (or -errno)
  *   SIM_S_DROPFD   s32 fd                    -> SIM_R_OK: that descriptor closed again
  *   SIM_S_DONE     s64 ret                   the result: >= 0 returned, < 0 is -errno
  */
@@ -46,6 +55,7 @@ enum {
 	SIM_S_PROBE = 42,
 	SIM_S_NEWFD = 43,
 	SIM_S_DROPFD = 44,
+	SIM_S_HUGE = 45,
 	SIM_S_DONE = 50,
 };
 

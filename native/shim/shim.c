@@ -42,7 +42,10 @@
 
 enum { FD_NONE = 0, FD_IOMMUFD = 1, FD_QUEUE = 2 };
 
-/* What each descriptor is; for queue fds, the connection that made it. */
+/*
+ * What each descriptor is; for queue fds (fault and vEVENTQ queues, selftest accesses: an
+ * eventfd standing in for the kernel's file), the connection that made it.
+ */
 static unsigned char fd_kind[FD_TABLE];
 static int queue_owner[FD_TABLE];
 
@@ -205,18 +208,42 @@ static uint64_t get64(const unsigned char *p)
 	return v;
 }
 
+/*
+ * One frame in one sendmsg() when it fits (the server then wakes once per message, not once
+ * per part); what a short send leaves goes out part by part.
+ */
 static int send_frame(int fd, uint32_t type, const void *a, size_t alen, const void *b, size_t blen)
 {
 	unsigned char h[8];
+	struct iovec iov[3] = { { h, 8 }, { (void *)a, alen }, { (void *)b, blen } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
+	size_t total = 8 + alen + blen;
+	ssize_t w;
 
 	put32(h, type);
 	put32(h + 4, (uint32_t)(alen + blen));
-	if (send_all(fd, h, 8))
+	do
+		w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 		return -1;
-	if (alen && send_all(fd, a, alen))
-		return -1;
-	if (blen && send_all(fd, b, blen))
-		return -1;
+	if (w < 0)
+		w = 0;
+	if ((size_t)w == total)
+		return 0;
+	/* the rest, part by part */
+	for (int i = 0; i < 3; i++) {
+		size_t len = iov[i].iov_len;
+		const char *p = iov[i].iov_base;
+
+		if ((size_t)w >= len) {
+			w -= len;
+			continue;
+		}
+		if (send_all(fd, p + w, len - w))
+			return -1;
+		w = 0;
+	}
 	return 0;
 }
 
@@ -337,28 +364,24 @@ static int safe_write(uintptr_t dst, const void *src, size_t n)
 }
 
 /*
- * pin_user_pages(): is every page of [addr, addr+len) in a VMA the program may read (and
- * write)? Read from /proc/self/maps; special mappings (VM_IO/PFNMAP) cannot be pinned.
+ * The whole of /proc/self/NAME (pid 0) or /proc/PID/NAME, NUL-terminated, in a malloc'ed
+ * buffer; NULL when it cannot be read (the process is gone). *n gets the length.
  */
-static int probe(uint64_t addr, uint64_t len, int want_write)
+static char *read_proc(uint32_t pid, const char *name, size_t *n)
 {
-	uint64_t end = addr + len, cur = addr;
 	size_t cap = 1 << 16, used = 0;
-	char *buf = malloc(cap), *line;
-	int fd, ok = 0;
+	char path[64], *buf;
+	int fd;
 
-	if (!buf)
-		return 0;
-	if (len == 0 || end < addr) {
-		free(buf);
-		return len == 0;
-	}
-	fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(buf);
-		return 0;
-	}
-	for (;;) {
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%u/%s", pid, name);
+	else
+		snprintf(path, sizeof(path), "/proc/self/%s", name);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = malloc(cap);
+	while (buf) {
 		ssize_t r;
 
 		if (used + 4096 > cap) {
@@ -377,7 +400,36 @@ static int probe(uint64_t addr, uint64_t len, int want_write)
 		used += r;
 	}
 	syscall(SYS_close, fd);
-	buf[used] = 0;
+	if (buf)
+		buf[used] = 0;
+	*n = used;
+	return buf;
+}
+
+/*
+ * pin_user_pages(): is every page of [addr, addr+len) in a VMA the program (pid 0) or
+ * process pid may read (and write)? Read from its maps; special mappings (VM_IO/PFNMAP)
+ * cannot be pinned. With len 0 and a pid: whether the process still has an address space
+ * (a zombie's or a reaped process's maps read empty or not at all).
+ */
+static int probe(uint64_t addr, uint64_t len, int want_write, uint32_t pid)
+{
+	uint64_t end = addr + len, cur = addr;
+	size_t used;
+	char *buf, *line;
+	int ok = 0;
+
+	if (end < addr)
+		return 0;
+	if (len == 0 && !pid)
+		return 1;
+	buf = read_proc(pid, "maps", &used);
+	if (!buf)
+		return 0;
+	if (len == 0) {
+		free(buf);
+		return used > 0;
+	}
 	/* the lines are sorted by address */
 	for (line = buf; line && *line && !ok;) {
 		char *nl = strchr(line, '\n');
@@ -400,6 +452,50 @@ static int probe(uint64_t addr, uint64_t len, int want_write)
 	}
 	free(buf);
 	return ok;
+}
+
+/*
+ * The hugetlb mappings of the program (pid 0) or process pid meeting [addr, addr+len): their
+ * smaps entry shows a KernelPageSize above the base page. Written as u64 start, end pairs
+ * into *out (malloc'ed); returns the number of bytes, 0 for none or when unreadable.
+ */
+static size_t huge_ranges(uint64_t addr, uint64_t len, uint32_t pid, unsigned char **out)
+{
+	uint64_t end = addr + len, lo = 0, hi = 0;
+	size_t used, n = 0, cap = 0;
+	char *buf = read_proc(pid, "smaps", &used), *line, *nl;
+	long base_kb = sysconf(_SC_PAGESIZE) / 1024;
+	int in_range = 0;
+
+	*out = NULL;
+	if (!buf)
+		return 0;
+	for (line = buf; line && *line; line = nl ? nl + 1 : NULL) {
+		unsigned long a, b, kb;
+
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		if (sscanf(line, "%lx-%lx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			lo = a;
+			hi = b;
+			in_range = hi > addr && lo < end;
+		} else if (in_range && sscanf(line, "KernelPageSize: %lu kB", &kb) == 1 && (long)kb > base_kb) {
+			if (n + 16 > cap) {
+				unsigned char *nb = realloc(*out, cap ? cap * 2 : 256);
+
+				if (!nb)
+					break;
+				*out = nb;
+				cap = cap ? cap * 2 : 256;
+			}
+			put64(*out + n, lo);
+			put64(*out + n + 8, hi);
+			n += 16;
+		}
+	}
+	free(buf);
+	return n;
 }
 
 /* ---- descriptors ---------------------------------------------------------------------- */
@@ -491,6 +587,7 @@ static int answer(int fd, uint32_t type, const void *p, size_t n)
 	return send_frame(fd, type, p, n, NULL, 0);
 }
 
+/* get_unused_fd_flags() + fd_install() of a queue or access file: an eventfd placeholder. */
 static int make_queue_fd(int owner)
 {
 	int qfd = (int)syscall(SYS_eventfd2, 0, O_CLOEXEC | O_NONBLOCK);
@@ -520,7 +617,7 @@ static int transact(int fd, unsigned int cmd, uintptr_t arg, long *ret)
 			prelen = want;
 	}
 	put32(head, cmd);
-	put32(head + 4, 0);
+	put32(head + 4, (uint32_t)syscall(SYS_getpid)); /* current->mm: a forked child is another */
 	put64(head + 8, arg);
 	if (send_frame(fd, SIM_T_IOCTL, head, 16, pre, prelen))
 		return lost(fd);
@@ -582,8 +679,20 @@ static int transact(int fd, unsigned int cmd, uintptr_t arg, long *ret)
 		case SIM_S_PROBE: {
 			unsigned char r[4];
 
-			put32(r, probe(get64(buf), get64(buf + 8), get32(buf + 16) != 0));
+			put32(r, probe(get64(buf), get64(buf + 8), get32(buf + 16) != 0, len >= 24 ? get32(buf + 20) : 0));
 			if (answer(fd, SIM_R_BOOL, r, 4)) {
+				free(buf);
+				return lost(fd);
+			}
+			break;
+		}
+		case SIM_S_HUGE: {
+			unsigned char *ranges;
+			size_t n = huge_ranges(get64(buf), get64(buf + 8), len >= 20 ? get32(buf + 16) : 0, &ranges);
+			int rc = answer(fd, SIM_R_DATA, ranges, n);
+
+			free(ranges);
+			if (rc) {
 				free(buf);
 				return lost(fd);
 			}

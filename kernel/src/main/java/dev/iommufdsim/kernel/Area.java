@@ -32,4 +32,19 @@ public record Area(long iova, long last, int iommuProt, Pages pages, long startB
     long startByteAt(long iovaInArea) {
         return startByte + (iovaInArea - iova);
     }
+
+    /** iopt_area_index(): the page index of its first byte in the pages. */
+    public long index() {
+        return startByte / dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE;
+    }
+
+    /** iopt_area_last_index(): the page index of its last byte. */
+    public long lastIndex() {
+        return (startByte + length() - 1) / dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE;
+    }
+
+    /** iopt_area_iova_to_index(). */
+    long iovaToIndex(long iovaInArea) {
+        return startByteAt(iovaInArea) / dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE;
+    }
 }

@@ -1,8 +1,9 @@
 package dev.iommufdsim.kernel;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EADDRINUSE;
+import static dev.iommufdsim.kernel.uapi.Errno.EBUSY;
+import static dev.iommufdsim.kernel.uapi.Errno.EDEADLOCK;
 import static dev.iommufdsim.kernel.uapi.Errno.EEXIST;
-import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOSPC;
@@ -21,7 +22,10 @@ import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
 import dev.iommufdsim.kernel.uapi.IovaRange;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * struct io_pagetable (drivers/iommu/iommufd/io_pagetable.c): the IOVA space of one IOAS —
@@ -35,14 +39,28 @@ public final class IoPagetable {
     private final IntervalMap<Boolean> allowed = new IntervalMap<>();
     /** iopt->domains, in the kernel's xarray order (removal swaps the tail in). */
     private final List<HwptPaging> domains = new ArrayList<>();
-    /** Accesses' alignments (iopt->access_list); none exist until access objects land. */
-    private final List<Long> accessAlignments = new ArrayList<>();
+    /** iopt->access_list: the attached accesses by their xa_alloc'ed ID (lowest free, 16 bits). */
+    private final TreeMap<Integer, IommufdAccess> accessList = new TreeMap<>();
+    /** area->num_accesses and area->prevent_access, kept only for areas accesses have used. */
+    private final Map<Area, AreaAccess> areaAccess = new IdentityHashMap<>();
     private long iovaAlignment = 1;
     private boolean disableLargePages;
-    private final UserMemory memory;
+    /** The machine's pin counts, which filling and unfilling areas change. */
+    private final UserPagePins pins;
 
-    IoPagetable(UserMemory memory) {
-        this.memory = memory;
+    /** The access bookkeeping of one area. */
+    private static final class AreaAccess {
+        int numAccesses;
+        boolean preventAccess;
+    }
+
+    /** xa_limit_16b of iopt->access_list. */
+    private static final int ACCESS_LIST_MAX_ID = 0xffff;
+    /** iopt_unmap_iova_range()'s bound on unmap callbacks that leave pages pinned. */
+    private static final int UNMAP_NOTIFY_TRIES = 100;
+
+    IoPagetable(UserPagePins pins) {
+        this.pins = pins;
     }
 
     public long iovaAlignment() {
@@ -216,16 +234,22 @@ public final class IoPagetable {
             checkIova(iova, length);
         }
         List<Area> inserted = new ArrayList<>(slices.size());
+        int filled = 0;
         try {
             long cur = iova;
             for (PagesSlice s : slices) {
                 inserted.add(insertArea(s, cur, iommuProt));
                 cur += s.length();
             }
+            // iopt_fill_domains_pages()
             for (Area a : inserted) {
                 fillDomains(a);
+                filled++;
             }
         } catch (RuntimeException e) {
+            for (int i = 0; i < filled; i++) {
+                unfillDomains(inserted.get(i));
+            }
             for (Area a : inserted) {
                 areas.remove(a.iova());
             }
@@ -255,18 +279,21 @@ public final class IoPagetable {
         return area;
     }
 
-    /** iopt_area_fill_domains(): pins the area's pages if any domain needs them. */
+    /**
+     * iopt_area_fill_domains(): with domains, the new area holds its pages (the first domain is
+     * its storage), pinning from the user what no other area or access of the pages holds.
+     */
     private void fillDomains(Area a) {
         if (!domains.isEmpty()) {
-            pin(a);
+            FailNth.step("iopt_fill_domain pin");
+            a.pages().hold(a.index(), a.lastIndex(), pins);
         }
     }
 
-    private void pin(Area a) {
-        FailNth.step("iopt_fill_domain pin");
-        long va = a.userVa(a.iova());
-        if (!memory.canPin(va, a.length())) {
-            throw fail(EFAULT, "user memory 0x%x-0x%x behind iova 0x%x cannot be pinned", va, va + a.length() - 1, a.iova());
+    /** iopt_area_unfill_domains(): the area stops holding its pages; unpinned unless held elsewhere. */
+    private void unfillDomains(Area a) {
+        if (!domains.isEmpty()) {
+            a.pages().release(a.index(), a.lastIndex(), pins);
         }
     }
 
@@ -278,6 +305,7 @@ public final class IoPagetable {
      */
     void unmapIovaRange(long start, long last, long[] unmapped) {
         unmapped[0] = 0;
+        int tries = 0;
         while (true) {
             Interval<Area> i = areas.firstIntersecting(start, last);
             if (i == null) {
@@ -287,6 +315,24 @@ public final class IoPagetable {
             if (Long.compareUnsigned(a.iova(), start) < 0 || Long.compareUnsigned(a.last(), last) > 0) {
                 throw fail(ENOENT, "area 0x%x-0x%x is only partly inside 0x%x-0x%x (unmap never splits an area)", a.iova(), a.last(), start, last);
             }
+            if (a.iova() != start) {
+                tries = 0;
+            }
+            AreaAccess acc = areaAccess.isEmpty() ? null : areaAccess.get(a);
+            if (acc != null && acc.numAccesses > 0) {
+                // Accesses have pages of it pinned: ask them to unpin (their unmap op), then look again.
+                start = a.iova();
+                acc.preventAccess = true;
+                notifyUnmap(a.iova(), a.length());
+                if (++tries > UNMAP_NOTIFY_TRIES) {
+                    throw fail(EDEADLOCK, "the accesses of area 0x%x-0x%x do not unpin it when asked", a.iova(), a.last());
+                }
+                continue;
+            }
+            if (acc != null) {
+                areaAccess.remove(a);
+            }
+            unfillDomains(a);
             areas.remove(a.iova());
             unmapped[0] += a.length();
             if (Long.compareUnsigned(a.last(), last) >= 0) {
@@ -486,16 +532,40 @@ public final class IoPagetable {
                 reserveIova(d.apertureEnd() + 1, ULONG_MAX, hwpt);
             }
             FailNth.step("xa_reserve iopt->domains");
-            areas.forEachIntersecting(0, ULONG_MAX, (s, l, a) -> {
-                pin(a);
-                return true;
-            });
+            fillDomain();
         } catch (RuntimeException e) {
             removeReservedIova(hwpt);
             throw e;
         }
         iovaAlignment = newAlign;
         domains.add(hwpt);
+    }
+
+    /**
+     * iopt_fill_domain(): every area into a new domain. The first domain becomes each area's
+     * storage, so the areas then hold their pages (pinned from the user where no access holds
+     * them); later domains copy from that storage. All or nothing.
+     */
+    private void fillDomain() {
+        boolean first = domains.isEmpty();
+        List<Area> filled = new ArrayList<>();
+        try {
+            areas.forEachIntersecting(0, ULONG_MAX, (s, l, a) -> {
+                FailNth.step("iopt_fill_domain pin");
+                if (first) {
+                    a.pages().hold(a.index(), a.lastIndex(), pins);
+                }
+                filled.add(a);
+                return true;
+            });
+        } catch (RuntimeException e) {
+            if (first) {
+                for (Area a : filled) {
+                    a.pages().release(a.index(), a.lastIndex(), pins);
+                }
+            }
+            throw e;
+        }
     }
 
     /** iopt_table_remove_domain(): drops the aperture reservations and recomputes alignment. */
@@ -509,6 +579,13 @@ public final class IoPagetable {
         if (tail != hwpt) {
             domains.set(index, tail);
         }
+        if (domains.isEmpty()) {
+            // iopt_unfill_domain() of the last domain: no storage left, the areas let go
+            areas.forEachIntersecting(0, ULONG_MAX, (s, l, a) -> {
+                a.pages().release(a.index(), a.lastIndex(), pins);
+                return true;
+            });
+        }
         removeReservedIova(hwpt);
         calculateIovaAlignment();
     }
@@ -519,8 +596,8 @@ public final class IoPagetable {
         for (HwptPaging h : domains) {
             newAlign = Long.compareUnsigned(h.domain().minPageSize(), newAlign) > 0 ? h.domain().minPageSize() : newAlign;
         }
-        for (long a : accessAlignments) {
-            newAlign = Math.max(newAlign, a);
+        for (IommufdAccess a : accessList.values()) {
+            newAlign = Math.max(newAlign, a.iovaAlignment());
         }
         if (Long.compareUnsigned(newAlign, iovaAlignment) > 0) {
             checkIovaAlignment(newAlign);
@@ -574,8 +651,9 @@ public final class IoPagetable {
         if (iova == start || iova == last) {
             return; // the kernel does not cut at an area's first or last byte
         }
-        // The kernel's EBUSY for an area being unmapped (no pages, prevent_access) cannot
-        // happen here: calls are serialized and access objects are not modelled.
+        if (preventsAccess(area)) {
+            throw fail(EBUSY, "cannot cut the area 0x%x-0x%x: an unmap is waiting for its accesses", start, last);
+        }
         long mask = iovaAlignment - 1;
         if ((newStart & mask) != 0 || (area.startByteAt(newStart) & mask) != 0) {
             throw fail(EINVAL, "cannot cut the area 0x%x-0x%x at 0x%x: not aligned to the IOAS alignment 0x%x", start, last,
@@ -583,12 +661,105 @@ public final class IoPagetable {
         }
         FailNth.step("iopt_area_alloc lhs");
         FailNth.step("iopt_area_alloc rhs");
+        if (numAccesses(area) != 0) {
+            throw fail(EINVAL, "cannot cut the area 0x%x-0x%x at 0x%x: an access has pages of it pinned", start, last, newStart);
+        }
         if (!domains.isEmpty() && !disableLargePages) {
             throw fail(EINVAL, "cannot cut the area 0x%x-0x%x at 0x%x: a domain may map it with huge pages", start, last, newStart);
         }
         areas.remove(start);
         areas.insert(start, iova, new Area(start, iova, area.iommuProt(), area.pages(), area.startByte()));
         areas.insert(newStart, last, new Area(newStart, last, area.iommuProt(), area.pages(), area.startByteAt(newStart)));
+    }
+
+    // ---- in-kernel accesses ----------------------------------------------------------------
+
+    /** The attached accesses in iopt->access_list order, a copy. */
+    public List<IommufdAccess> accessList() {
+        return List.copyOf(accessList.values());
+    }
+
+    /** area->num_accesses. */
+    public int numAccesses(Area a) {
+        AreaAccess acc = areaAccess.get(a);
+        return acc == null ? 0 : acc.numAccesses;
+    }
+
+    /** area->prevent_access: an unmap asked the accesses to let go of it. */
+    boolean preventsAccess(Area a) {
+        AreaAccess acc = areaAccess.get(a);
+        return acc != null && acc.preventAccess;
+    }
+
+    /** iopt_add_access(): an ID in iopt->access_list, and the alignment the access needs. */
+    int addAccess(IommufdAccess access) {
+        FailNth.step("xa_alloc iopt->access_list");
+        int id = 0;
+        while (accessList.containsKey(id)) {
+            id++;
+        }
+        if (id > ACCESS_LIST_MAX_ID) {
+            throw fail(EBUSY, "the IOAS has %d accesses, the most its access list holds", accessList.size());
+        }
+        accessList.put(id, access);
+        try {
+            calculateIovaAlignment();
+        } catch (RuntimeException e) {
+            accessList.remove(id);
+            throw e;
+        }
+        return id;
+    }
+
+    /** iopt_remove_access(). */
+    void removeAccess(int accessListId) {
+        accessList.remove(accessListId);
+        calculateIovaAlignment();
+    }
+
+    /** iommufd_access_notify_unmap(): every access's unmap op, in access list order. */
+    private void notifyUnmap(long iova, long length) {
+        for (IommufdAccess a : List.copyOf(accessList.values())) {
+            a.notifyUnmap(iova, length);
+        }
+    }
+
+    /**
+     * iopt_for_each_contig_area(): the areas that cover [iova, lastIova] one after the other
+     * from the one holding iova, up to the first gap. iopt_area_contig_done() holds when the
+     * list is not empty and its last area reaches lastIova.
+     */
+    List<Area> contigAreas(long iova, long lastIova) {
+        List<Area> out = new ArrayList<>();
+        Interval<Area> i = areas.firstIntersecting(iova, iova);
+        while (i != null) {
+            Area a = i.value();
+            out.add(a);
+            if (Long.compareUnsigned(lastIova, a.last()) <= 0 || a.last() == ULONG_MAX) {
+                break;
+            }
+            // an area holding the next IOVA starts there: areas never overlap
+            i = areas.firstIntersecting(a.last() + 1, a.last() + 1);
+        }
+        return out;
+    }
+
+    /** iopt_area_add_access(): pins [startIndex, lastIndex] of the area's pages for an access. */
+    void areaAddAccess(Area a, long startIndex, long lastIndex, boolean write) {
+        a.pages().addAccess(startIndex, lastIndex, write, pins);
+        areaAccess.computeIfAbsent(a, k -> new AreaAccess()).numAccesses++;
+    }
+
+    /** iopt_area_remove_access(). */
+    void areaRemoveAccess(Area a, long startIndex, long lastIndex) {
+        AreaAccess acc = areaAccess.get(a);
+        if (acc == null || acc.numAccesses == 0) {
+            throw new IllegalStateException("area 0x" + Long.toHexString(a.iova()) + " has no access to remove");
+        }
+        a.pages().removeAccess(startIndex, lastIndex, pins);
+        if (--acc.numAccesses == 0 && !acc.preventAccess) {
+            areaAccess.remove(a);
+        }
     }
 
     /** roundup_pow_of_two() for 1 <= x < 2^63. */

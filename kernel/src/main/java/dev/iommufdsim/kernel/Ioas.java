@@ -12,9 +12,9 @@ public final class Ioas extends IommufdObject {
     /** ioas->hwpt_list: auto and manual paging HWPTs, in creation order. */
     final List<HwptPaging> hwptList = new ArrayList<>();
 
-    Ioas(UserMemory memory) {
+    Ioas(UserPagePins pins) {
         super(ObjType.IOAS);
-        this.iopt = new IoPagetable(memory);
+        this.iopt = new IoPagetable(pins);
     }
 
     public IoPagetable iopt() {

@@ -28,7 +28,7 @@ final class IoasIoctls {
         if (flags != 0) {
             throw fail(EOPNOTSUPP, "flags 0x%x: IOAS_ALLOC takes no flags", flags);
         }
-        Ioas ioas = new Ioas(ictx.memory());
+        Ioas ioas = new Ioas(ictx.machine().userPagePins());
         ictx.objects.reserve(ioas);
         ictx.objects.finalize(ioas);
         return ioas.id();
@@ -83,18 +83,18 @@ final class IoasIoctls {
             throw fail(EINVAL, "neither READABLE nor WRITEABLE is set");
         }
         Ioas ioas = ictx.getIoas(ioasId);
-        return mapUserPages(ioas, userVa, length, iova, (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, convIommuProt(flags));
+        return mapUserPages(ictx, ioas, userVa, length, iova, (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, convIommuProt(flags));
     }
 
     /** iopt_map_user_pages(): also VFIO_IOMMU_MAP_DMA's path. Returns the IOVA. */
-    static long mapUserPages(Ioas ioas, long userVa, long length, long iova, boolean allocIova, int iommuProt) {
-        Pages pages = allocUserPages(userVa, length, (iommuProt & Area.IOMMU_WRITE) != 0);
+    static long mapUserPages(IommufdCtx ictx, Ioas ioas, long userVa, long length, long iova, boolean allocIova, int iommuProt) {
+        Pages pages = allocUserPages(userVa, length, (iommuProt & Area.IOMMU_WRITE) != 0, ictx.memory());
         long startByte = userVa - pages.uptr();
         return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova, allocIova, iommuProt);
     }
 
-    /** iopt_alloc_user_pages() and iopt_alloc_pages(): the length and overflow checks. */
-    private static Pages allocUserPages(long uptr, long length, boolean writable) {
+    /** iopt_alloc_user_pages() and iopt_alloc_pages(): the length and overflow checks; current->mm is the source. */
+    private static Pages allocUserPages(long uptr, long length, boolean writable, UserMemory current) {
         if (Long.compareUnsigned(uptr + length, uptr) < 0) {
             throw fail(EOVERFLOW, "user_va 0x%x + length 0x%x overflows", uptr, length);
         }
@@ -102,10 +102,7 @@ final class IoasIoctls {
             throw fail(EINVAL, length == 0 ? "length is 0" : "length 0x%x is too large", length);
         }
         FailNth.step("iopt_alloc_pages");
-        long uptrDown = uptr & ~(PAGE_SIZE - 1);
-        long startByte = uptr - uptrDown;
-        long npages = Long.divideUnsigned(length + startByte + PAGE_SIZE - 1, PAGE_SIZE);
-        return new Pages(uptrDown, npages, writable);
+        return new Pages(uptr & ~(PAGE_SIZE - 1), writable, current);
     }
 
     /** iommufd_ioas_copy(). Returns dst_iova. */

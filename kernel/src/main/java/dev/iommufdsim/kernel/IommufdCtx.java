@@ -49,7 +49,8 @@ public final class IommufdCtx {
     private final Map<Integer, IommufdGroup> groups = new HashMap<>();
     /** ctx->account_mode == IOPT_PAGES_ACCOUNT_MM. */
     private boolean accountModeMm;
-    private UserMemory memory = UserMemory.ALL_MAPPED;
+    /** current->mm: the process making the calls (set per call by a server, fixed for scripts). */
+    private UserMemory memory;
     /** ctx->sw_msi_list and sw_msi_id. */
     private final SwMsi swMsi = new SwMsi();
     /** The process's next file descriptor for fault and event queues (0-2 stdio, 3 this iommufd). */
@@ -66,6 +67,7 @@ public final class IommufdCtx {
         this.machine = machine;
         this.number = number;
         this.profile = profile;
+        this.memory = machine.scriptProcess();
     }
 
     public Machine machine() {
@@ -81,7 +83,8 @@ public final class IommufdCtx {
         return profile;
     }
 
-    UserMemory memory() {
+    /** The calling process (current->mm). */
+    public UserMemory memory() {
         return memory;
     }
 
@@ -93,6 +96,13 @@ public final class IommufdCtx {
     int allocFd() {
         FailNth.step("get_unused_fd_flags");
         return nextFd++;
+    }
+
+    /** put_unused_fd(): an fd allocFd() just gave, never installed, is free again. */
+    void putUnusedFd(int fd) {
+        if (fd == nextFd - 1) {
+            nextFd--;
+        }
     }
 
     /** The fd number the next fault or event queue will get (for the invariant checker). */
@@ -122,6 +132,27 @@ public final class IommufdCtx {
 
     /** Open fault / vEVENTQ fds and the object each holds a reference on (iommufd_eventq_init). */
     private final Map<Integer, IommufdObject> eventFds = new java.util.TreeMap<>();
+    /** Open selftest access fds (IOMMU_TEST_OP_CREATE_ACCESS) and the file behind each. */
+    private final Map<Integer, SelftestAccess> accessFds = new java.util.TreeMap<>();
+
+    /** The open selftest access fds and their files, a copy (for the invariant checker). */
+    public Map<Integer, SelftestAccess> openAccessFds() {
+        return java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(accessFds));
+    }
+
+    /** fd_install() of an access file. */
+    void installAccessFd(int fd, SelftestAccess file) {
+        accessFds.put(fd, file);
+    }
+
+    /** iommufd_access_get(): fget() of an access fd; anything else is EBADFD, as in the kernel. */
+    SelftestAccess accessFile(int fd) {
+        SelftestAccess f = accessFds.get(fd);
+        if (f == null) {
+            throw fail(dev.iommufdsim.kernel.uapi.Errno.EBADFD, "fd %d is not an access fd of IOMMU_TEST_OP_CREATE_ACCESS", fd);
+        }
+        return f;
+    }
 
     void openEventFd(int fd, IommufdObject obj) {
         obj.get();
@@ -130,12 +161,18 @@ public final class IommufdCtx {
 
     /**
      * close() of a fault or vEVENTQ fd (iommufd_eventq_fops_release): drops the fd's reference,
-     * after which IOMMU_DESTROY of the object can succeed.
+     * after which IOMMU_DESTROY of the object can succeed; of a selftest access fd
+     * (iommufd_test_staccess_release): unpins its pages and destroys the access.
      */
     public void closeFd(int fd) {
+        SelftestAccess file = accessFds.remove(fd);
+        if (file != null) {
+            file.release();
+            return;
+        }
         IommufdObject obj = eventFds.remove(fd);
         if (obj == null) {
-            throw fail(dev.iommufdsim.kernel.uapi.Errno.EBADF, "fd %d is not an open fault or event queue of this context", fd);
+            throw fail(dev.iommufdsim.kernel.uapi.Errno.EBADF, "fd %d is not an open fault or event queue or access fd of this context", fd);
         }
         obj.put();
     }
@@ -208,7 +245,11 @@ public final class IommufdCtx {
     }
 
     private static String busyHint(IommufdObject obj) {
-        return obj.type() == ObjType.DEVICE ? ": its binding driver holds it until unbind" : "";
+        return switch (obj.type()) {
+            case DEVICE -> ": its binding driver holds it until unbind";
+            case ACCESS -> ": its driver holds it until iommufd_access_destroy (close of the access fd)";
+            default -> "";
+        };
     }
 
     /** close(): destroys every object, leaves first (iommufd_fops_release). */
@@ -216,8 +257,11 @@ public final class IommufdCtx {
         if (closed) {
             return;
         }
-        // The process exits: its fault and event queue fds and its VFIO device fds close first
-        // (each holds the iommufd, and the queue fds hold their objects).
+        // The process exits: its access, fault and event queue fds and its VFIO device fds close
+        // first (each holds the iommufd, and the access and queue fds hold their objects).
+        for (int fd : List.copyOf(accessFds.keySet())) {
+            closeFd(fd);
+        }
         for (int fd : List.copyOf(eventFds.keySet())) {
             closeFd(fd);
         }

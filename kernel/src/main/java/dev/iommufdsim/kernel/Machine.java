@@ -38,6 +38,10 @@ public final class Machine {
     private int opened;
     private IommuInstanceHandle selftestIommu;
     private final KernelProfile profile;
+    /** The FOLL_PIN counts of user pages: kernel-wide, as the page refcounts they model. */
+    private final UserPagePins userPagePins = new UserPagePins();
+    /** The process a script's contexts act for: all memory mapped, anonymous. */
+    private final UserMemory scriptProcess = new AnonMemory();
 
     public Machine() {
         this(KernelProfile.MAINLINE);
@@ -49,6 +53,16 @@ public final class Machine {
 
     public KernelProfile profile() {
         return profile;
+    }
+
+    /** The pins the kernel holds on user pages, over every context. */
+    public UserPagePins userPagePins() {
+        return userPagePins;
+    }
+
+    /** The memory of the process every context opened here acts for until told otherwise. */
+    UserMemory scriptProcess() {
+        return scriptProcess;
     }
 
     /** Makes a driver available under its name; the plugin id is for error messages. */

@@ -1,13 +1,235 @@
 package dev.iommufdsim.kernel;
 
+import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
+import static dev.iommufdsim.kernel.uapi.Errno.EPERM;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+import static dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE;
+
+import dev.iommufdsim.kernel.iopt.RangeCounts;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * struct iopt_pages: the user memory behind one or more areas (copies share it). Emulated
- * memory has no bytes: it is a user VA range, page-aligned down, that the kernel pins when
- * a domain needs it. Only what the kernel checks is modelled.
- *
- * @param uptr     user VA of the first page (ALIGN_DOWN(user_va, PAGE_SIZE))
- * @param npages   DIV_ROUND_UP(length + start_byte, PAGE_SIZE)
- * @param writable the pages may be mapped WRITEABLE (a read-only source refuses: EPERM)
+ * struct iopt_pages (drivers/iommu/iommufd/pages.c): the user memory behind one or more areas
+ * (IOAS_COPY shares it), in page indices from {@link #uptr()}. The emulator keeps no pfns,
+ * only which indices are pinned and by whom: an index is pinned (once, whatever the number of
+ * holders) while an area with a storage domain covers it (pages->domains_itree) or an
+ * in-kernel access does (pages->access_itree, whose pfns the kernel keeps in pinned_pfns).
+ * The first holder pins the user page in the source process ({@link UserPagePins}), the last
+ * one to go unpins it, as pfn_reader_user_pin() and batch_unpin() do.
  */
-record Pages(long uptr, long npages, boolean writable) {
+public final class Pages {
+    /** IOMMUFD_ACCESS_RW_WRITE and __IOMMUFD_ACCESS_RW_SLOW_PATH (include/linux/iommufd.h). */
+    static final int ACCESS_RW_WRITE = 1 << 0;
+    static final int ACCESS_RW_SLOW_PATH = 1 << 2;
+
+    /** One iopt_pages_access: an exact index range pinned for accesses, with its users. */
+    private static final class PagesAccess {
+        final long start;
+        final long last;
+        int users = 1;
+
+        PagesAccess(long start, long last) {
+            this.start = start;
+            this.last = last;
+        }
+    }
+
+    private final long uptr;
+    private final boolean writable;
+    private final UserMemory sourceMm;
+    /** Holders per index (domain areas and access nodes); null while nothing is held. */
+    private RangeCounts holders;
+    /** pages->access_itree; null while no access exists. */
+    private List<PagesAccess> accesses;
+
+    /**
+     * @param uptr     user VA of index 0 (ALIGN_DOWN(user_va, PAGE_SIZE))
+     * @param writable the pages may be mapped WRITEABLE (pinned with FOLL_WRITE)
+     * @param sourceMm the process that mapped them (pages->source_mm)
+     */
+    Pages(long uptr, boolean writable, UserMemory sourceMm) {
+        this.uptr = uptr;
+        this.writable = writable;
+        this.sourceMm = sourceMm;
+    }
+
+    /** User VA of page index 0. */
+    public long uptr() {
+        return uptr;
+    }
+
+    public boolean writable() {
+        return writable;
+    }
+
+    /** pages->source_mm. */
+    public UserMemory sourceMm() {
+        return sourceMm;
+    }
+
+    private long pageNumber(long index) {
+        return Long.divideUnsigned(uptr, PAGE_SIZE) + index;
+    }
+
+    /** Whether index is pinned (some domain area or access holds it). */
+    public boolean isPinned(long index) {
+        return holders != null && holders.count(index) > 0;
+    }
+
+    /** Visits the runs of [start, last] with their holder counts (0: not pinned). */
+    public void forEachHolderRun(long start, long last, RangeCounts.CountVisitor v) {
+        if (holders == null) {
+            v.visit(start, last, 0);
+        } else {
+            holders.forEachRun(start, last, v);
+        }
+    }
+
+    /** The holder count runs, "{start..last=count, ...}" (for snapshots and invariants). */
+    public String holders() {
+        return holders == null ? "{}" : holders.toString();
+    }
+
+    /** The access ranges, {start, last, users} each (for snapshots and invariants). */
+    public List<long[]> accessRanges() {
+        List<long[]> out = new ArrayList<>();
+        if (accesses != null) {
+            for (PagesAccess a : accesses) {
+                out.add(new long[] {a.start, a.last, a.users});
+            }
+        }
+        return out;
+    }
+
+    /**
+     * pfn_reader_user_pin() for the unpinned parts of [start, last]: whether the source
+     * process can pin them now (EFAULT otherwise, also when it is gone: mmget_not_zero).
+     */
+    private void checkPinnable(long start, long last) {
+        forEachHolderRun(start, last, (s, l, count) -> {
+            if (count == 0 && !sourceMm.canPin(uptr + s * PAGE_SIZE, (l - s + 1) * PAGE_SIZE, writable)) {
+                throw fail(EFAULT, "user memory 0x%x-0x%x cannot be pinned%s (not mapped%s, or its process is gone)", uptr + s * PAGE_SIZE,
+                        uptr + (l + 1) * PAGE_SIZE - 1, writable ? " for writing" : "", writable ? " writable" : "");
+            }
+            return true;
+        });
+    }
+
+    /**
+     * One more holder of [start, last]: pins from the user what nobody holds yet. EFAULT
+     * changes nothing. Models the pfn_reader of iopt_area_fill_domain(s) and
+     * iopt_pages_fill_xarray(): held indices come from storage, the holes are pinned.
+     */
+    void hold(long start, long last, UserPagePins pins) {
+        checkPinnable(start, last);
+        if (holders == null) {
+            holders = new RangeCounts();
+        }
+        holders.add(start, last, 1, (s, l) -> pins.pin(sourceMm, pageNumber(s), pageNumber(l)));
+    }
+
+    /** One holder of [start, last] less: unpins what nobody holds any more (batch_unpin). */
+    void release(long start, long last, UserPagePins pins) {
+        holders.add(start, last, -1, (s, l) -> pins.unpin(sourceMm, pageNumber(s), pageNumber(l)));
+        if (holders.isEmpty()) {
+            holders = null;
+        }
+    }
+
+    private PagesAccess exactAccess(long start, long last) {
+        if (accesses != null) {
+            for (PagesAccess a : accesses) {
+                if (a.start == start && a.last == last) {
+                    return a;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * iopt_area_add_access() on the pages: an access of the exact range gains a user, else a
+     * new one is pinned (iopt_pages_fill_xarray). EPERM for a write to read-only pages.
+     */
+    void addAccess(long start, long last, boolean write, UserPagePins pins) {
+        if (write && !writable) {
+            throw fail(EPERM, "a write access to pages mapped read-only (user memory 0x%x)", uptr + start * PAGE_SIZE);
+        }
+        PagesAccess a = exactAccess(start, last);
+        if (a != null) {
+            a.users++;
+            return;
+        }
+        FailNth.step("iopt_pages_access kzalloc");
+        hold(start, last, pins);
+        if (accesses == null) {
+            accesses = new ArrayList<>();
+        }
+        accesses.add(new PagesAccess(start, last));
+    }
+
+    /** iopt_area_remove_access() on the pages: the last user unpins (iopt_pages_unfill_xarray). */
+    void removeAccess(long start, long last, UserPagePins pins) {
+        PagesAccess a = exactAccess(start, last);
+        if (a == null) {
+            throw new IllegalStateException("no access of pages " + start + ".." + last);
+        }
+        if (--a.users > 0) {
+            return;
+        }
+        accesses.remove(a);
+        if (accesses.isEmpty()) {
+            accesses = null;
+        }
+        release(start, last, pins);
+    }
+
+    /**
+     * iopt_pages_rw_access(): copies between data[off, off + length) and the pages from
+     * startByte. The current process (current->mm) reads and writes directly when it is the
+     * source and no slow path is asked for; otherwise the kernel reads the pages through a pin
+     * of the source process (one page: pin_user_pages_remote) or the pfn_reader (several, or a
+     * source that is gone), which needs the unpinned pages pinnable.
+     *
+     * <p>The emulator holds no page contents: the bytes always move through the current
+     * process's memory at the pages' address, which is the same memory when the source is the
+     * caller or shares it (MAP_SHARED memory inherited over fork, as the selftest's buffer).
+     */
+    void rwAccess(long startByte, byte[] data, int off, int length, int flags, UserMemory current) {
+        long startIndex = startByte / PAGE_SIZE;
+        long lastIndex = (startByte + length - 1) / PAGE_SIZE;
+        boolean write = (flags & ACCESS_RW_WRITE) != 0;
+        boolean changeMm = !current.mm().equals(sourceMm.mm()) || (flags & ACCESS_RW_SLOW_PATH) != 0;
+        if (write && !writable) {
+            throw fail(EPERM, "a write through an access to pages mapped read-only (user memory 0x%x)", uptr + startByte);
+        }
+        long va = uptr + startByte;
+        if (changeMm) {
+            // When the caller is the source, the copy below touches these very pages: reading
+            // them proves a read pin, writing them a FOLL_WRITE pin, so only a read of writable
+            // pages (pinned FOLL_WRITE by the pfn_reader) still has to ask. This spares a probe
+            // of the process per call.
+            boolean sameMm = current.mm().equals(sourceMm.mm());
+            if (startIndex == lastIndex) {
+                // iopt_pages_rw_page(): one page pinned in the source, or the slow path once it is gone
+                long page = uptr + startIndex * PAGE_SIZE;
+                if (!sameMm && !sourceMm.canPin(page, PAGE_SIZE, write)) {
+                    if (sourceMm.isAlive()) {
+                        throw fail(EFAULT, "the page at 0x%x cannot be pinned in the process that mapped it", page);
+                    }
+                    checkPinnable(startIndex, lastIndex);
+                }
+            } else if (!sameMm || (writable && !write)) {
+                checkPinnable(startIndex, lastIndex); // iopt_pages_rw_slow()
+            }
+        }
+        if (write) {
+            byte[] chunk = new byte[length];
+            System.arraycopy(data, off, chunk, 0, length);
+            current.write(va, chunk);
+        } else {
+            System.arraycopy(current.read(va, length), 0, data, off, length);
+        }
+    }
 }

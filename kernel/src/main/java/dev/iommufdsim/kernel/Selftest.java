@@ -1,9 +1,16 @@
 package dev.iommufdsim.kernel;
 
+import static dev.iommufdsim.kernel.uapi.Errno.EBADE;
+import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.EIO;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOMEM;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
+import static dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE;
 
 import dev.iommufdsim.kernel.uapi.IommufdException;
 import java.util.List;
@@ -17,6 +24,16 @@ public final class Selftest {
     /** MOCK_FLAGS_DEVICE_NO_DIRTY and MOCK_FLAGS_DEVICE_PASID (iommufd_test.h). */
     public static final int MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0;
     public static final int MOCK_FLAGS_DEVICE_PASID = 1 << 2;
+    /** CREATE_ACCESS flags: the access pins pages (selftest_access_ops_pin). */
+    public static final int MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0;
+    /** ACCESS_PAGES flags. */
+    public static final int MOCK_FLAGS_ACCESS_WRITE = 1 << 0;
+    public static final int MOCK_FLAGS_ACCESS_SYZ = 1 << 16;
+    /** ACCESS_RW flags (the kernel's IOMMUFD_ACCESS_RW_WRITE and __IOMMUFD_ACCESS_RW_SLOW_PATH). */
+    public static final int MOCK_ACCESS_RW_WRITE = Pages.ACCESS_RW_WRITE;
+    public static final int MOCK_ACCESS_RW_SLOW_PATH = Pages.ACCESS_RW_SLOW_PATH;
+    /** The selftest refuses longer ACCESS_PAGES / ACCESS_RW (ENOMEM, against a kvzalloc() WARN). */
+    private static final long ACCESS_MAX_LENGTH = 16 * 1024 * 1024;
 
     /** IOMMU_TEST_OP_MOCK_DOMAIN outputs. */
     public record MockDomain(int outStdevId, int outHwptId, int outIdevId) {
@@ -203,5 +220,205 @@ public final class Selftest {
     public void devCheckCache(int idevId, int cacheId, long value) {
         IommufdDevice idev = ictx.getDevice(idevId);
         idev.dev.iommu().selftestCheck("dev_check_cache", idev.dev.info(), Integer.toUnsignedLong(cacheId), value);
+    }
+
+    // ---- page pins and in-kernel accesses -----------------------------------------------------
+
+    /**
+     * IOMMU_TEST_OP_MD_CHECK_REFS (iommufd_test_md_check_refs): every page of [uptr, uptr +
+     * length) of the calling process is pinned refs times. Page by page, as the kernel's loop:
+     * a page get_user_pages_fast() cannot get is EFAULT, a count that differs EIO; pages of
+     * compound (huge) pages are not counted.
+     */
+    public void mdCheckRefs(long uptr, long length, int refs) {
+        if (Long.remainderUnsigned(length, PAGE_SIZE) != 0 || Long.remainderUnsigned(uptr, PAGE_SIZE) != 0
+                || Long.compareUnsigned(uptr + length, uptr) < 0) {
+            throw fail(EINVAL, "uptr 0x%x and length 0x%x must be page aligned and not overflow", uptr, length);
+        }
+        if (length == 0) {
+            return;
+        }
+        UserMemory mm = ictx.memory();
+        long first = Long.divideUnsigned(uptr, PAGE_SIZE);
+        long last = first + Long.divideUnsigned(length, PAGE_SIZE) - 1;
+        List<UserMemory.Range> compound = mm.compoundRanges(uptr, length);
+        long[] bad = {-1, 0};
+        ictx.machine().userPagePins().forEachRun(mm, first, last, (s, l, count) -> {
+            if (Integer.toUnsignedLong(refs) == count) {
+                return true;
+            }
+            long p = firstNotCompound(s, l, compound);
+            if (p < 0) {
+                return true;
+            }
+            bad[0] = p;
+            bad[1] = count;
+            return false;
+        });
+        long pages = bad[0] < 0 ? last - first + 1 : bad[0] - first + 1;
+        if (!mm.canPin(uptr, pages * PAGE_SIZE, false)) {
+            throw fail(EFAULT, "user memory 0x%x-0x%x is not all mapped (get_user_pages_fast)", uptr, uptr + pages * PAGE_SIZE - 1);
+        }
+        if (bad[0] >= 0) {
+            throw fail(EIO, "the page at 0x%x is pinned %d times, not %d", bad[0] * PAGE_SIZE, bad[1], Integer.toUnsignedLong(refs));
+        }
+    }
+
+    /** The first page number of [s, l] outside every compound range, or -1. */
+    private static long firstNotCompound(long s, long l, List<UserMemory.Range> compound) {
+        long p = s;
+        boolean moved = true;
+        while (moved && p <= l) {
+            moved = false;
+            for (UserMemory.Range r : compound) {
+                long va = p * PAGE_SIZE;
+                if (Long.compareUnsigned(va, r.start()) >= 0 && Long.compareUnsigned(va, r.last()) <= 0) {
+                    p = Long.divideUnsigned(r.last(), PAGE_SIZE) + 1;
+                    moved = true;
+                }
+            }
+        }
+        return p <= l ? p : -1;
+    }
+
+    /**
+     * IOMMU_TEST_OP_CREATE_ACCESS (iommufd_test_create_access): an access on ioasId driven by a
+     * new file; returns out_access_fd. Order as the kernel: flags, the fd number, the access
+     * object (an ID), then the attach.
+     */
+    public int createAccess(int ioasId, int flags) {
+        if ((flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES) != 0) {
+            throw fail(EOPNOTSUPP, "unknown CREATE_ACCESS flags 0x%x", flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
+        }
+        SelftestAccess file = new SelftestAccess((flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES) != 0);
+        int fd = ictx.allocFd();
+        IommufdAccess access;
+        try {
+            access = IommufdAccess.create(ictx, file);
+        } catch (RuntimeException e) {
+            ictx.putUnusedFd(fd);
+            throw e;
+        }
+        try {
+            access.attach(ioasId);
+        } catch (RuntimeException e) {
+            access.destroyUser();
+            ictx.putUnusedFd(fd);
+            throw e;
+        }
+        file.access = access;
+        ictx.installAccessFd(fd, file);
+        return fd;
+    }
+
+    /** IOMMU_TEST_OP_ACCESS_REPLACE_IOAS (iommufd_access_replace). */
+    public void accessReplaceIoas(int accessFd, int ioasId) {
+        ictx.accessFile(accessFd).access().replace(ioasId);
+    }
+
+    /**
+     * IOMMU_TEST_OP_ACCESS_PAGES (iommufd_test_access_pages): pins [iova, iova + length) through
+     * the access and, unless uptr is 0, checks the pinned pages are those at uptr (EFAULT,
+     * EBADE); returns out_access_pages_id.
+     */
+    public int accessPages(int accessFd, long iova, long length, long uptr, int flags) {
+        if (Long.compareUnsigned(length, ACCESS_MAX_LENGTH) > 0) {
+            throw fail(ENOMEM, "length 0x%x is above the selftest's 16 MiB", length);
+        }
+        if ((flags & ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ)) != 0) {
+            throw fail(EOPNOTSUPP, "unknown ACCESS_PAGES flags 0x%x", flags & ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ));
+        }
+        SelftestAccess file = ictx.accessFile(accessFd);
+        if (!file.needsPinPages()) {
+            throw fail(EOPNOTSUPP, "access fd %d was created without MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES", accessFd);
+        }
+        if ((flags & MOCK_FLAGS_ACCESS_SYZ) != 0) {
+            iova = syzConvIova(file.access(), iova);
+        }
+        List<IommufdAccess.PinnedPage> pages = file.access().pinPages(iova, length, (flags & MOCK_FLAGS_ACCESS_WRITE) != 0);
+        try {
+            if (uptr != 0) {
+                checkPages(uptr - Long.remainderUnsigned(iova, PAGE_SIZE), pages);
+            }
+            FailNth.step("selftest_access_item kzalloc");
+        } catch (RuntimeException e) {
+            file.access().unpinPages(iova, length);
+            throw e;
+        }
+        return file.addItem(iova, length).id();
+    }
+
+    /** iommufd_test_check_pages(): the pinned pages are the pages at uptr, one by one. */
+    private void checkPages(long uptr, List<IommufdAccess.PinnedPage> pages) {
+        UserMemory mm = ictx.memory();
+        long base = uptr - Long.remainderUnsigned(uptr, PAGE_SIZE);
+        int mismatch = -1;
+        for (int k = 0; k < pages.size(); k++) {
+            IommufdAccess.PinnedPage p = pages.get(k);
+            if (!p.mm().equals(mm.mm()) || p.va() != base + k * PAGE_SIZE) {
+                mismatch = k;
+                break;
+            }
+        }
+        long n = mismatch < 0 ? pages.size() : mismatch + 1;
+        if (!mm.canPin(base, n * PAGE_SIZE, false)) {
+            throw fail(EFAULT, "uptr 0x%x (%d pages) is not all mapped", uptr, n);
+        }
+        if (mismatch >= 0) {
+            throw fail(EBADE, "pinned page %d is not the page at 0x%x", mismatch, base + mismatch * PAGE_SIZE);
+        }
+    }
+
+    /** IOMMU_TEST_OP_DESTROY_ACCESS_PAGES (iommufd_test_access_item_destroy). */
+    public void destroyAccessPages(int accessFd, int accessPagesId) {
+        SelftestAccess file = ictx.accessFile(accessFd);
+        SelftestAccess.Item item = file.item(accessPagesId);
+        if (item == null) {
+            throw fail(ENOENT, "access fd %d has no pages with ID %d", accessFd, Integer.toUnsignedLong(accessPagesId));
+        }
+        file.dropItem(item);
+        file.access().unpinPages(item.iova(), item.length());
+    }
+
+    /**
+     * IOMMU_TEST_OP_ACCESS_RW (iommufd_test_access_rw): copies length bytes between the user
+     * buffer uptr and the IOVAs through the access (MOCK_ACCESS_RW_WRITE: to the IOVAs).
+     */
+    public void accessRw(int accessFd, long iova, long length, long uptr, int flags) {
+        int known = MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH | MOCK_FLAGS_ACCESS_SYZ;
+        if (Long.compareUnsigned(length, ACCESS_MAX_LENGTH) > 0) {
+            throw fail(ENOMEM, "length 0x%x is above the selftest's 16 MiB", length);
+        }
+        if ((flags & ~known) != 0) {
+            throw fail(EOPNOTSUPP, "unknown ACCESS_RW flags 0x%x", flags & ~known);
+        }
+        SelftestAccess file = ictx.accessFile(accessFd);
+        boolean write = (flags & MOCK_ACCESS_RW_WRITE) != 0;
+        byte[] tmp = write ? ictx.memory().read(uptr, (int) length) : new byte[(int) length];
+        if ((flags & MOCK_FLAGS_ACCESS_SYZ) != 0) {
+            iova = syzConvIova(file.access(), iova);
+        }
+        file.access().rw(iova, tmp, flags);
+        if (!write) {
+            ictx.memory().write(uptr, tmp);
+        }
+    }
+
+    /**
+     * iommufd_test_syz_conv_iova(): MOCK_FLAGS_ACCESS_SYZ makes the IOVA {nth_area: low 32
+     * bits, offset: high 32}: the start of the nth area plus offset, or 0 without such an area.
+     */
+    private static long syzConvIova(IommufdAccess access, long iova) {
+        Ioas ioas = access.ioas();
+        if (ioas == null) {
+            return 0;
+        }
+        long nth = iova & 0xffffffffL;
+        for (Area a : ioas.iopt().areas()) {
+            if (nth-- == 0) {
+                return a.iova() + (iova >>> 32);
+            }
+        }
+        return 0;
     }
 }

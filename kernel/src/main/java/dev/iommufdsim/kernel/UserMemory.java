@@ -1,13 +1,51 @@
 package dev.iommufdsim.kernel;
 
+import java.util.List;
+
 /**
- * The calling process's memory as the kernel sees it when it pins pages (pin_user_pages):
- * which user VA ranges exist. Emulated memory holds no bytes.
+ * A process's address space as the kernel reaches it (current->mm, or an iopt_pages'
+ * source_mm): which pages exist and can be pinned, the bytes behind them, and which pages
+ * are part of compound (huge) pages. The emulator has no physical pages: a user page is
+ * identified by its mm and its address, so pins are counted per (mm, page) in
+ * {@link UserPagePins}.
  */
 public interface UserMemory {
-    /** Whether every page of [va, va + length) can be pinned. */
-    boolean canPin(long va, long length);
+    /** A range [start, last] of user addresses. */
+    record Range(long start, long last) {
+    }
 
-    /** A process whose every address can be pinned (the default: scripts rarely care). */
-    UserMemory ALL_MAPPED = (va, length) -> true;
+    /**
+     * The identity of this address space (the mm): two objects with equal keys are one
+     * process; iopt_pages compares it with the caller's (source_mm != current->mm).
+     */
+    Object mm();
+
+    /**
+     * pin_user_pages() of every page of [va, va + length): false when a page is not mapped,
+     * not readable, or (write: FOLL_WRITE) not writable, or when the process is gone
+     * (mmget_not_zero() failing).
+     */
+    boolean canPin(long va, long length, boolean write);
+
+    /**
+     * mmget_not_zero(): whether the process still exists. A gone process's pages can no longer
+     * be pinned, but what the kernel pinned before stays pinned. Default: alive.
+     */
+    default boolean isAlive() {
+        return true;
+    }
+
+    /** copy_from_user(): the bytes, or EFAULT when one cannot be read. */
+    byte[] read(long va, int length);
+
+    /** copy_to_user(): on EFAULT the bytes before the fault are written. */
+    void write(long va, byte[] data);
+
+    /**
+     * The parts of [va, va + length) backed by compound pages (hugetlb, THP): the kernel's
+     * MD_CHECK_REFS does not count their references (PageCompound). Default: none.
+     */
+    default List<Range> compoundRanges(long va, long length) {
+        return List.of();
+    }
 }

@@ -71,7 +71,7 @@ final class VfioCompat {
      * reserved first and released again in that case.
      */
     static void ioasCreate(IommufdCtx ictx) {
-        Ioas ioas = new Ioas(ictx.memory());
+        Ioas ioas = new Ioas(ictx.machine().userPagePins());
         ictx.objects.reserve(ioas);
         Ioas current = ictx.vfioIoas;
         if (current != null && ictx.objects.find(current.id()) == current) {
@@ -117,7 +117,7 @@ final class VfioCompat {
             prot |= Area.IOMMU_WRITE;
         }
         Ioas ioas = getCompatIoas(ictx);
-        IoasIoctls.mapUserPages(ioas, vaddr, size, iova, false, prot);
+        IoasIoctls.mapUserPages(ictx, ioas, vaddr, size, iova, false, prot);
         if ((prot & (Area.IOMMU_READ | Area.IOMMU_WRITE)) == 0 && !ioas.iopt().domains().isEmpty()) {
             // iopt_area_fill_domains() -> iommu_map(): the generic page table of the mock (and of
             // VT-d and AMD) refuses such a mapping (WARN_ON, EINVAL), after pinning; the area goes.

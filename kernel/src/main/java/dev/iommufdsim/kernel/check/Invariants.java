@@ -10,6 +10,7 @@ import dev.iommufdsim.kernel.HwptPaging;
 import dev.iommufdsim.kernel.IoPagetable;
 import dev.iommufdsim.kernel.Ioas;
 import dev.iommufdsim.kernel.IommuGroup;
+import dev.iommufdsim.kernel.IommufdAccess;
 import dev.iommufdsim.kernel.IommufdCtx;
 import dev.iommufdsim.kernel.IommufdDevice;
 import dev.iommufdsim.kernel.IommufdFault;
@@ -19,10 +20,12 @@ import dev.iommufdsim.kernel.IommufdVeventq;
 import dev.iommufdsim.kernel.IommufdViommu;
 import dev.iommufdsim.kernel.KernelProfile;
 import dev.iommufdsim.kernel.Machine;
+import dev.iommufdsim.kernel.Pages;
 import dev.iommufdsim.kernel.PhysDevice;
 import dev.iommufdsim.kernel.ResvOwner;
 import dev.iommufdsim.kernel.SwMsi;
 import dev.iommufdsim.kernel.iopt.Interval;
+import dev.iommufdsim.kernel.iopt.RangeCounts;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
 import dev.iommufdsim.kernel.uapi.IovaRange;
@@ -30,6 +33,7 @@ import dev.iommufdsim.kernel.uapi.Uapi;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -59,7 +63,9 @@ import java.util.Set;
  * <li><b>dev</b>: device bookkeeping agrees (VFIO's attached PASIDs, the group's shared HWPT,
  * the vDEVICE links, the physical device's binding);</li>
  * <li><b>dma</b>: per group, the DMA ownership count equals the bound devices, all of one open
- * context; a closed context holds nothing: no object, fd, group or device.</li>
+ * context; a closed context holds nothing: no object, fd, group or device;</li>
+ * <li><b>pins</b>: each iopt_pages is held exactly by its areas in IOASes with domains and by its
+ * accesses, and the machine's user page pins are exactly one per pages holding the page.</li>
  * </ol>
  */
 public final class Invariants {
@@ -122,6 +128,7 @@ public final class Invariants {
         left.andNot(ctx.tombstoneIds());
         r.check(left.isEmpty(), "close", "ctx%d still has IDs %s taken after close", ctx.number(), left);
         r.check(ctx.openEventFds().isEmpty(), "close", "ctx%d still has open queue fds %s", ctx.number(), ctx.openEventFds().keySet());
+        r.check(ctx.openAccessFds().isEmpty(), "close", "ctx%d still has open access fds %s", ctx.number(), ctx.openAccessFds().keySet());
         r.check(ctx.groupCount() == 0, "close", "ctx%d still has %d iommufd_group entries", ctx.number(), ctx.groupCount());
         for (PhysDevice p : ctx.machine().devices()) {
             r.check(p.boundTo() == null || p.boundTo().ctx() != ctx, "close", "%s is still bound to closed ctx%d", p.name(), ctx.number());
@@ -136,6 +143,7 @@ public final class Invariants {
     // ------------------------------------------------------------------ machine
 
     private static void checkMachine(Machine machine, Report r) {
+        checkPins(machine, r);
         Map<IommuGroup, Boolean> groups = new IdentityHashMap<>();
         for (PhysDevice p : machine.devices()) {
             groups.put(p.group(), true);
@@ -181,6 +189,10 @@ public final class Invariants {
         for (IommufdObject o : objs) {
             collectRefs(ctx, o, live, refs, r);
         }
+        ctx.openAccessFds().forEach((fd, f) -> {
+            ref(ctx, live, refs, "access fd " + fd, f.access(), r);
+            r.check(fd < ctx.peekNextFd(), "refs", "ctx%d: open fd %d is not below the next fd %d", ctx.number(), fd, ctx.peekNextFd());
+        });
         ctx.openEventFds().forEach((fd, o) -> {
             ref(ctx, live, refs, "fd " + fd, o, r);
             r.check(fd < ctx.peekNextFd(), "refs", "ctx%d: open fd %d is not below the next fd %d", ctx.number(), fd, ctx.peekNextFd());
@@ -258,6 +270,8 @@ public final class Invariants {
             r.check(live.contains(v.device()), "refs", "ctx%d: %s belongs to %s, which is not published", ctx.number(), v, v.device());
         } else if (o instanceof IommufdVeventq q) {
             ref(ctx, live, refs, from, q.viommu(), r);
+        } else if (o instanceof IommufdAccess a) {
+            ref(ctx, live, refs, from, a.ioas(), r);
         } else if (o instanceof IommufdDevice d) {
             refs.merge(d, 1, Integer::sum); // the binding driver, until unbind
             d.attachments().forEach((pasid, hwpt) -> {
@@ -316,6 +330,10 @@ public final class Invariants {
         for (HwptPaging h : domains) {
             long min = h.domain().minPageSize();
             expectedAlign = Long.compareUnsigned(min, expectedAlign) > 0 ? min : expectedAlign;
+        }
+        for (IommufdAccess a : iopt.accessList()) {
+            expectedAlign = Math.max(expectedAlign, a.iovaAlignment());
+            r.check(a.ioas() == ioas && live.contains(a), "iopt", "%s: access list holds %s (its IOAS %s)", where, a, a.ioas());
         }
         r.check(align == expectedAlign, "iopt", "%s: iova_alignment 0x%x but the domains and HUGE_PAGES imply 0x%x", where, align,
                 expectedAlign);
@@ -542,5 +560,48 @@ public final class Invariants {
                 }
             }
         }
+    }
+
+    // ------------------------------------------------------------------ pins
+
+    /**
+     * Recounts from the areas and accesses what every iopt_pages holds and the machine's pins:
+     * an area of an IOAS with domains holds its pages' index range, each access its range;
+     * each pages pins the user pages it holds once.
+     */
+    private static void checkPins(Machine machine, Report r) {
+        Map<Pages, RangeCounts> holders = new IdentityHashMap<>();
+        for (IommufdCtx ctx : machine.contexts()) {
+            for (IommufdObject o : ctx.objectList()) {
+                if (o instanceof Ioas ioas) {
+                    boolean filled = !ioas.iopt().domainList().isEmpty();
+                    for (Area a : ioas.iopt().areas()) {
+                        RangeCounts h = holders.computeIfAbsent(a.pages(), k -> new RangeCounts());
+                        if (filled) {
+                            h.add(a.index(), a.lastIndex(), 1, null);
+                        }
+                    }
+                }
+            }
+        }
+        Map<Object, RangeCounts> pins = new HashMap<>();
+        holders.forEach((p, h) -> {
+            for (long[] acc : p.accessRanges()) {
+                h.add(acc[0], acc[1], 1, null);
+            }
+            r.check(h.toString().equals(p.holders()), "pins", "pages at user 0x%x: held %s, but its areas and accesses make %s",
+                    p.uptr(), p.holders(), h);
+            long page0 = Long.divideUnsigned(p.uptr(), Uapi.PAGE_SIZE);
+            h.forEachRun(0, Long.MAX_VALUE - 1, (s, l, c) -> {
+                if (c > 0) {
+                    pins.computeIfAbsent(p.sourceMm().mm(), k -> new RangeCounts()).add(page0 + s, page0 + l, 1, null);
+                }
+                return true;
+            });
+        });
+        Map<Object, String> expected = new HashMap<>();
+        pins.forEach((mm, c) -> expected.put(mm, c.toString()));
+        Map<Object, String> actual = machine.userPagePins().describe();
+        r.check(expected.equals(actual), "pins", "user page pins %s, but the pages of the open contexts hold %s", actual, expected);
     }
 }

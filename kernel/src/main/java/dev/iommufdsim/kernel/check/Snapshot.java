@@ -7,6 +7,7 @@ import dev.iommufdsim.kernel.HwptPaging;
 import dev.iommufdsim.kernel.IoPagetable;
 import dev.iommufdsim.kernel.Ioas;
 import dev.iommufdsim.kernel.IommuGroup;
+import dev.iommufdsim.kernel.IommufdAccess;
 import dev.iommufdsim.kernel.IommufdCtx;
 import dev.iommufdsim.kernel.IommufdDevice;
 import dev.iommufdsim.kernel.IommufdFault;
@@ -73,6 +74,10 @@ public final class Snapshot {
     }
 
     private static void describeMachine(Machine machine, Map<String, String> e) {
+        // the user page pins (FOLL_PIN counts), per process; a failed call must not change them
+        TreeMap<String, String> pins = new TreeMap<>();
+        machine.userPagePins().describe().forEach((mm, runs) -> pins.put(String.valueOf(mm), runs));
+        e.put("machine/pins", pins.toString());
         for (PhysDevice p : machine.devices()) {
             IommufdDevice b = p.boundTo();
             IommuGroup g = p.group();
@@ -174,6 +179,8 @@ public final class Snapshot {
         }
         StringBuilder fds = new StringBuilder();
         ctx.openEventFds().forEach((fd, o) -> fds.append(fd).append("->").append(ref(ctx, o)).append(' '));
+        ctx.openAccessFds().forEach((fd, f) -> fds.append(fd).append("->access ").append(ref(ctx, f.access())).append(" items ")
+                .append(f.items()).append(' '));
         e.put(c + "/table", "taken " + ctx.takenIds() + " tombstones " + ctx.tombstoneIds() + " next_fd " + ctx.peekNextFd()
                 + " fds [" + fds.toString().trim() + "] groups " + ctx.groupCount() + " profile " + ctx.profile().userName());
         StringBuilder msi = new StringBuilder();
@@ -203,7 +210,10 @@ public final class Snapshot {
                 for (Area a : iopt.areas()) {
                     hex(areas, a.iova()).append('-');
                     hex(areas, a.last()).append(" p").append(a.iommuProt()).append(" va");
-                    hex(areas, a.userVa(a.iova())).append(' ').append(System.identityHashCode(a.pages())).append("; ");
+                    // the pages' holders are left out: areas of other IOASes share them (IOAS_COPY); the
+                    // pins invariant ties them to the areas, and machine/pins shows what they pin
+                    hex(areas, a.userVa(a.iova())).append(' ').append(System.identityHashCode(a.pages())).append(" accesses ")
+                            .append(iopt.numAccesses(a)).append("; ");
                 }
                 e.put(k + "/areas", areas.toString());
                 StringBuilder resv = new StringBuilder();
@@ -230,7 +240,8 @@ public final class Snapshot {
         if (o instanceof Ioas ioas) {
             IoPagetable iopt = ioas.iopt();
             sb.append(" align 0x").append(Long.toHexString(iopt.iovaAlignment())).append(" huge ").append(!iopt.largePagesDisabled())
-                    .append(" hwpts ").append(ids(ioas.hwpts())).append(" domains ").append(ids(iopt.domainList()));
+                    .append(" hwpts ").append(ids(ioas.hwpts())).append(" domains ").append(ids(iopt.domainList()))
+                    .append(" accesses ").append(ids(iopt.accessList()));
         } else if (o instanceof HwptPaging h) {
             sb.append(" ioas ").append(ref(ctx, h.ioas())).append(" on ").append(h.owner().name()).append(h.isAutoDomain() ? " auto" : "")
                     .append(h.isNestParent() ? " nest_parent" : "").append(h.pasidCompat() ? " pasid" : "")
@@ -262,6 +273,8 @@ public final class Snapshot {
         } else if (o instanceof IommufdVeventq q) {
             sb.append(" viommu ").append(ref(ctx, q.viommu())).append(" type 0x").append(Integer.toHexString(q.veventqType()))
                     .append(" fd ").append(q.fd());
+        } else if (o instanceof IommufdAccess a) {
+            sb.append(" ioas ").append(ref(ctx, a.ioas())).append(" align 0x").append(Long.toHexString(a.iovaAlignment()));
         } else if (o instanceof IommufdFault f) {
             sb.append(" fd ").append(f.fd());
         } else if (o.type() == ObjType.SELFTEST) {

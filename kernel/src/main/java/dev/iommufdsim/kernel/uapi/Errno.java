@@ -20,6 +20,8 @@ public enum Errno {
     ENOSPC(28, "no free IOVA space left"),
     ENOTTY(25, "unknown ioctl"),
     ERANGE(34, "out of range"),
+    EDEADLOCK(35, "an in-kernel access keeps pages pinned that an unmap asked it to release"),
+    EBADE(52, "the pages an access pinned are not the pages at the user address given (selftest check)"),
     EBADFD(77, "file descriptor in a bad state"),
     EMSGSIZE(90, "the output array is too small"),
     EOPNOTSUPP(95, "a field has a value the kernel does not understand or support (unknown flag, non-zero __reserved, unsupported type)"),

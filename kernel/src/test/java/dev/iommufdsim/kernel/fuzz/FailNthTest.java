@@ -205,6 +205,24 @@ class FailNthTest {
             int stdev = w.ctx.selftest().mockDomain(ioas, 0).outStdevId();
             return () -> w.ctx.selftest().mockDomainReplace(stdev, ioas2);
         }));
+        s.add(new Scenario("create_access: a pinning access on an IOAS with areas", p, w -> {
+            int ioas = w.ioasWithAreas();
+            return () -> w.ctx.selftest().createAccess(ioas, 1);
+        }));
+        s.add(new Scenario("access_pages: over two areas, a page of the first already pinned by the access", p, w -> {
+            int ioas = w.ctx.ioasAlloc(0);
+            w.ctx.ioasMap(ioas, RW | IOMMU_IOAS_MAP_FIXED_IOVA, VA, 0x4000, 0x1000000, 0);
+            w.ctx.ioasMap(ioas, RW | IOMMU_IOAS_MAP_FIXED_IOVA, VA + 0x4000, 0x4000, 0x1004000, 0);
+            int fd = w.ctx.selftest().createAccess(ioas, 1);
+            w.ctx.selftest().accessPages(fd, 0x1000000, 0x1000, VA, 0);
+            return () -> w.ctx.selftest().accessPages(fd, 0x1000000, 0x8000, VA, 0);
+        }));
+        s.add(new Scenario("mock_domain: on an IOAS whose pages an access holds", p, w -> {
+            int ioas = w.ioasWithAreas();
+            int fd = w.ctx.selftest().createAccess(ioas, 1);
+            w.ctx.selftest().accessPages(fd, 0x1000000, 0x2000, VA, 0);
+            return () -> w.ctx.selftest().mockDomain(ioas, 0);
+        }));
         s.add(new Scenario("vfio_bind", p, w -> () -> w.ctx.vfioDeviceBind(w.sib1, 0)));
         s.add(new Scenario("viommu_alloc", p, w -> {
             int ioas = w.ctx.ioasAlloc(0);

@@ -104,7 +104,8 @@ class InvariantsTest {
         Snapshot before = Snapshot.of(s.m);
         s.ctx.ioasMap(s.ioas, 7, 0x400000000000L, 0x1000, 0x2000000, 0);
         assertNotEquals(before, Snapshot.of(s.m));
-        assertEquals(List.of("ctx1/obj" + s.ioas + "/areas"), before.diffKeys(Snapshot.of(s.m)));
+        // the IOAS has a domain, so the new area pins its user pages
+        assertEquals(List.of("ctx1/obj" + s.ioas + "/areas", "machine/pins"), before.diffKeys(Snapshot.of(s.m)));
         s.ctx.close();
         assertTrue(Invariants.checkClosed(s.ctx).ok(), Invariants.checkClosed(s.ctx).toString());
     }
@@ -146,6 +147,16 @@ class InvariantsTest {
     @Test
     void missingSwMsiPageIsFound() {
         expectViolation("sw_msi", unchecked(s -> set(s.ctx.object(s.hwpt), HwptPaging.class, "presentSwMsi", 0L)));
+    }
+
+    @Test
+    void aLeakedPinIsFound() {
+        // a pin nobody holds: the user page of the mapping pinned twice
+        expectViolation("pins", unchecked(s -> {
+            Method pin = s.m.userPagePins().getClass().getDeclaredMethod("pin", dev.iommufdsim.kernel.UserMemory.class, long.class, long.class);
+            pin.setAccessible(true);
+            pin.invoke(s.m.userPagePins(), s.ctx.memory(), 0x400000000L, 0x400000000L);
+        }));
     }
 
     @Test

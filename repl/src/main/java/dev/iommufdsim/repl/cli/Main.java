@@ -260,7 +260,7 @@ public final class Main implements Callable<Integer> {
             Path s = socket != null ? socket : dev.iommufdsim.repl.server.ExecCommand.defaultSocket();
             return dev.iommufdsim.repl.server.ExecCommand.serve(
                     dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), s, flags.trace,
-                    flags.checkRefsUnpinned, main.out, main.err);
+                    main.out, main.err);
         }
     }
 
@@ -268,10 +268,6 @@ public final class Main implements Callable<Integer> {
     static final class ServerFlags {
         @Option(names = "--trace", description = "print every ioctl and its result on stderr")
         boolean trace;
-
-        @Option(names = "--check-refs-unpinned", description = "answer IOMMU_TEST_OP_MD_CHECK_REFS as a kernel with no pinned page"
-                + " (pin counts are not emulated; default: EOPNOTSUPP)")
-        boolean checkRefsUnpinned;
     }
 
     /** `exec -- PROGRAM ARGS...`: a real program against the emulator (docs/exec.md). */
@@ -299,8 +295,7 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws Exception {
             return dev.iommufdsim.repl.server.ExecCommand.run(
                     dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), command,
-                    new dev.iommufdsim.repl.server.ExecCommand.Options(shim, flags.trace, true, flags.checkRefsUnpinned, junit),
-                    main.out, main.err);
+                    new dev.iommufdsim.repl.server.ExecCommand.Options(shim, flags.trace, true, junit), main.out, main.err);
         }
     }
 

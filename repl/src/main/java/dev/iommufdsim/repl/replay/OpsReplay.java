@@ -4,6 +4,7 @@ import dev.iommufdsim.kernel.IommufdCtx;
 import dev.iommufdsim.kernel.KernelProfile;
 import dev.iommufdsim.kernel.Machine;
 import dev.iommufdsim.kernel.Selftest;
+import dev.iommufdsim.kernel.AnonMemory;
 import dev.iommufdsim.kernel.UserMemory;
 import dev.iommufdsim.kernel.uapi.Errno;
 import dev.iommufdsim.kernel.uapi.IommufdException;
@@ -136,9 +137,19 @@ public final class OpsReplay {
         return run(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
     }
 
-    /** The runner's memory: only the test buffer can be pinned. */
-    static final UserMemory RUNNER_MEMORY = (va, length) -> Long.compareUnsigned(va, VA_BASE) >= 0
-            && Long.compareUnsigned(length, VA_SIZE) <= 0 && Long.compareUnsigned(va - VA_BASE, VA_SIZE - length) <= 0;
+    /**
+     * The runner's memory: only the test buffer exists (its mmap at VA_BASE). One per replay, as
+     * the runner is one process; pins count per replay's machine.
+     */
+    static UserMemory runnerMemory() {
+        return new AnonMemory(VA_BASE, VA_SIZE, List.of());
+    }
+
+    /** Whether every page of [va, va + length) is in the runner's buffer. */
+    static boolean inRunnerBuffer(long va, long length) {
+        return Long.compareUnsigned(va, VA_BASE) >= 0 && Long.compareUnsigned(length, VA_SIZE) <= 0
+                && Long.compareUnsigned(va - VA_BASE, VA_SIZE - length) <= 0;
+    }
 
     /** The runner stops (exit(2)) after printing this line on stderr. */
     private static final class RunnerExit extends RuntimeException {
@@ -171,13 +182,16 @@ public final class OpsReplay {
         private int lineno;
         private final StringBuilder out = new StringBuilder();
 
+        /** The runner process's memory, shared by all its contexts. */
+        private final UserMemory memory = runnerMemory();
+
         Run(Machine machine) {
             this.machine = machine;
         }
 
         private IommufdCtx openCtx() {
             IommufdCtx c = machine.open();
-            c.setUserMemory(RUNNER_MEMORY);
+            c.setUserMemory(memory);
             return c;
         }
 
@@ -816,7 +830,7 @@ public final class OpsReplay {
             if (x != null) {
                 if (x == 0) {
                     nullUptr = true;
-                } else if (entryNum == 0 || entryLen == 0 || entryLen > PAGE_SIZE || RUNNER_MEMORY.canPin(x, entryLen * entryNum)) {
+                } else if (entryNum == 0 || entryLen == 0 || entryLen > PAGE_SIZE || inRunnerBuffer(x, entryLen * entryNum)) {
                     uptrOffset = -1; // the zeroed VA buffer (or never read)
                 } else {
                     throw new OpError(UNSERVED); // an address the emulator has no memory for

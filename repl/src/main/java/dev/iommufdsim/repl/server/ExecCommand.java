@@ -41,13 +41,12 @@ public final class ExecCommand {
      * @param shim              a prebuilt shim, or null for native/build (built when missing)
      * @param trace             print every ioctl and its result on err
      * @param summary           print the not-emulated calls on err at the end
-     * @param checkRefsUnpinned see {@link ServerOptions#checkRefsUnpinned()}
      * @param junit             when not null, the program's output is read as TAP (kselftest) and
      *                          written there as a JUnit report, with a summary line on err
      */
-    public record Options(Path shim, boolean trace, boolean summary, boolean checkRefsUnpinned, Path junit) {
+    public record Options(Path shim, boolean trace, boolean summary, Path junit) {
         public static Options defaults() {
-            return new Options(null, false, true, false, null);
+            return new Options(null, false, true, null);
         }
     }
 
@@ -64,7 +63,7 @@ public final class ExecCommand {
         Path shim = NativeShim.locate(opts.shim());
         Path dir = Files.createTempDirectory("iommufd-sim");
         GapLog gaps = new GapLog();
-        ServerOptions so = new ServerOptions(gaps, opts.trace() ? err : null, opts.checkRefsUnpinned());
+        ServerOptions so = new ServerOptions(gaps, opts.trace() ? err : null);
         try (SimServer server = SimServer.start(dir.resolve("iommu.sock"), machine, so)) {
             ProcessBuilder pb = new ProcessBuilder(command);
             Map<String, String> env = pb.environment();
@@ -159,7 +158,7 @@ public final class ExecCommand {
     }
 
     /** `serve`: listens until the JVM is stopped (Ctrl-C). */
-    public static int serve(Machine machine, Path socket, boolean trace, boolean checkRefsUnpinned, PrintStream out, PrintStream err)
+    public static int serve(Machine machine, Path socket, boolean trace, PrintStream out, PrintStream err)
             throws IOException {
         Path shim;
         try {
@@ -168,7 +167,7 @@ public final class ExecCommand {
             shim = null;
             err.println("iommufd-sim serve: warning: " + e.getMessage());
         }
-        SimServer server = SimServer.start(socket.toAbsolutePath(), machine, new ServerOptions(null, trace ? err : null, checkRefsUnpinned));
+        SimServer server = SimServer.start(socket.toAbsolutePath(), machine, new ServerOptions(null, trace ? err : null));
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         out.println("iommufd-sim: serving /dev/iommu on " + server.socket() + " (every open is a new context on one machine;"
                 + " Ctrl-C stops)");

@@ -20,6 +20,7 @@ import static dev.iommufdsim.repl.server.IoctlTable.VFIO_IOAS;
 import static dev.iommufdsim.repl.server.IoctlTable.VIOMMU_ALLOC;
 
 import dev.iommufdsim.kernel.IommufdCtx;
+import dev.iommufdsim.kernel.Machine;
 import dev.iommufdsim.kernel.ObjType;
 import dev.iommufdsim.kernel.Selftest;
 import dev.iommufdsim.kernel.uapi.Errno;
@@ -57,19 +58,26 @@ public final class IoctlDispatcher {
     /** The S_NEWFD kinds. */
     static final int FD_FAULT = 1;
     static final int FD_VEVENTQ = 2;
+    static final int FD_ACCESS = 3;
+    /**
+     * How long MD_CHECK_REFS waits for other contexts to be released before it answers EIO:
+     * the kernel releases a context inside close(), the server when it sees the connection
+     * end, which can come after the program's next call on a new connection.
+     */
+    static final long RELEASE_WAIT_MS = 2000;
 
     private final IommufdCtx ctx;
     private final GapLog gaps;
     private final PrintStream trace;
-    private final boolean checkRefsUnpinned;
-    /** Program descriptor -> the emulator's fd number of each fault / vEVENTQ queue. */
-    private final Map<Integer, Integer> queueFds = new HashMap<>();
+    /** Program descriptor -> the emulator's fd number of each fault / vEVENTQ queue and access. */
+    private final Map<Integer, Integer> programFds = new HashMap<>();
+    /** The processes (by pid) that called this context, as the kernel module's mm. */
+    private final Map<Integer, ProcessMemory> processes = new HashMap<>();
 
     public IoctlDispatcher(IommufdCtx ctx, ServerOptions opts) {
         this.ctx = ctx;
         this.gaps = opts.gaps();
         this.trace = opts.trace();
-        this.checkRefsUnpinned = opts.checkRefsUnpinned();
     }
 
     public IommufdCtx ctx() {
@@ -83,6 +91,7 @@ public final class IoctlDispatcher {
      */
     public long ioctl(int cmd, long arg, UserAccess mem) {
         long r;
+        ctx.setUserMemory(processes.computeIfAbsent(mem.callerPid(), pid -> new ProcessMemory(mem, pid)));
         try {
             r = dispatch(cmd, arg, mem);
         } catch (IommufdException e) {
@@ -113,9 +122,12 @@ public final class IoctlDispatcher {
         return r;
     }
 
-    /** close() of a queue descriptor the program was given: the fd's reference goes. */
-    public void closeQueueFd(int programFd) {
-        Integer fd = queueFds.remove(programFd);
+    /**
+     * close() of a queue or access descriptor the program was given: the queue fd's reference
+     * goes; an access is unpinned and destroyed.
+     */
+    public void closeFd(int programFd) {
+        Integer fd = programFds.remove(programFd);
         if (fd != null) {
             try {
                 ctx.closeFd(fd);
@@ -578,7 +590,7 @@ public final class IoctlDispatcher {
             dropQueue(q);
             throw f;
         }
-        queueFds.put(pfd, q.fd());
+        programFds.put(pfd, q.fd());
     }
 
     private void dropQueue(IommufdCtx.QueueOut q) {
@@ -605,8 +617,13 @@ public final class IoctlDispatcher {
     private static final int OP_MOCK_DOMAIN = 2;
     private static final int OP_MD_CHECK_MAP = 3;
     private static final int OP_MD_CHECK_REFS = 4;
+    private static final int OP_CREATE_ACCESS = 5;
+    private static final int OP_DESTROY_ACCESS_PAGES = 6;
+    private static final int OP_ACCESS_PAGES = 7;
+    private static final int OP_ACCESS_RW = 8;
     private static final int OP_SET_TEMP_MEMORY_LIMIT = 9;
     private static final int OP_MOCK_DOMAIN_REPLACE = 10;
+    private static final int OP_ACCESS_REPLACE_IOAS = 11;
     private static final int OP_MOCK_DOMAIN_FLAGS = 12;
     private static final int OP_MD_CHECK_IOTLB = 14;
     private static final int OP_DEV_CHECK_CACHE = 16;
@@ -634,17 +651,27 @@ public final class IoctlDispatcher {
                 long uptr = c.u64(32);
                 st.mdCheckMap(id, c.u64(16), length, uptr);
                 // get_user_pages_fast() of every page of uptr
-                if (length != 0 && !c.mem.canPin(uptr, length, false)) {
+                if (length != 0 && !c.mem.canPin(0, uptr, length, false)) {
                     throw new UserFault(String.format("uptr 0x%x (0x%x bytes) is not mapped", uptr, length));
                 }
             }
-            case OP_MD_CHECK_REFS -> {
-                if (!checkRefsUnpinned) {
-                    gaps.gap("IOMMU_TEST_OP_MD_CHECK_REFS");
-                    throw fail(Errno.EOPNOTSUPP, "MD_CHECK_REFS needs page pin counts, which the emulator does not keep");
+            case OP_MD_CHECK_REFS -> mdCheckRefs(st, c);
+            case OP_CREATE_ACCESS -> createAccess(st, c, id);
+            case OP_DESTROY_ACCESS_PAGES -> st.destroyAccessPages(accessFd(id), c.u32(16));
+            case OP_ACCESS_PAGES -> {
+                // access_pages {flags @16, out_access_pages_id @20, iova @24, length @32, uptr @40}
+                int fd = accessFd(id);
+                int item = st.accessPages(fd, c.u64(24), c.u64(32), c.u64(40), c.u32(16));
+                c.put32(20, item);
+                try {
+                    c.respond();
+                } catch (UserFault f) {
+                    st.destroyAccessPages(fd, item); // out_free_item, out_unaccess
+                    throw f;
                 }
-                checkRefsUnpinned(c);
             }
+            case OP_ACCESS_RW -> st.accessRw(accessFd(id), c.u64(16), c.u64(24), c.u64(32), c.u32(40));
+            case OP_ACCESS_REPLACE_IOAS -> st.accessReplaceIoas(accessFd(id), c.u32(16));
             case OP_SET_TEMP_MEMORY_LIMIT -> {
                 // the limit sizes the kernel's pfn batches, which the emulator does not model
                 if (c.u32l(16) < 12) {
@@ -685,26 +712,74 @@ public final class IoctlDispatcher {
     }
 
     /**
-     * iommufd_test_md_check_refs() in a kernel where no page is pinned: check_refs {length
-     * @16, uptr @24, refs @32}; every page's pin count is 0.
+     * MD_CHECK_REFS {length @16, uptr @24, refs @32}. Pins are machine-wide, and a context the
+     * program closed is released when the server sees its connection end, which may come after
+     * this call (the selftest's teardown closes its fd, opens a new one and checks at once).
+     * So a mismatch while other contexts are open waits for them to be released, up to
+     * {@link #RELEASE_WAIT_MS}, and looks again after each release.
      */
-    private static void checkRefsUnpinned(Call c) {
-        long length = c.u64(16);
-        long uptr = c.u64(24);
-        long refs = c.u32l(32);
-        if (Long.remainderUnsigned(length, PAGE) != 0 || Long.remainderUnsigned(uptr, PAGE) != 0
-                || Long.compareUnsigned(uptr + length, uptr) < 0) {
-            throw fail(Errno.EINVAL, "uptr 0x%x and length 0x%x must be page aligned", uptr, length);
+    private void mdCheckRefs(Selftest st, Call c) {
+        long deadline = System.nanoTime() + RELEASE_WAIT_MS * 1_000_000;
+        while (true) {
+            try {
+                st.mdCheckRefs(c.u64(24), c.u64(16), c.u32(32));
+                return;
+            } catch (IommufdException e) {
+                if (e.errno() != Errno.EIO || !awaitARelease(deadline)) {
+                    throw e;
+                }
+            }
         }
-        if (length == 0) {
-            return;
+    }
+
+    /** Waits (the machine's lock released) until another context closes; false at the deadline or without one. */
+    private boolean awaitARelease(long deadline) {
+        Machine m = ctx.machine();
+        if (!Thread.holdsLock(m)) {
+            return false;
         }
-        if (!c.mem.canPin(uptr, length, false)) {
-            throw fail(Errno.EFAULT, "uptr 0x%x (0x%x bytes) is not mapped", uptr, length);
+        int open = m.contexts().size();
+        while (open > 1 && m.contexts().size() >= open) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                return false;
+            }
+            try {
+                m.wait(left);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
         }
-        if (refs != 0) {
-            throw fail(Errno.EIO, "page 0x%x is pinned 0 times, not %d", uptr, refs);
+        return open > 1;
+    }
+
+    /**
+     * IOMMU_TEST_OP_CREATE_ACCESS {out_access_fd @16, flags @20}: the access file becomes a
+     * descriptor of the program (an eventfd placeholder, closed like the kernel's file).
+     */
+    private void createAccess(Selftest st, Call c, int ioasId) throws UserFault {
+        int fd = st.createAccess(ioasId, c.u32(20));
+        int pfd = c.mem.newFd(FD_ACCESS);
+        if (pfd < 0) {
+            ctx.closeFd(fd);
+            throw fail(Errno.ENOMEM, "the program has no free descriptor"); // the selftest's answer to get_unused_fd_flags()
         }
+        c.put32(16, pfd);
+        try {
+            c.respond();
+        } catch (UserFault f) {
+            c.mem.dropFd(pfd);
+            ctx.closeFd(fd);
+            throw f;
+        }
+        programFds.put(pfd, fd);
+    }
+
+    /** The emulator's fd behind a program's access descriptor; -1 (EBADFD) for anything else. */
+    private int accessFd(int programFd) {
+        Integer fd = programFds.get(programFd);
+        return fd == null ? -1 : fd;
     }
 
     private static int le32(byte[] b, int off) {

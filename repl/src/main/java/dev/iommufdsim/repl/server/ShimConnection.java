@@ -14,7 +14,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * One open of /dev/iommu by a program running with the shim: a fresh iommufd context on the
@@ -35,7 +37,9 @@ final class ShimConnection implements UserAccess, Runnable {
     /** The struct bytes the shim sent with the ioctl (a read cache for them). */
     private long cacheAddr;
     private byte[] cache = new byte[0];
-    /** Queue descriptors closed by another thread while a request was in flight. */
+    /** The pid of the process in the ioctl (the shim sends it with each call). */
+    private int callerPid;
+    /** Queue and access descriptors closed by another thread while a request was in flight. */
     private final ArrayDeque<Integer> pendingCloses = new ArrayDeque<>();
 
     private record Frame(int type, byte[] payload) {
@@ -57,7 +61,6 @@ final class ShimConnection implements UserAccess, Runnable {
         try {
             synchronized (machine) {
                 ctx = machine.open();
-                ctx.setUserMemory((va, length) -> canPin(va, length, false));
                 dispatcher = new IoctlDispatcher(ctx, opts);
             }
             Frame f;
@@ -66,11 +69,13 @@ final class ShimConnection implements UserAccess, Runnable {
                 switch (f.type()) {
                     case Wire.T_IOCTL -> {
                         int cmd = p.getInt(0);
+                        int pid = p.getInt(4);
                         long arg = p.getLong(8);
                         long r;
                         synchronized (machine) {
                             cacheAddr = arg;
                             cache = Arrays.copyOfRange(f.payload(), 16, f.payload().length);
+                            callerPid = pid;
                             inIoctl = true;
                             try {
                                 r = dispatcher.ioctl(cmd, arg, this);
@@ -84,7 +89,7 @@ final class ShimConnection implements UserAccess, Runnable {
                     }
                     case Wire.T_CLOSEFD -> {
                         synchronized (machine) {
-                            dispatcher.closeQueueFd(p.getInt(0));
+                            dispatcher.closeFd(p.getInt(0));
                         }
                     }
                     default -> throw new IOException("unexpected message type " + f.type());
@@ -107,6 +112,7 @@ final class ShimConnection implements UserAccess, Runnable {
                     } catch (RuntimeException e) {
                         gaps.bug("close: " + e);
                     }
+                    machine.notifyAll(); // a MD_CHECK_REFS may wait for this release (IoctlDispatcher)
                 }
             }
             try {
@@ -127,7 +133,7 @@ final class ShimConnection implements UserAccess, Runnable {
 
     private void drainCloses() {
         while (!pendingCloses.isEmpty()) {
-            dispatcher.closeQueueFd(pendingCloses.poll());
+            dispatcher.closeFd(pendingCloses.poll());
         }
     }
 
@@ -245,15 +251,37 @@ final class ShimConnection implements UserAccess, Runnable {
     }
 
     @Override
-    public boolean canPin(long addr, long len, boolean write) {
+    public int callerPid() {
+        return callerPid;
+    }
+
+    @Override
+    public boolean canPin(int pid, long addr, long len, boolean write) {
         if (!inIoctl) {
             return true; // the kernel pins only inside calls; nothing asks outside one
         }
-        Frame f = request(Wire.S_PROBE, le(20).putLong(0, addr).putLong(8, len).putInt(16, write ? 1 : 0).array());
+        Frame f = request(Wire.S_PROBE, le(24).putLong(0, addr).putLong(8, len).putInt(16, write ? 1 : 0).putInt(20, pid).array());
         if (f.type() != Wire.R_BOOL || f.payload().length != 4) {
             throw protocol("probe", f);
         }
         return le(f.payload()).getInt(0) != 0;
+    }
+
+    @Override
+    public List<long[]> hugeRanges(int pid, long addr, long len) {
+        if (!inIoctl) {
+            return List.of();
+        }
+        Frame f = request(Wire.S_HUGE, le(20).putLong(0, addr).putLong(8, len).putInt(16, pid).array());
+        if (f.type() != Wire.R_DATA || f.payload().length % 16 != 0) {
+            throw protocol("huge", f);
+        }
+        ByteBuffer b = le(f.payload());
+        List<long[]> out = new ArrayList<>();
+        for (int i = 0; i < f.payload().length; i += 16) {
+            out.add(new long[] {b.getLong(i), b.getLong(i + 8)});
+        }
+        return out;
     }
 
     @Override

@@ -1,11 +1,18 @@
 package dev.iommufdsim.repl.server;
 
+import java.util.List;
+
 /**
  * The calling process as the kernel reaches it during an ioctl: its memory (read, written,
- * pinned) and its descriptor table. The server's implementation asks the shim; tests use
- * an in-memory process.
+ * pinned), the memory of processes it forked (pinned), and its descriptor table. The server's
+ * implementation asks the shim; tests use an in-memory process.
  */
 public interface UserAccess {
+    /** The calling process's pid (current->mm), or 0 when unknown (then one process is assumed). */
+    default int callerPid() {
+        return 0;
+    }
+
     /** copy_from_user(): len bytes at addr, or a fault when some byte cannot be read. */
     byte[] read(long addr, int len) throws UserFault;
 
@@ -15,8 +22,19 @@ public interface UserAccess {
      */
     void write(long addr, byte[] data) throws UserFault;
 
-    /** pin_user_pages(): every page of [addr, addr+len) is mapped readable (writable). */
-    boolean canPin(long addr, long len, boolean write);
+    /**
+     * pin_user_pages() in the caller (pid 0) or in process pid: every page of [addr, addr+len)
+     * is mapped readable (writable). With len 0 and a pid: whether that process still exists.
+     */
+    boolean canPin(int pid, long addr, long len, boolean write);
+
+    /**
+     * The hugetlb (compound page) mappings of the caller (pid 0) or of process pid that meet
+     * [addr, addr+len), as {start, end} (end exclusive). Default: none.
+     */
+    default List<long[]> hugeRanges(int pid, long addr, long len) {
+        return List.of();
+    }
 
     /** get_unused_fd_flags() + fd_install(): a new descriptor in the process, or -errno. */
     int newFd(int kind);

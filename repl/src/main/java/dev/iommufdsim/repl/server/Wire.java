@@ -9,9 +9,9 @@ final class Wire {
     private Wire() {
     }
 
-    /** Program to server: u32 cmd, u32 0, u64 arg, then the prefetched bytes at arg. */
+    /** Program to server: u32 cmd, u32 pid of the caller, u64 arg, then the prefetched bytes at arg. */
     static final int T_IOCTL = 2;
-    /** Program to server: s32 fd, a queue descriptor the program closed. */
+    /** Program to server: s32 fd, a queue or access descriptor the program closed. */
     static final int T_CLOSEFD = 3;
 
     static final int R_DATA = 20;
@@ -24,12 +24,14 @@ final class Wire {
     static final int S_READ = 40;
     /** Server to program: u64 addr, bytes. */
     static final int S_WRITE = 41;
-    /** Server to program: u64 addr, u64 len, u32 write. */
+    /** Server to program: u64 addr, u64 len, u32 write, u32 pid (0: the caller). */
     static final int S_PROBE = 42;
     /** Server to program: u32 kind. */
     static final int S_NEWFD = 43;
     /** Server to program: s32 fd. */
     static final int S_DROPFD = 44;
+    /** Server to program: u64 addr, u64 len, u32 pid; answered R_DATA with u64 start, end pairs. */
+    static final int S_HUGE = 45;
     /** Server to program: s64 result (>= 0) or -errno. */
     static final int S_DONE = 50;
 

@@ -10,7 +10,10 @@ import java.util.Map;
 /**
  * A process's address space for the dispatcher: pages mapped readable or read-write, zero
  * filled; reads and writes fault at the first byte of an unmapped (or, for writes, read-only)
- * page, a write leaving the bytes before the fault written, as copy_to_user() does.
+ * page, a write leaving the bytes before the fault written, as copy_to_user() does. It can
+ * stand for several processes of one program: {@link #fork} gives a child pid whose mappings
+ * are a copy sharing the page contents (MAP_SHARED), {@link #as} makes a pid the caller, and
+ * {@link #exit} ends one.
  */
 final class FakeProcess implements UserAccess {
     static final long PAGE = 4096;
@@ -18,10 +21,54 @@ final class FakeProcess implements UserAccess {
     private record Page(byte[] bytes, boolean writable) {
     }
 
-    private final Map<Long, Page> pages = new HashMap<>();
+    private final Map<Long, Page> pages;
+    /** The processes of the program by pid (this one included once it has a pid). */
+    private final Map<Integer, FakeProcess> family;
+    private final int pid;
+    /** The pid of the process making the calls (0: this one). */
+    private int caller;
     private int nextFd = 10;
     final List<Integer> dropped = new ArrayList<>();
+    final List<long[]> huge = new ArrayList<>();
     int probes;
+
+    FakeProcess() {
+        this(new HashMap<>(), new HashMap<>(), 0);
+    }
+
+    private FakeProcess(Map<Long, Page> pages, Map<Integer, FakeProcess> family, int pid) {
+        this.pages = pages;
+        this.family = family;
+        this.pid = pid;
+    }
+
+    /** A child process (pid) with a copy of the mappings; the pages themselves are shared. */
+    FakeProcess fork(int childPid) {
+        FakeProcess child = new FakeProcess(new HashMap<>(pages), family, childPid);
+        family.put(childPid, child);
+        return child;
+    }
+
+    /** The calls come from process pid (0: this one) until the next as(). */
+    FakeProcess as(int callerPid) {
+        caller = callerPid;
+        return this;
+    }
+
+    /** Process pid ends: its address space goes. */
+    void exit(int exitPid) {
+        family.remove(exitPid);
+    }
+
+    /** The process making the calls. */
+    private FakeProcess current() {
+        return caller == 0 ? this : family.get(caller);
+    }
+
+    @Override
+    public int callerPid() {
+        return caller;
+    }
 
     /** mmap(addr, len) of fresh zeroed pages. */
     FakeProcess map(long addr, long len, boolean writable) {
@@ -44,6 +91,9 @@ final class FakeProcess implements UserAccess {
 
     @Override
     public byte[] read(long addr, int len) throws UserFault {
+        if (current() != this) {
+            return current().read(addr, len);
+        }
         byte[] out = new byte[len];
         for (int i = 0; i < len; i++) {
             Page p = page(addr + i);
@@ -57,6 +107,10 @@ final class FakeProcess implements UserAccess {
 
     @Override
     public void write(long addr, byte[] data) throws UserFault {
+        if (current() != this) {
+            current().write(addr, data);
+            return;
+        }
         for (int i = 0; i < data.length; i++) {
             Page p = page(addr + i);
             if (p == null || !p.writable()) {
@@ -67,8 +121,21 @@ final class FakeProcess implements UserAccess {
     }
 
     @Override
-    public boolean canPin(long addr, long len, boolean write) {
+    public boolean canPin(int inPid, long addr, long len, boolean write) {
         probes++;
+        FakeProcess p = inPid == 0 ? current() : family.get(inPid);
+        if (p == null) {
+            return false; // gone
+        }
+        return len == 0 || p.mapped(addr, len, write);
+    }
+
+    @Override
+    public List<long[]> hugeRanges(int inPid, long addr, long len) {
+        return List.copyOf(huge);
+    }
+
+    private boolean mapped(long addr, long len, boolean write) {
         for (long a = addr - Long.remainderUnsigned(addr, PAGE); Long.compareUnsigned(a, addr + len) < 0; a += PAGE) {
             Page p = page(a);
             if (p == null || write && !p.writable()) {

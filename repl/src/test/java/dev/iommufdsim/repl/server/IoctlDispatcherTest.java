@@ -25,6 +25,8 @@ class IoctlDispatcherTest {
     private static final int ENOENT = 2;
     private static final int EIO = 5;
     private static final int E2BIG = 7;
+    private static final int EBADE = 52;
+    private static final int EBADFD = 77;
     private static final int EFAULT = 14;
     private static final int EBUSY = 16;
     private static final int EINVAL = 22;
@@ -51,16 +53,11 @@ class IoctlDispatcherTest {
 
     @BeforeEach
     void open() {
-        setUp(false);
-    }
-
-    private void setUp(boolean checkRefsUnpinned) {
         Machine m = ExecCommand.machine(plugins, KernelProfile.MAINLINE);
         p = new FakeProcess().map(S, 0x2000, true).map(DATA, 0x2000, true).map(BUF, BUF_SIZE, true);
         IommufdCtx ctx = m.open();
-        ctx.setUserMemory((va, len) -> p.canPin(va, len, false));
         gaps = new GapLog();
-        d = new IoctlDispatcher(ctx, new ServerOptions(gaps, null, checkRefsUnpinned));
+        d = new IoctlDispatcher(ctx, new ServerOptions(gaps, null));
     }
 
     private static int io(int nr) {
@@ -257,32 +254,132 @@ class IoctlDispatcherTest {
         int fd = p.u32(S + 12);
         assertEquals(10, fd);
         assertEquals(-EBUSY, call(0x80, new Struct(8).u32(4, id))); // the fd holds the object
-        d.closeQueueFd(fd);
+        d.closeFd(fd);
         assertEquals(0, call(0x80, new Struct(8).u32(4, id)));
         assertEquals(-EOPNOTSUPP, call(0x8e, new Struct(16).u32(4, 1)));
     }
 
     @Test
     void testOpsNotEmulatedAreEopnotsuppAndCounted() {
-        assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 5).u32(8, 1))); // CREATE_ACCESS
-        assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 4).u64(16, 4096).u64(24, BUF))); // MD_CHECK_REFS
+        assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 13).u32(8, 1))); // DIRTY
         assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 99)));
         assertEquals(-ENOTTY, call(0x92, new Struct(8))); // IOMMU_IOAS_CHANGE_PROCESS
-        assertEquals(1, gaps.gaps().get("IOMMU_TEST_OP_CREATE_ACCESS"));
-        assertEquals(1, gaps.gaps().get("IOMMU_TEST_OP_MD_CHECK_REFS"));
+        assertEquals(1, gaps.gaps().get("IOMMU_TEST_OP_DIRTY"));
         assertEquals(1, gaps.gaps().get("IOMMU_IOAS_CHANGE_PROCESS"));
         // SET_TEMP_MEMORY_LIMIT only checks its argument
         assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 9).u32(16, 11)));
         assertEquals(0, call(0xa0, new Struct(72).u32(4, 9).u32(16, 65536)));
     }
 
+    /** MD_CHECK_REFS {length @16, uptr @24, refs @32}. */
+    private long checkRefs(long uptr, long length, int refs) {
+        return call(0xa0, new Struct(72).u32(4, 4).u64(16, length).u64(24, uptr).u32(32, refs));
+    }
+
     @Test
-    void checkRefsUnpinnedOption() {
-        setUp(true);
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 4).u64(16, BUF_SIZE).u64(24, BUF)));
-        assertEquals(-EIO, call(0xa0, new Struct(72).u32(4, 4).u64(16, BUF_SIZE).u64(24, BUF).u32(32, 1)));
-        assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 4).u64(16, 100).u64(24, BUF)));
-        assertEquals(-EFAULT, call(0xa0, new Struct(72).u32(4, 4).u64(16, 4096).u64(24, 0x1000)));
+    void checkRefsReadsThePinCounts() {
+        int ioas = ioasAlloc();
+        mockDomain(ioas);
+        assertEquals(0, checkRefs(BUF, BUF_SIZE, 0));
+        assertEquals(0, map(ioas, BUF, 4 * 4096));
+        assertEquals(0, checkRefs(BUF, 4 * 4096, 1));
+        assertEquals(-EIO, checkRefs(BUF, BUF_SIZE, 1)); // page 4 is not pinned
+        assertEquals(-EINVAL, checkRefs(BUF + 1, 4096, 0));
+        assertEquals(-EFAULT, checkRefs(0x1000, 4096, 0));
+        // hugetlb pages are not counted
+        p.huge.add(new long[] {BUF, BUF + BUF_SIZE});
+        assertEquals(0, checkRefs(BUF, BUF_SIZE, 3));
+        assertEquals(0, call(0x86, new Struct(24).u32(4, ioas).u64(8, 0).u64(16, -1L)));
+        p.huge.clear();
+        assertEquals(0, checkRefs(BUF, BUF_SIZE, 0));
+        assertEquals("{}", gaps.gaps().toString());
+    }
+
+    /** CREATE_ACCESS on ioas: the program's access fd. */
+    private int createAccess(int ioas, int flags) {
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 5).u32(8, ioas).u32(20, flags)));
+        return p.u32(S + 16);
+    }
+
+    @Test
+    void accessOpsDecodeTheirStructs() {
+        int ioas = ioasAlloc();
+        int fd = createAccess(ioas, 1);
+        assertEquals(10, fd); // a descriptor of the program
+        assertEquals(-EBUSY, call(0x80, new Struct(8).u32(4, ioas))); // the access holds the IOAS
+        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
+        // ACCESS_PAGES {flags @16, out_access_pages_id @20, iova @24, length @32, uptr @40}
+        Struct pages = new Struct(72).u32(4, 7).u32(8, fd).u64(24, 0x1000000).u64(32, 2 * 4096).u64(40, BUF);
+        assertEquals(0, call(0xa0, pages));
+        assertEquals(0, p.u32(S + 20));
+        assertEquals(0, call(0xa0, pages.u64(24, 0x1000000 + 4 * 4096).u64(40, BUF + 4 * 4096)));
+        assertEquals(1, p.u32(S + 20));
+        assertEquals(0, checkRefs(BUF, 2 * 4096, 1));
+        assertEquals(-EBADE, call(0xa0, pages.u64(40, BUF)));
+        assertEquals(-EBADFD, call(0xa0, pages.u32(8, 99)));
+        // DESTROY_ACCESS_PAGES {access_pages_id @16}
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 6).u32(8, fd).u32(16, 0)));
+        assertEquals(-ENOENT, call(0xa0, new Struct(72).u32(4, 6).u32(8, fd).u32(16, 0)));
+        assertEquals(0, checkRefs(BUF, 2 * 4096, 0));
+        // ACCESS_RW {iova @16, length @24, uptr @32, flags @40}: write DATA into the IOVAs, read it back
+        p.put(DATA, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 8).u32(8, fd).u64(16, 0x1000000 + 4090).u64(24, 9).u64(32, DATA).u32(40, 1)));
+        assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, p.get(BUF + 4090, 9));
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 8).u32(8, fd).u64(16, 0x1000000 + 4091).u64(24, 3).u64(32, DATA + 100)
+                .u32(40, 4)));
+        assertArrayEquals(new byte[] {2, 3, 4}, p.get(DATA + 100, 3));
+        // ACCESS_REPLACE_IOAS {ioas_id @16}: the old IOAS's pins go with the unmap op
+        int other = ioasAlloc();
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 11).u32(8, fd).u32(16, other)));
+        assertEquals(0, checkRefs(BUF, BUF_SIZE, 0));
+        assertEquals(0, call(0x80, new Struct(8).u32(4, ioas)));
+        // close(): the access goes, and with it its hold on the IOAS
+        assertEquals(-EBUSY, call(0x80, new Struct(8).u32(4, other)));
+        d.closeFd(fd);
+        assertEquals(0, call(0x80, new Struct(8).u32(4, other)));
+        assertEquals("{}", gaps.gaps().toString());
+    }
+
+    @Test
+    void aFailedCopyBackUndoesTheAccessCalls() {
+        int ioas = ioasAlloc();
+        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
+        long ro = 0x7000_0020_0000L;
+        p.map(ro, 4096, false);
+        p.put(ro, new Struct(72).u32(4, 5).u32(8, ioas).u32(20, 1).bytes());
+        assertEquals(-EFAULT, d.ioctl(io(0xa0), ro, p)); // CREATE_ACCESS: the fd and the access go again
+        assertEquals(List.of(10), p.dropped);
+        assertEquals(0, call(0x80, new Struct(8).u32(4, ioas))); // no access holds the IOAS
+        ioas = ioasAlloc();
+        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
+        int fd = createAccess(ioas, 1);
+        p.put(ro, new Struct(72).u32(4, 7).u32(8, fd).u64(24, 0x1000000).u64(32, 4096).u64(40, BUF).bytes());
+        assertEquals(-EFAULT, d.ioctl(io(0xa0), ro, p)); // ACCESS_PAGES: unpinned again
+        assertEquals(0, checkRefs(BUF, BUF_SIZE, 0));
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 7).u32(8, fd).u64(24, 0x1000000).u64(32, 4096).u64(40, BUF)));
+        assertEquals(1, p.u32(S + 20)); // the failed item's ID was used
+    }
+
+    @Test
+    void pagesOfAForkedChildArePinnedFromIt() {
+        // fork_gone: a child maps, exits; the first domain cannot pin from a gone process
+        int ioas = ioasAlloc();
+        p.fork(42);
+        p.as(42);
+        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
+        p.as(0);
+        p.exit(42);
+        assertEquals(-EFAULT, call(0xa0, new Struct(72).u32(4, 2).u32(8, ioas)));
+        // fork_present: with the child alive its pages are pinned from it
+        int ioas2 = ioasAlloc();
+        p.fork(43);
+        p.as(43);
+        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas2).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
+        p.as(0);
+        int[] mock = mockDomain(ioas2);
+        assertEquals(0, checkRefs(BUF, BUF_SIZE, 0)); // the pins are on the child's pages
+        p.exit(43);
+        assertEquals(0, call(0x80, new Struct(8).u32(4, mock[0])));
     }
 
     /** Random bytes in every struct: answers, never an exception, never an emulator error. */

@@ -52,9 +52,8 @@ class PasidOpsDispatchTest {
         Machine m = ExecCommand.machine(plugins, KernelProfile.MAINLINE);
         p = new FakeProcess().map(S, 0x2000, true).map(RO, 0x1000, false);
         IommufdCtx ctx = m.open();
-        ctx.setUserMemory((va, len) -> p.canPin(va, len, false));
         gaps = new GapLog();
-        d = new IoctlDispatcher(ctx, new ServerOptions(gaps, null, false));
+        d = new IoctlDispatcher(ctx, new ServerOptions(gaps, null));
         assertEquals(0, iommufd(0x81, new Struct(12)));
         assertEquals(0, test(new Struct(72).u32(4, 12).u32(8, 1).u32(28, 1 << 2))); // MOCK_DOMAIN_FLAGS, MOCK_FLAGS_DEVICE_PASID
         stdev = p.u32(S + 16);

@@ -56,9 +56,34 @@ class SimServerTest {
         }
 
         void ioctl(int cmd, long arg, byte[] prefetch) throws IOException {
+            ioctl(cmd, arg, prefetch, 0);
+        }
+
+        void ioctl(int cmd, long arg, byte[] prefetch, int pid) throws IOException {
             ByteBuffer b = ByteBuffer.allocate(16 + prefetch.length).order(ByteOrder.LITTLE_ENDIAN);
-            b.putInt(cmd).putInt(0).putLong(arg).put(prefetch);
+            b.putInt(cmd).putInt(pid).putLong(arg).put(prefetch);
             send(Wire.T_IOCTL, b.array());
+        }
+
+        /**
+         * Answers the server's requests as a process whose memory is all mapped, pinnable and
+         * without huge pages, until the call is done; returns its result.
+         */
+        long drive() throws IOException {
+            while (true) {
+                ByteBuffer h = read(8);
+                ByteBuffer p = read(h.getInt(4));
+                switch (h.getInt(0)) {
+                    case Wire.S_WRITE -> send(Wire.R_OK, new byte[0]);
+                    case Wire.S_READ -> send(Wire.R_DATA, new byte[p.getInt(8)]);
+                    case Wire.S_PROBE -> send(Wire.R_BOOL, le(1));
+                    case Wire.S_HUGE -> send(Wire.R_DATA, new byte[0]);
+                    case Wire.S_DONE -> {
+                        return p.getLong(0);
+                    }
+                    default -> throw new IOException("unexpected request " + h.getInt(0));
+                }
+            }
         }
 
         @Override
@@ -109,6 +134,46 @@ class SimServerTest {
             }
             assertEquals(0, m.contexts().size());
             assertEquals(2, s.opened());
+        }
+    }
+
+    /** A struct with its size field, little-endian words from offset 4 on, and u64s at given offsets. */
+    private static byte[] struct(int size, int op, int id, long... u64AtOffsetValue) {
+        ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, size).putInt(4, op).putInt(8, id);
+        for (int i = 0; i < u64AtOffsetValue.length; i += 2) {
+            b.putLong((int) u64AtOffsetValue[i], u64AtOffsetValue[i + 1]);
+        }
+        return b.array();
+    }
+
+    @Test
+    void aClosedContextsPinsAreGoneForTheNextCheck() throws Exception {
+        // the selftest's teardown: close(fd), open("/dev/iommu"), MD_CHECK_REFS refs 0 at once
+        Machine m = ExecCommand.machine(PluginHost.load(List.of(TestPaths.pluginsDir())), KernelProfile.MAINLINE);
+        int pid = 4242;
+        long buf = 0x7f0000000000L;
+        try (SimServer s = SimServer.start(dir.resolve("s.sock"), m, ServerOptions.defaults())) {
+            for (int round = 0; round < 20; round++) {
+                Client c1 = new Client(s.socket());
+                c1.ioctl(0x3b81, 0x1000, le(12, 0, 0), pid); // IOAS_ALLOC
+                assertEquals(0, c1.drive());
+                c1.ioctl(0x3ba0, 0x1000, struct(72, 2, 1), pid); // MOCK_DOMAIN on IOAS 1
+                assertEquals(0, c1.drive());
+                // IOAS_MAP {flags FIXED|WRITEABLE|READABLE, ioas 1, user_va, length, iova}: pinned
+                c1.ioctl(0x3b85, 0x1000, struct(40, 7, 1, 16, buf, 24, 0x1000, 32, 0x1000000), pid);
+                assertEquals(0, c1.drive());
+                Client c2 = new Client(s.socket());
+                byte[] check = struct(72, 4, 0, 16, 0x1000, 24, buf); // MD_CHECK_REFS refs 0
+                synchronized (m) {
+                    // both the end of c1 and the check on c2 wait for the machine: either may go first
+                    c1.close();
+                    c2.ioctl(0x3ba0, 0x1000, check, pid);
+                    Thread.sleep(round % 2 == 0 ? 0 : 20);
+                }
+                assertEquals(0, c2.drive());
+                c2.close();
+            }
         }
     }
 }

@@ -58,9 +58,8 @@ class VfioCompatIoctlsTest {
         Machine m = ExecCommand.machine(plugins, KernelProfile.MAINLINE);
         p = new FakeProcess().map(S, 0x2000, true).map(BUF, BUF_SIZE, true);
         IommufdCtx ctx = m.open();
-        ctx.setUserMemory((va, len) -> p.canPin(va, len, false));
         gaps = new GapLog();
-        d = new IoctlDispatcher(ctx, new ServerOptions(gaps, null, false));
+        d = new IoctlDispatcher(ctx, new ServerOptions(gaps, null));
     }
 
     private long call(int cmd, Struct s) {
