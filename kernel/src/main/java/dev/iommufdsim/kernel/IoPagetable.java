@@ -231,6 +231,7 @@ public final class IoPagetable {
             }
             throw e;
         }
+        IommuMap.fillDomains(domains, inserted, disableLargePages);
         return iova;
     }
 
@@ -288,6 +289,7 @@ public final class IoPagetable {
                 throw fail(ENOENT, "area 0x%x-0x%x is only partly inside 0x%x-0x%x (unmap never splits an area)", a.iova(), a.last(), start, last);
             }
             areas.remove(a.iova());
+            IommuMap.unfillDomains(domains, a);
             unmapped[0] += a.length();
             if (Long.compareUnsigned(a.last(), last) >= 0) {
                 return;
@@ -486,6 +488,12 @@ public final class IoPagetable {
         }
         iovaAlignment = newAlign;
         domains.add(hwpt);
+        if (IommuMap.keepsIoptes(hwpt)) {
+            areas.forEachIntersecting(0, ULONG_MAX, (s, l, a) -> {
+                IommuMap.fillArea(hwpt, a, disableLargePages);
+                return true;
+            });
+        }
     }
 
     /** iopt_table_remove_domain(): drops the aperture reservations and recomputes alignment. */
