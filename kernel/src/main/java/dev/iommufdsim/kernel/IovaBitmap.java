@@ -28,8 +28,11 @@ public final class IovaBitmap {
     private static final long MAX_PINNED_PAGES = PAGE_SIZE / 8;
     /**
      * Window moves after which one iova_bitmap_set() gives up. The kernel's loop ends by
-     * itself except for a zero-length range at the window's start, where its unsigned
-     * arithmetic makes it retry the same window forever (a soft lockup); see set().
+     * itself except for a zero-length range at the window's start (the mock's record_dirty()
+     * gives one when a read starts on a contiguous entry's last item): last_bit wraps, the
+     * whole window is set, and the "left" arithmetic lands on the same window again, forever.
+     * The 7.2 oracle hangs there (native/examples/dirty-bitmap.c, "zero-length"); the emulator
+     * returns with {@link #gaveUp()}.
      */
     private static final int MAX_WINDOW_MOVES = 1 << 16;
 

@@ -142,7 +142,8 @@ public final class UapiBuiltins {
                 });
         Row.of("hwpt_get_dirty_bitmap", "IOMMU_HWPT_GET_DIRTY_BITMAP: which page_size pages of [iova, iova+length) were"
                         + " written, read from the IOPTEs and cleared (unless NO_CLEAR); returns {ranges (the dirty IOVAs,"
-                        + " as the bits the kernel set), nbits (bits set)}")
+                        + " as the bits the kernel set), nbits (bits set)}, and soft_lockup: true where the 7.2 kernel"
+                        + " would loop forever instead of returning")
                 .req("hwpt_id", "a paging HWPT allocated with DIRTY_TRACKING")
                 .req("iova", "the IOVA of the bitmap's first bit")
                 .req("length", "bytes of IOVA the bitmap covers")
@@ -203,6 +204,10 @@ public final class UapiBuiltins {
         for (IovaRange x : b.dirtyRanges()) {
             list.add(new Range(x.start(), x.last()));
             nbits += (x.last() - x.start()) / (Long.lowestOneBit(b.pageSize())) + 1;
+        }
+        if (b.gaveUp()) {
+            // the 7.2 kernel never returns from this call (see IovaBitmap): say so rather than pretend
+            return Record.of("iommu_hwpt_get_dirty_bitmap", "ranges", List.copyOf(list), "nbits", nbits, "soft_lockup", true);
         }
         return Record.of("iommu_hwpt_get_dirty_bitmap", "ranges", List.copyOf(list), "nbits", nbits);
     }
