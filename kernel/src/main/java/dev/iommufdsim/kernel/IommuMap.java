@@ -61,15 +61,36 @@ final class IommuMap {
             return;
         }
         long iova = a.iova();
-        while (Long.compareUnsigned(iova, a.last()) <= 0) {
+        while (true) {
             long va = a.userVa(iova);
-            long piece = Math.min(PAGE_SIZE - Long.remainderUnsigned(va, PAGE_SIZE), a.last() - iova + 1);
-            iommuMap(hwpt, iova, va, piece, a.iommuProt());
-            if (a.last() - iova + 1 == piece) {
+            long left = a.last() - iova + 1;
+            long piece = Math.min(PAGE_SIZE - Long.remainderUnsigned(va, PAGE_SIZE), left);
+            if (piece == PAGE_SIZE && mapWholePages(hwpt, iova, va, left / PAGE_SIZE, a.iommuProt())) {
+                piece = left - Long.remainderUnsigned(left, PAGE_SIZE);
+            } else {
+                iommuMap(hwpt, iova, va, piece, a.iommuProt());
+            }
+            if (piece == left) {
                 return;
             }
             iova += piece;
         }
+    }
+
+    /**
+     * batch_iommu_map_small() over n whole, aligned pages: iommu_map() splits each page the same
+     * way, so the driver gets one map_pages call for all of them, the same IOPTEs as n
+     * page-sized calls (and no loop of a million calls for a 4 GiB area). False when a page
+     * does not split into one page size.
+     */
+    private static boolean mapWholePages(HwptPaging hwpt, long iova, long paddr, long n, int prot) {
+        long[] count = new long[1];
+        long pgsize = iommuPgsize(hwpt.domain().pgsizeBitmap(), iova, paddr, PAGE_SIZE, count);
+        if (pgsize == 0 || pgsize * count[0] != PAGE_SIZE) {
+            return false;
+        }
+        hwpt.owner.mapPages(hwpt.domain(), iova, paddr, pgsize, count[0] * n, prot);
+        return true;
     }
 
     /** __iommu_map(): the range in the largest pages iommu_pgsize() allows, one map_pages call each. */

@@ -32,60 +32,66 @@ final class MockPageTable {
     /** PT_TABLEMEM_LG2SZ - ilog2(sizeof(u64)): 512 items per table. */
     static final int ITEMS_LG2 = 9;
 
-    /** One leaf entry: [iova, iova + 2^sizeLg2), made of items of 2^itemLg2 bytes. */
-    private static final class Leaf {
+    /**
+     * A run of equal leaf entries, as one map_pages call makes them: count leaves of
+     * 2^sizeLg2 bytes from iova, each made of 2^(sizeLg2 - itemLg2) items of 2^itemLg2 bytes.
+     */
+    private static final class Run {
         final long iova;
+        final long count;
         final int sizeLg2;
         final int itemLg2;
-        /** The dirty bit of each item, by index in the leaf (null: all clean). */
-        BitSet dirty;
+        /** The dirty bit of every item of the run, by item number from iova. */
+        final BitSet dirty = new BitSet();
 
-        Leaf(long iova, int sizeLg2) {
+        Run(long iova, int sizeLg2, long count) {
             this.iova = iova;
+            this.count = count;
             this.sizeLg2 = sizeLg2;
             this.itemLg2 = GRANULE_LG2 + ITEMS_LG2 * ((sizeLg2 - GRANULE_LG2) / ITEMS_LG2);
         }
 
         long last() {
-            return iova + (1L << sizeLg2) - 1;
+            return iova + (count << sizeLg2) - 1;
         }
 
-        int items() {
+        /** Items per leaf: 1, or the 2^n items of a contiguous entry. */
+        int itemsPerLeaf() {
             return 1 << (sizeLg2 - itemLg2);
         }
 
-        boolean isDirty() {
-            return dirty != null && !dirty.isEmpty();
+        int item(long at) {
+            return Math.toIntExact((at - iova) >>> itemLg2);
         }
     }
 
-    /** Leaves by first IOVA. */
-    private final TreeMap<Long, Leaf> leaves = new TreeMap<>();
+    /** Runs by first IOVA. */
+    private final TreeMap<Long, Run> runs = new TreeMap<>();
 
     /** The number of leaf entries (for tests). */
-    int leafCount() {
-        return leaves.size();
+    long leafCount() {
+        long n = 0;
+        for (Run r : runs.values()) {
+            n += r.count;
+        }
+        return n;
     }
 
     /**
-     * map_pages(): pgcount leaves of pgsize from iova. iommufd never maps over a mapping, so a
-     * leaf already there is simply replaced.
+     * map_pages(): pgcount leaves of pgsize from iova, each a single item of its level or a
+     * contiguous entry. iommufd never maps over a mapping.
      */
     void map(long iova, long pgsize, long pgcount) {
-        int lg2 = Long.numberOfTrailingZeros(pgsize);
-        for (long i = 0; i < pgcount; i++) {
-            long at = iova + i * pgsize;
-            leaves.put(at, new Leaf(at, lg2));
-        }
+        runs.put(iova, new Run(iova, Long.numberOfTrailingZeros(pgsize), pgcount));
     }
 
     /** unmap_pages(): every leaf that starts inside [iova, iova + size) goes, dirty bits with it. */
     void unmap(long iova, long size) {
-        leaves.subMap(iova, true, iova + size - 1, true).clear();
+        runs.subMap(iova, true, iova + size - 1, true).clear();
     }
 
-    private Leaf leafAt(long iova) {
-        Map.Entry<Long, Leaf> e = leaves.floorEntry(iova);
+    private Run runAt(long iova) {
+        Map.Entry<Long, Run> e = runs.floorEntry(iova);
         if (e == null || Long.compareUnsigned(iova, e.getValue().last()) > 0) {
             return null;
         }
@@ -94,46 +100,61 @@ final class MockPageTable {
 
     /** set_dirty() of the page table (the selftest's hook): the item holding iova becomes dirty. */
     void setDirty(long iova) {
-        Leaf leaf = leafAt(iova);
-        if (leaf == null) {
+        Run run = runAt(iova);
+        if (run == null) {
             throw fail(ENOENT, "mock: iova 0x%x is not mapped", iova);
         }
-        if (leaf.dirty == null) {
-            leaf.dirty = new BitSet(leaf.items());
-        }
-        leaf.dirty.set((int) ((iova - leaf.iova) >>> leaf.itemLg2));
+        run.dirty.set(run.item(iova));
     }
 
     /**
      * read_and_clear_dirty() (__read_and_clear_dirty and record_dirty): one visit per leaf in
-     * [iova, iova + size), in IOVA order; a dirty leaf is recorded and, unless NO_CLEAR, all
-     * its items made clean.
+     * [iova, iova + size), in IOVA order; a leaf with a dirty item is recorded and, unless
+     * NO_CLEAR, all its items made clean. Only dirty items are looked at.
      */
     void readAndClearDirty(long iova, long size, long flags, DirtyBitmap dirty) {
         long last = iova + size - 1;
-        Map.Entry<Long, Leaf> first = leaves.floorEntry(iova);
-        long from = first != null && Long.compareUnsigned(iova, first.getValue().last()) <= 0 ? first.getKey() : iova;
-        for (Leaf leaf : leaves.subMap(from, true, last, true).values()) {
-            if (!leaf.isDirty()) {
-                continue;
-            }
-            // the walk's position: where the range starts inside the first leaf, else the leaf's start
-            long va = Long.compareUnsigned(iova, leaf.iova) > 0 ? iova : leaf.iova;
-            long length;
-            if (leaf.items() == 1) {
-                length = 1L << leaf.itemLg2;
-            } else {
-                long index = (va - leaf.iova) >>> leaf.itemLg2;
-                long endIndex = leaf.items() - 1; // log2_set_mod_max(): the last item
-                if (Long.compareUnsigned(last, leaf.last()) < 0) {
-                    endIndex = Math.min(endIndex, ((last - leaf.iova) >>> leaf.itemLg2) + 1); // pts->end_index
+        Run first = runAt(iova);
+        long from = first != null ? first.iova : iova;
+        for (Run run : runs.subMap(from, true, last, true).values()) {
+            int perLeaf = run.itemsPerLeaf();
+            int lo = Long.compareUnsigned(iova, run.iova) > 0 ? run.item(iova) / perLeaf * perLeaf : 0;
+            // the last item of the leaf holding last: the walk looks at a whole leaf's dirty bits
+            long hiItem = Long.compareUnsigned(last, run.last()) < 0 ? (run.item(last) / perLeaf + 1) * perLeaf - 1
+                    : run.count * perLeaf - 1;
+            for (int i = run.dirty.nextSetBit(lo); i >= 0 && i <= hiItem; i = run.dirty.nextSetBit(i)) {
+                int leaf = i / perLeaf;
+                long leafIova = run.iova + ((long) leaf << run.sizeLg2);
+                recordLeaf(leafIova, run, iova, last, dirty);
+                int next = (leaf + 1) * perLeaf;
+                if ((flags & DirtyBitmap.IOMMU_DIRTY_NO_CLEAR) == 0) {
+                    run.dirty.clear(leaf * perLeaf, next);
                 }
-                length = (endIndex - index) << leaf.itemLg2;
-            }
-            dirty.record(va, length);
-            if ((flags & DirtyBitmap.IOMMU_DIRTY_NO_CLEAR) == 0) {
-                leaf.dirty = null;
+                i = next;
             }
         }
+    }
+
+    /**
+     * record_dirty() for one dirty leaf. The walk is at the range's start inside the first leaf,
+     * else at the leaf's start; a single item is reported whole from there, a contiguous entry
+     * from the walk's item to its last item, exclusive, cut at the range's end.
+     */
+    private static void recordLeaf(long leafIova, Run run, long iova, long last, DirtyBitmap dirty) {
+        long va = Long.compareUnsigned(iova, leafIova) > 0 ? iova : leafIova;
+        int perLeaf = run.itemsPerLeaf();
+        long length;
+        if (perLeaf == 1) {
+            length = 1L << run.itemLg2;
+        } else {
+            long index = (va - leafIova) >>> run.itemLg2;
+            long endIndex = perLeaf - 1; // log2_set_mod_max(): the last item
+            long leafLast = leafIova + (1L << run.sizeLg2) - 1;
+            if (Long.compareUnsigned(last, leafLast) < 0) {
+                endIndex = Math.min(endIndex, ((last - leafIova) >>> run.itemLg2) + 1); // pts->end_index
+            }
+            length = (endIndex - index) << run.itemLg2;
+        }
+        dirty.record(va, length);
     }
 }

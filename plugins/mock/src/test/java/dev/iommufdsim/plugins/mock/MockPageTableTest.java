@@ -64,6 +64,10 @@ class MockPageTableTest {
         // a range ending inside a page is cut at its end (pts->end_index)
         t.setDirty(BASE + 31 * K2);
         assertEquals("[+0xf000 0x800]", str(read(BASE + 60 * 1024, 4096, 0)));
+        // the whole entry's dirty bits count, also those of items past the range
+        t.setDirty(BASE + 31 * K2);
+        assertEquals("[+0xf000 0x800]", str(read(BASE + 60 * 1024, 2048, 0)));
+        assertEquals("", str(read(BASE, 64 * 1024, 0)));
     }
 
     /** The default page table over 2 MiB of hugetlb memory: one 2 MiB entry of two 1 MiB items. */
