@@ -238,7 +238,16 @@ public final class IovaBitmap {
             return;
         }
         byte[] b = pages.computeIfAbsent(page, p -> new byte[(int) PAGE_SIZE]);
-        for (int bit = offset; bit < offset + nbits; bit++) {
+        int bit = offset;
+        int end = offset + nbits;
+        for (; bit < end && (bit & 7) != 0; bit++) {
+            b[bit >>> 3] |= (byte) (1 << (bit & 7));
+        }
+        if (end - bit >= 8) {
+            java.util.Arrays.fill(b, bit >>> 3, end >>> 3, (byte) 0xff);
+            bit = end & ~7;
+        }
+        for (; bit < end; bit++) {
             b[bit >>> 3] |= (byte) (1 << (bit & 7));
         }
     }
@@ -277,12 +286,16 @@ public final class IovaBitmap {
                 if (b[i] == 0) {
                     continue;
                 }
+                long firstBit = (e.getKey() + i - data) * 8;
+                if (b[i] == (byte) 0xff && run != null && run[1] + 1 == iova + (firstBit << pgshift)) {
+                    run[1] += 8 * unit; // a full byte continuing the run
+                    continue;
+                }
                 for (int j = 0; j < 8; j++) {
                     if ((b[i] & (1 << j)) == 0) {
                         continue;
                     }
-                    long bit = (e.getKey() + i - data) * 8 + j;
-                    long start = iova + (bit << pgshift);
+                    long start = iova + ((firstBit + j) << pgshift);
                     if (run != null && run[1] + 1 == start) {
                         run[1] = start + unit - 1;
                     } else {

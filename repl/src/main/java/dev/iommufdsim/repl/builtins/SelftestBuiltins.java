@@ -74,8 +74,10 @@ public final class SelftestBuiltins {
                     java.util.BitSet set = new java.util.BitSet();
                     for (Object o : a.list("bits")) {
                         long bit = dev.iommufdsim.repl.interp.Values.asLong(o, "bits");
-                        if (bit < 0 || bit >= Integer.MAX_VALUE) {
-                            throw new dev.iommufdsim.repl.interp.ScriptError(String.format("bits: %d is not a bit number", bit));
+                        if (bit < 0 || bit >= Selftest.DIRTY_MAX_BITS) {
+                            throw new dev.iommufdsim.repl.interp.ScriptError(String.format(
+                                    "bits: %s is past the %d bits IOMMU_TEST_OP_DIRTY can read", Long.toUnsignedString(bit),
+                                    Selftest.DIRTY_MAX_BITS));
                         }
                         set.set((int) bit);
                     }
