@@ -7,7 +7,9 @@ import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_ALLOC_PASID;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_DATA_NONE;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_FAULT_ID_VALID;
+import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
 
 import dev.iommufdsim.kernel.uapi.IommufdException;
@@ -168,6 +170,34 @@ final class HwptIoctls {
             }
             throw e;
         }
+    }
+
+    /**
+     * iommufd_hwpt_set_dirty_tracking() (IOMMU_HWPT_SET_DIRTY_TRACKING): unknown flags, then the
+     * HWPT_PAGING lookup, then iopt_set_dirty_tracking(). The kernel does not look at
+     * __reserved.
+     */
+    static void hwptSetDirtyTracking(IommufdCtx ictx, int flags, int hwptId) {
+        if ((flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) != 0) {
+            throw fail(EOPNOTSUPP, "unknown flag bits 0x%x (only IOMMU_HWPT_DIRTY_TRACKING_ENABLE)", flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+        }
+        HwptPaging hwpt = ictx.getHwptPaging(hwptId);
+        DirtyTracking.setDirtyTracking(hwpt, (flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE) != 0);
+    }
+
+    /**
+     * iommufd_hwpt_get_dirty_bitmap() (IOMMU_HWPT_GET_DIRTY_BITMAP): unknown flags or a
+     * non-zero __reserved, then the HWPT_PAGING lookup, then iopt_read_and_clear_dirty_data().
+     */
+    static IovaBitmap hwptGetDirtyBitmap(IommufdCtx ictx, int hwptId, int flags, int reserved, long iova, long length,
+                                         long pageSize, long data) {
+        if ((flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) != 0 || reserved != 0) {
+            throw fail(EOPNOTSUPP, reserved != 0 ? "__reserved must be 0"
+                    : String.format("unknown flag bits 0x%x (only IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)", flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR));
+        }
+        HwptPaging hwpt = ictx.getHwptPaging(hwptId);
+        return DirtyTracking.readAndClearDirtyData(hwpt, flags, iova, length, pageSize, data,
+                (va, len) -> ictx.memory().canPin(va, len, true)); // FOLL_WRITE, as iova_bitmap pins it
     }
 
     /** iommufd_hwpt_alloc() (IOMMU_HWPT_ALLOC). Returns out_hwpt_id. */

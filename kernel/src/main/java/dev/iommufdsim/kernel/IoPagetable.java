@@ -255,6 +255,7 @@ public final class IoPagetable {
             }
             throw e;
         }
+        IommuMap.fillDomains(domains, inserted, disableLargePages);
         return iova;
     }
 
@@ -334,6 +335,7 @@ public final class IoPagetable {
             }
             unfillDomains(a);
             areas.remove(a.iova());
+            IommuMap.unfillDomains(domains, a);
             unmapped[0] += a.length();
             if (Long.compareUnsigned(a.last(), last) >= 0) {
                 return;
@@ -539,6 +541,12 @@ public final class IoPagetable {
         }
         iovaAlignment = newAlign;
         domains.add(hwpt);
+        if (IommuMap.keepsIoptes(hwpt)) {
+            areas.forEachIntersecting(0, ULONG_MAX, (s, l, a) -> {
+                IommuMap.fillArea(hwpt, a, disableLargePages);
+                return true;
+            });
+        }
     }
 
     /**

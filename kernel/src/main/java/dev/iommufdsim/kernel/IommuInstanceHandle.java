@@ -6,6 +6,7 @@ import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.DirtyBitmap;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.NestedDomain;
@@ -181,6 +182,51 @@ public final class IommuInstanceHandle {
     void selftestCheck(String op, Object target, long index, long value) {
         contain(op, () -> {
             ops.selftestCheck(op, target, index, value);
+            return null;
+        });
+    }
+
+    // ---- IOPTEs and dirty tracking: only for domains with dirty tracking ----------------------
+
+    /** map_pages, which cannot fail here (see IommuInstance.mapPages): a throwing plugin is ignored. */
+    void mapPages(PagingDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
+        try {
+            ops.mapPages(domain, iova, paddr, pgsize, pgcount, prot);
+        } catch (RuntimeException | LinkageError e) {
+            // the kernel's only failure is ENOMEM, which the emulator does not model
+        }
+    }
+
+    /** unmap_pages, which cannot fail: a throwing plugin is ignored. */
+    void unmapPages(PagingDomain domain, long iova, long size) {
+        try {
+            ops.unmapPages(domain, iova, size);
+        } catch (RuntimeException | LinkageError e) {
+            // an unmap cannot fail in the kernel
+        }
+    }
+
+    void setDirtyTracking(PagingDomain domain, boolean enable) {
+        contain("set_dirty_tracking", () -> {
+            ops.setDirtyTracking(domain, enable);
+            return null;
+        });
+    }
+
+    void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap dirty) {
+        contain("read_and_clear_dirty", () -> {
+            ops.readAndClearDirty(domain, iova, size, flags, dirty);
+            return null;
+        });
+    }
+
+    boolean selftestCanSetDirty(PagingDomain domain) {
+        return contain("selftest set_dirty", () -> ops.selftestCanSetDirty(domain));
+    }
+
+    void selftestSetDirty(PagingDomain domain, long iova) {
+        contain("selftest set_dirty", () -> {
+            ops.selftestSetDirty(domain, iova);
             return null;
         });
     }

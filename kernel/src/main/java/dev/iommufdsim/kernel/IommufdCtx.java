@@ -370,6 +370,20 @@ public final class IommufdCtx {
         return HwptIoctls.hwptAlloc(this, flags, devId, ptId, dataType, data, faultId, reserved);
     }
 
+    /** IOMMU_HWPT_SET_DIRTY_TRACKING; flags 0 or IOMMU_HWPT_DIRTY_TRACKING_ENABLE. The kernel ignores __reserved. */
+    public void hwptSetDirtyTracking(int flags, int hwptId) {
+        HwptIoctls.hwptSetDirtyTracking(this, flags, hwptId);
+    }
+
+    /**
+     * IOMMU_HWPT_GET_DIRTY_BITMAP: reads (and unless IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR,
+     * clears) the HWPT's dirty IOPTEs in [iova, iova + length). Returns the bits the kernel set
+     * in the user's bitmap at data (pinned through this context's user memory).
+     */
+    public IovaBitmap hwptGetDirtyBitmap(int hwptId, int flags, int reserved, long iova, long length, long pageSize, long data) {
+        return HwptIoctls.hwptGetDirtyBitmap(this, hwptId, flags, reserved, iova, length, pageSize, data);
+    }
+
     /** IOMMU_GET_HW_INFO (iommufd_get_hw_info). dataLen is the user buffer's size. */
     public HwInfoOut getHwInfo(int flags, int devId, long dataLen, int inDataType, int[] reserved) {
         if ((flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE) != 0) {

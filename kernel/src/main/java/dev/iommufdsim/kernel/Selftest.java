@@ -162,6 +162,53 @@ public final class Selftest {
         }
     }
 
+    /** The most bits IOMMU_TEST_OP_DIRTY takes: SZ_16M * BITS_PER_BYTE. */
+    public static final long DIRTY_MAX_BITS = (16L << 20) * 8;
+
+    /**
+     * IOMMU_TEST_OP_DIRTY (iommufd_test_dirty): in a mock domain whose dirty tracking is on,
+     * marks dirty the IOPTE of every page_size page of [iova, iova + length) whose bit is set
+     * in the user's bitmap at uptr, as device writes would. Returns out_nr_dirty: the number
+     * of set bits, also those over unmapped IOVAs (the driver's ENOENT is ignored).
+     *
+     * @param readBitmap copy_from_user() of the bitmap, given its byte count (length /
+     *                   page_size bits, rounded up); called after every other check; returns
+     *                   null when the bytes cannot be read (EFAULT)
+     */
+    public long dirty(int hwptId, long iova, long length, long pageSize, long uptr, java.util.function.LongFunction<byte[]> readBitmap) {
+        if (pageSize == 0 || length == 0 || Long.remainderUnsigned(iova, pageSize) != 0
+                || Long.remainderUnsigned(length, pageSize) != 0 || uptr == 0) {
+            throw fail(EINVAL, pageSize == 0 ? "page_size is 0" : length == 0 ? "length is 0" : uptr == 0 ? "uptr is NULL"
+                    : String.format("iova 0x%x and length 0x%x must be multiples of page_size 0x%x", iova, length, pageSize));
+        }
+        long max = Long.divideUnsigned(length, pageSize);
+        if (Long.compareUnsigned(max, DIRTY_MAX_BITS) > 0) {
+            throw fail(EOVERFLOW, "%s bits, more than the %d the selftest takes", Long.toUnsignedString(max), DIRTY_MAX_BITS);
+        }
+        HwptPaging hwpt = ictx.getHwptPaging(hwptId);
+        if (!Machine.MOCK_DRIVER.equals(hwpt.owner().driverName())) {
+            throw fail(EINVAL, "hwpt %d is not a mock domain", hwptId);
+        }
+        if (!hwpt.owner.selftestCanSetDirty(hwpt.domain())) {
+            throw fail(EINVAL, "hwpt %d is not tracking dirty IOPTEs (no dirty_ops, or IOMMU_HWPT_SET_DIRTY_TRACKING not enabled)", hwptId);
+        }
+        byte[] bits = readBitmap.apply((max + 7) / 8);
+        if (bits == null) {
+            throw fail(EFAULT, "the bitmap at uptr 0x%x (%d bytes) cannot be read", uptr, (max + 7) / 8);
+        }
+        java.util.BitSet set = java.util.BitSet.valueOf(bits);
+        long count = 0;
+        for (int i = set.nextSetBit(0); i >= 0 && i < max; i = set.nextSetBit(i + 1)) {
+            try {
+                hwpt.owner.selftestSetDirty(hwpt.domain(), iova + i * pageSize);
+            } catch (IommufdException e) {
+                // set_dirty's ENOENT for an unmapped IOVA: the selftest counts the bit all the same
+            }
+            count++;
+        }
+        return count;
+    }
+
     /**
      * IOMMU_TEST_OP_MD_CHECK_IOTLB (iommufd_test_md_check_iotlb): the mock nested domain's
      * IOTLB entry iotlb_id holds this value. The comparison is the mock driver's.

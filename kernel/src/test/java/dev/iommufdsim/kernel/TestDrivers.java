@@ -8,6 +8,7 @@ import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.DirtyBitmap;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
@@ -90,8 +91,55 @@ final class TestDrivers {
                     if ((flags & ~(Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT | Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING | Uapi.IOMMU_HWPT_ALLOC_PASID)) != 0) {
                         throw fail(EOPNOTSUPP, "mock: unsupported flags");
                     }
+                    boolean dirty = (flags & Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
                     return new PagingDomain(MOCK_APERTURE_START, MOCK_APERTURE_LAST, MOCK_PAGE_SIZE | (1L << 20),
-                            (flags & Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0, null);
+                            dirty, dirty ? new Ioptes() : null);
+                }
+
+                @Override
+                public void mapPages(PagingDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
+                    for (long i = 0; i < pgcount; i++) {
+                        ((Ioptes) domain.driverState()).leaves.put(iova + i * pgsize, new long[] {pgsize, 0});
+                    }
+                }
+
+                @Override
+                public void unmapPages(PagingDomain domain, long iova, long size) {
+                    ((Ioptes) domain.driverState()).leaves.subMap(iova, iova + size).clear();
+                }
+
+                @Override
+                public void setDirtyTracking(PagingDomain domain, boolean enable) {
+                    ((Ioptes) domain.driverState()).tracking = enable;
+                }
+
+                @Override
+                public void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap bitmap) {
+                    Ioptes t = (Ioptes) domain.driverState();
+                    t.reads.add(new long[] {iova, size});
+                    Long from = t.leaves.floorKey(iova);
+                    for (Map.Entry<Long, long[]> e : t.leaves.subMap(from == null ? iova : from, iova + size).entrySet()) {
+                        if (e.getValue()[1] != 0) {
+                            bitmap.record(e.getKey(), e.getValue()[0]);
+                            if ((flags & DirtyBitmap.IOMMU_DIRTY_NO_CLEAR) == 0) {
+                                e.getValue()[1] = 0;
+                            }
+                        }
+                    }
+                }
+
+                @Override
+                public boolean selftestCanSetDirty(PagingDomain domain) {
+                    return domain.driverState() instanceof Ioptes t && t.tracking;
+                }
+
+                @Override
+                public void selftestSetDirty(PagingDomain domain, long iova) {
+                    Map.Entry<Long, long[]> e = ((Ioptes) domain.driverState()).leaves.floorEntry(iova);
+                    if (e == null || iova >= e.getKey() + e.getValue()[0]) {
+                        throw fail(ENOENT, "not mapped");
+                    }
+                    e.getValue()[1] = 1;
                 }
 
                 @Override
@@ -123,6 +171,16 @@ final class TestDrivers {
                 }
             };
         }
+    }
+
+    /**
+     * The test mock's IOPTEs: leaves {size, dirty} by IOVA, each reported whole when dirty
+     * (the real mock's generic page table is tested in the plugin), and every read's range.
+     */
+    static final class Ioptes {
+        final java.util.TreeMap<Long, long[]> leaves = new java.util.TreeMap<>();
+        final List<long[]> reads = new ArrayList<>();
+        boolean tracking;
     }
 
     /** Devices report the regions of their "resv" property: a list of {start, length, type}. */

@@ -105,6 +105,74 @@ public interface IommuInstance {
         return 0xfee00000L;
     }
 
+    // ---- IOPTEs and dirty tracking -------------------------------------------------------------
+    //
+    // The emulator keeps IOPTEs only where something reads them back: in paging domains with
+    // dirty tracking (PagingDomain.dirtyTracking(), i.e. allocated with
+    // IOMMU_HWPT_ALLOC_DIRTY_TRACKING, which gives the kernel's domain its dirty_ops). Only for
+    // those does the kernel call mapPages / unmapPages, so other domains cost nothing.
+
+    /**
+     * Models iommu_domain_ops.map_pages, as iommu_map() calls it when iommufd fills the domain:
+     * pgcount pages of pgsize at iova, backed by physical memory at paddr. pgsize is one of
+     * the domain's page sizes and iova, paddr are aligned to it (iommu_pgsize() chose it).
+     * The emulator's physical address is the user address of the memory; only its alignment
+     * and contiguity mean anything. Called only for domains with dirty tracking. Cannot fail:
+     * the kernel's only failure here is ENOMEM, so anything thrown is ignored, as for destroy.
+     *
+     * @param prot IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE
+     */
+    default void mapPages(PagingDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
+    }
+
+    /**
+     * Models iommu_domain_ops.unmap_pages when iommufd unfills an area: every IOPTE inside
+     * [iova, iova + size) goes, dirty bits with it. Called only for domains with dirty
+     * tracking; cannot fail (anything thrown is ignored).
+     */
+    default void unmapPages(PagingDomain domain, long iova, long size) {
+    }
+
+    /**
+     * Models iommu_dirty_ops.set_dirty_tracking: start or stop recording DMA writes. Before
+     * enabling, the kernel has already cleared the dirty bits of every mapped area (through
+     * {@link #readAndClearDirty} with a bitmap that records nothing). Called only for domains
+     * with dirty tracking.
+     */
+    default void setDirtyTracking(PagingDomain domain, boolean enable) {
+        throw fail(EOPNOTSUPP, "no dirty_ops");
+    }
+
+    /**
+     * Models iommu_dirty_ops.read_and_clear_dirty: report every dirty IOPTE in [iova, iova +
+     * size) through {@link DirtyBitmap#record} and, unless flags has
+     * {@link DirtyBitmap#IOMMU_DIRTY_NO_CLEAR}, clear it. The range lies inside one run of
+     * mapped areas. An errno thrown while answering IOMMU_HWPT_GET_DIRTY_BITMAP is dropped
+     * by the kernel (iommu_read_and_clear_dirty ignores it); while enabling tracking it fails
+     * the call.
+     */
+    default void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap dirty) {
+        throw fail(EOPNOTSUPP, "no read_and_clear_dirty");
+    }
+
+    /**
+     * For IOMMU_TEST_OP_DIRTY (the mock driver only): whether the selftest may mark IOPTEs of
+     * this domain dirty (selftest.c: the mock's MOCK_DIRTY_TRACK is set and its page table
+     * has a set_dirty op). False: the op fails EINVAL.
+     */
+    default boolean selftestCanSetDirty(PagingDomain domain) {
+        return false;
+    }
+
+    /**
+     * For IOMMU_TEST_OP_DIRTY (the mock driver only): mark the IOPTE that maps iova dirty, as a
+     * device's DMA write would (pt_iommu_ops.set_dirty). An unmapped iova is the driver's
+     * ENOENT, which the selftest ignores.
+     */
+    default void selftestSetDirty(PagingDomain domain, long iova) {
+        throw fail(EOPNOTSUPP, "no set_dirty");
+    }
+
     /**
      * Driver-specific selftest checks (IOMMU_TEST_OP_MD_CHECK_IOTLB, DEV_CHECK_CACHE ...):
      * the mock plugin answers them; other drivers need not.

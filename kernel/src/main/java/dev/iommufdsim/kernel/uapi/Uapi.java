@@ -28,6 +28,8 @@ public final class Uapi {
     public static final int IOMMUFD_CMD_VFIO_IOAS = 0x88;
     public static final int IOMMUFD_CMD_HWPT_ALLOC = 0x89;
     public static final int IOMMUFD_CMD_GET_HW_INFO = 0x8a;
+    public static final int IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING = 0x8b;
+    public static final int IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP = 0x8c;
 
     // struct iommu_ioas_map flags (enum iommufd_ioas_map_flags)
     public static final int IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0;
@@ -45,6 +47,10 @@ public final class Uapi {
     public static final int IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1;
     public static final int IOMMU_HWPT_FAULT_ID_VALID = 1 << 2;
     public static final int IOMMU_HWPT_ALLOC_PASID = 1 << 3;
+
+    // enum iommufd_hwpt_set_dirty_tracking_flags and enum iommufd_hwpt_get_dirty_bitmap_flags
+    public static final int IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1 << 0;
+    public static final int IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1 << 0;
 
     // enum iommu_hwpt_data_type
     public static final int IOMMU_HWPT_DATA_NONE = 0;

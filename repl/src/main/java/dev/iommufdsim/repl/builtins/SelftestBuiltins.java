@@ -93,6 +93,30 @@ public final class SelftestBuiltins {
                     c.selftest().mdCheckMap(a.id("hwpt_id"), a.u64("iova"), a.u64("length"), a.u64("uptr"));
                     return null;
                 });
+        Row.of("dirty", "IOMMU_TEST_OP_DIRTY: mark dirty, as device writes would, the IOPTEs of the page_size pages of"
+                        + " [iova, iova+length) whose bit is in bits (the mock HWPT must track dirty IOPTEs); returns"
+                        + " out_nr_dirty, the number of bits (also those over unmapped IOVAs)")
+                .req("hwpt_id", "a mock paging HWPT allocated with DIRTY_TRACKING, tracking enabled")
+                .req("iova", "the IOVA of bit 0")
+                .req("length", "bytes of IOVA the bitmap covers")
+                .req("page_size", "IOVA bytes per bit")
+                .req("bits", "the bitmap at uptr: a list of the set bits' numbers")
+                .opt("uptr", UapiBuiltins.DEFAULT_BITMAP_VA, "the bitmap's user address (0: EINVAL)")
+                .errnos(EINVAL, EOVERFLOW, ENOENT)
+                .on(t, (c, a) -> {
+                    java.util.BitSet set = new java.util.BitSet();
+                    for (Object o : a.list("bits")) {
+                        long bit = dev.iommufdsim.repl.interp.Values.asLong(o, "bits");
+                        if (bit < 0 || bit >= Selftest.DIRTY_MAX_BITS) {
+                            throw new dev.iommufdsim.repl.interp.ScriptError(String.format(
+                                    "bits: %s is past the %d bits IOMMU_TEST_OP_DIRTY can read", Long.toUnsignedString(bit),
+                                    Selftest.DIRTY_MAX_BITS));
+                        }
+                        set.set((int) bit);
+                    }
+                    return c.selftest().dirty(a.id("hwpt_id"), a.u64("iova"), a.u64("length"), a.u64("page_size"), a.u64("uptr"),
+                            n -> java.util.Arrays.copyOf(set.toByteArray(), (int) n));
+                });
         Row.of("md_check_iotlb", "IOMMU_TEST_OP_MD_CHECK_IOTLB: the mock nested HWPT's IOTLB entry iotlb_id holds iotlb"
                         + " (EINVAL when iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX or the value differs)")
                 .req("hwpt_id", "a mock nested HWPT")

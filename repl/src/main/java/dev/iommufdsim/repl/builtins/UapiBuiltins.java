@@ -16,6 +16,7 @@ import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_IOAS_MAP_READABLE;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_IOAS_MAP_WRITEABLE;
 
 import dev.iommufdsim.kernel.IommufdCtx;
+import dev.iommufdsim.kernel.IovaBitmap;
 import dev.iommufdsim.kernel.uapi.IommufdException;
 import dev.iommufdsim.kernel.uapi.IovaRange;
 import dev.iommufdsim.kernel.uapi.Uapi;
@@ -37,6 +38,8 @@ import java.util.List;
 public final class UapiBuiltins {
     /** The user VA scripts map when they give none: a 2 MiB-aligned buffer, as the oracle runner's. */
     public static final long DEFAULT_USER_VA = 0x400000000000L;
+    /** The bitmap address of hwpt_get_dirty_bitmap when scripts give none: page-aligned, after the buffer. */
+    public static final long DEFAULT_BITMAP_VA = 0x500000000000L;
     private static final int RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
     private static final String[] MAP_FLAGS = {"FIXED_IOVA", "READABLE", "WRITEABLE"};
 
@@ -127,6 +130,31 @@ public final class UapiBuiltins {
                 .opt("__reserved", 0L, "must be 0")
                 .errnos(EOPNOTSUPP, EINVAL, ENOENT, EADDRINUSE)
                 .on(t, (c, a) -> hwptAlloc(c, a));
+        Row.of("hwpt_set_dirty_tracking", "IOMMU_HWPT_SET_DIRTY_TRACKING: start (DIRTY_TRACKING_ENABLE) or stop (0)"
+                        + " recording DMA writes in a paging HWPT allocated with DIRTY_TRACKING; enabling clears what was dirty")
+                .req("hwpt_id", "the paging HWPT")
+                .req("flags", "DIRTY_TRACKING_ENABLE, or 0 to stop", "DIRTY_TRACKING_ENABLE")
+                .opt("__reserved", 0L, "not checked by the kernel")
+                .errnos(EOPNOTSUPP, ENOENT)
+                .on(t, (c, a) -> {
+                    c.hwptSetDirtyTracking(a.u32("flags"), a.id("hwpt_id"));
+                    return null;
+                });
+        Row.of("hwpt_get_dirty_bitmap", "IOMMU_HWPT_GET_DIRTY_BITMAP: which page_size pages of [iova, iova+length) were"
+                        + " written, read from the IOPTEs and cleared (unless NO_CLEAR); returns {ranges (the dirty IOVAs,"
+                        + " as the bits the kernel set), nbits (bits set)}, and soft_lockup: true where the 7.2 kernel"
+                        + " would loop forever instead of returning")
+                .req("hwpt_id", "a paging HWPT allocated with DIRTY_TRACKING")
+                .req("iova", "the IOVA of the bitmap's first bit")
+                .req("length", "bytes of IOVA the bitmap covers")
+                .req("page_size", "IOVA bytes per bit")
+                .opt("flags", 0L, "NO_CLEAR: leave the dirty bits set", "NO_CLEAR")
+                .opt("data", DEFAULT_BITMAP_VA, "the bitmap's user address (where its pages start decides how the kernel"
+                        + " pins them)")
+                .opt("__reserved", 0L, "must be 0")
+                .errnos(EOPNOTSUPP, ENOENT, EOVERFLOW, EINVAL)
+                .on(t, (c, a) -> dirtyBitmap(c.hwptGetDirtyBitmap(a.id("hwpt_id"), a.u32("flags"), a.u32("__reserved"),
+                        a.u64("iova"), a.u64("length"), a.u64("page_size"), a.u64("data"))));
         Row.of("get_hw_info", "IOMMU_GET_HW_INFO: the IOMMU's hw_info for a device and its capabilities")
                 .req("dev_id", "the device")
                 .opt("data_len", 256L, "the size of the user buffer")
@@ -169,6 +197,21 @@ public final class UapiBuiltins {
                 });
     }
 
+    /** What IOMMU_HWPT_GET_DIRTY_BITMAP set in the user's bitmap: the dirty IOVA ranges and the number of bits. */
+    static Record dirtyBitmap(IovaBitmap b) {
+        List<Object> list = new ArrayList<>();
+        long nbits = 0;
+        for (IovaRange x : b.dirtyRanges()) {
+            list.add(new Range(x.start(), x.last()));
+            nbits += (x.last() - x.start()) / (Long.lowestOneBit(b.pageSize())) + 1;
+        }
+        if (b.gaveUp()) {
+            // the 7.2 kernel never returns from this call (see IovaBitmap): say so rather than pretend
+            return Record.of("iommu_hwpt_get_dirty_bitmap", "ranges", List.copyOf(list), "nbits", nbits, "soft_lockup", true);
+        }
+        return Record.of("iommu_hwpt_get_dirty_bitmap", "ranges", List.copyOf(list), "nbits", nbits);
+    }
+
     /** IOMMU_HWPT_ALLOC: data is a constructor's record (type and words) or bare u32 words. */
     private static long hwptAlloc(IommufdCtx c, Args a) {
         byte[] data = null;
@@ -199,6 +242,8 @@ public final class UapiBuiltins {
         flag(t, "IOMMU_HWPT_ALLOC_DIRTY_TRACKING", "DIRTY_TRACKING", Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
         flag(t, "IOMMU_HWPT_FAULT_ID_VALID", "FAULT_ID_VALID", Uapi.IOMMU_HWPT_FAULT_ID_VALID);
         flag(t, "IOMMU_HWPT_ALLOC_PASID", "ALLOC_PASID", Uapi.IOMMU_HWPT_ALLOC_PASID);
+        flag(t, "IOMMU_HWPT_DIRTY_TRACKING_ENABLE", "DIRTY_TRACKING_ENABLE", Uapi.IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+        flag(t, "IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR", "NO_CLEAR", Uapi.IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
         flag(t, "IOMMU_HWPT_DATA_NONE", null, Uapi.IOMMU_HWPT_DATA_NONE);
         flag(t, "IOMMU_HWPT_DATA_VTD_S1", null, Uapi.IOMMU_HWPT_DATA_VTD_S1);
         flag(t, "IOMMU_HWPT_DATA_ARM_SMMUV3", null, Uapi.IOMMU_HWPT_DATA_ARM_SMMUV3);

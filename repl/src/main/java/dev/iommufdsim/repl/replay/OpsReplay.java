@@ -55,13 +55,13 @@ public final class OpsReplay {
     /** The errno word of an op the emulator does not serve (never printed by the kernel). */
     public static final String UNSERVED = "ENOSYS-emulator";
     /** The ops the runner knows and the emulator does not serve yet. */
-    public static final Set<String> UNSERVED_OPS = Set.of("check_refs", "set_dirty_tracking");
+    public static final Set<String> UNSERVED_OPS = Set.of("check_refs");
     /** The ops the replay serves. */
     public static final Set<String> SERVED_OPS = Set.of("ioas_alloc", "destroy", "ioas_map", "ioas_unmap", "ioas_copy",
             "ioas_iova_ranges", "ioas_allow_iovas", "option", "mock_domain", "mock_domain_flags", "mock_domain_replace",
-            "add_reserved", "check_map", "hwpt_alloc", "get_hw_info", "hwpt_invalidate", "check_iotlb", "viommu_alloc",
-            "vdevice_alloc", "viommu_invalidate", "check_dev_cache", "fault_alloc", "veventq_alloc", "fd_close", "open", "use", "close",
-            "pasid_attach", "pasid_replace", "pasid_detach", "pasid_check");
+            "add_reserved", "check_map", "hwpt_alloc", "get_hw_info", "set_dirty_tracking", "hwpt_invalidate", "check_iotlb",
+            "viommu_alloc", "vdevice_alloc", "viommu_invalidate", "check_dev_cache", "fault_alloc", "veventq_alloc", "fd_close",
+            "open", "use", "close", "pasid_attach", "pasid_replace", "pasid_detach", "pasid_check");
 
     /** The runner's errname(): these by name, others as E&lt;number&gt;. */
     private static final Set<String> NAMED_ERRNOS = Set.of("EPERM", "ENOENT", "EIO", "E2BIG", "EBADF", "ENOMEM", "EFAULT",
@@ -554,6 +554,7 @@ public final class OpsReplay {
                     first[0] = u32l(done);
                     o.append(" entry_num=").append(u32l(done));
                 }
+                case "set_dirty_tracking" -> ctx().hwptSetDirtyTracking(u32(p(t, 1)), u32(p(t, 0)));
                 case "check_iotlb" -> {
                     int hwpt = u32(p(t, 0));
                     int iotlbId = u32(p(t, 1));

@@ -17,9 +17,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * `iommufd-sim exec` with the native shim and the programs of native/examples/ (map-and-ranges.c,
- * vfio-compat.c), whose output must be what the real Linux 7.2 kernel printed (NAME.expected,
- * recorded on the oracle with run-oracle.sh). Skipped where gcc or make is missing.
+ * `iommufd-sim exec` with the native shim and the programs of native/examples/, whose output
+ * must be what the real Linux 7.2 kernel printed (the .expected files, recorded on the oracle
+ * with run-oracle.sh). Skipped where gcc or make is missing.
  */
 class ExecTest {
     private static Path nativeDir;
@@ -48,12 +48,35 @@ class ExecTest {
     @ParameterizedTest
     @ValueSource(strings = {"map-and-ranges", "vfio-compat"})
     void exampleMatchesTheKernel(String example) throws IOException {
+        matchesTheKernel(example, example + ".expected");
+    }
+
+    /** native/examples/dirty-bitmap.c in small pages: every dirty-tracking check and bit as the 7.2 oracle printed them. */
+    @Test
+    void dirtyBitmapMatchesTheKernel() throws IOException {
+        matchesTheKernel("dirty-bitmap", "dirty-bitmap.expected");
+    }
+
+    /** The same in 2 MiB hugetlb memory; needs vm.nr_hugepages on this host. */
+    @Test
+    void dirtyBitmapInHugePagesMatchesTheKernel() throws IOException {
+        String n = Files.readString(Path.of("/proc/sys/vm/nr_hugepages")).trim();
+        assumeTrue(!n.equals("0"), "vm.nr_hugepages is 0: no hugetlb memory for the huge variant, test skipped");
+        matchesTheKernel("dirty-bitmap", "dirty-bitmap-huge.expected", "huge-only");
+    }
+
+    private static void matchesTheKernel(String example, String expectedFile, String... args) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc = Main.execute(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-                "--plugins", TestPaths.pluginsDir().toString(), "exec", "--",
-                nativeDir.resolve("build/examples/" + example).toString());
-        String expected = Files.readString(nativeDir.resolve("examples/" + example + ".expected"));
+        String[] argv = new String[5 + args.length];
+        argv[0] = "--plugins";
+        argv[1] = TestPaths.pluginsDir().toString();
+        argv[2] = "exec";
+        argv[3] = "--";
+        argv[4] = nativeDir.resolve("build/examples/" + example).toString();
+        System.arraycopy(args, 0, argv, 5, args.length);
+        int rc = Main.execute(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), argv);
+        String expected = Files.readString(nativeDir.resolve("examples/" + expectedFile));
         assertEquals(expected, out.toString(StandardCharsets.UTF_8), "stderr: " + err);
         assertEquals(0, rc, "stderr: " + err);
         assertEquals("", err.toString(StandardCharsets.UTF_8));

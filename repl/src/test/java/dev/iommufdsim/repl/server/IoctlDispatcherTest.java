@@ -276,6 +276,60 @@ class IoctlDispatcherTest {
         return call(0xa0, new Struct(72).u32(4, 4).u64(16, length).u64(24, uptr).u32(32, refs));
     }
 
+    /** IOMMU_TEST_OP_DIRTY {op 13, id, dirty {flags @16, iova @24, length @32, page_size @40, uptr @48, out_nr_dirty @56}}. */
+    private long testDirty(int hwpt, long iova, long length, long pageSize, long uptr) {
+        return call(0xa0, new Struct(72).u32(4, 13).u32(8, hwpt).u64(24, iova).u64(32, length).u64(40, pageSize).u64(48, uptr));
+    }
+
+    /** IOMMU_HWPT_GET_DIRTY_BITMAP {size, hwpt_id, flags, __reserved, iova, length, page_size, data}. */
+    private long getDirtyBitmap(int hwpt, int flags, long iova, long length, long pageSize, long data) {
+        return call(0x8c, new Struct(48).u32(4, hwpt).u32(8, flags).u64(16, iova).u64(24, length).u64(32, pageSize).u64(40, data));
+    }
+
+    /**
+     * The dirty ioctls decoded from their structs: the kernel ORs bits into the pinned pages of
+     * the bitmap, drops what it cannot pin, and writes out_nr_dirty back (the values are the
+     * 7.2 oracle's for the same calls, native/examples/dirty-bitmap.expected).
+     */
+    @Test
+    void dirtyTrackingThroughTheStructs() {
+        final long mockPage = 2048;
+        final long base = 1L << 24;
+        int ioas = ioasAlloc();
+        assertEquals(0, call(0x87, new Struct(24).u32(4, 1).u32(12, ioas))); // IOMMU_OPTION_HUGE_PAGES = 0, as the selftest
+        int idev = mockDomain(ioas)[2];
+        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, base)));
+        assertEquals(0, call(0x89, new Struct(48).u32(4, 2).u32(8, idev).u32(12, ioas))); // DIRTY_TRACKING
+        int hwpt = p.u32(S + 16);
+        assertEquals(-EOPNOTSUPP, call(0x8b, new Struct(16).u32(4, 2).u32(8, hwpt)));
+        assertEquals(-EINVAL, testDirty(hwpt, base, BUF_SIZE, mockPage, DATA)); // tracking is off
+        assertEquals(0, call(0x8b, new Struct(16).u32(4, 1).u32(8, hwpt).u32(12, 7))); // __reserved is not checked
+
+        p.put(DATA, new byte[] {0x12, 0, 0, 0}); // pages 1 and 4
+        assertEquals(0, testDirty(hwpt, base, BUF_SIZE, mockPage, DATA));
+        assertEquals(2, p.u64(S + 56)); // out_nr_dirty
+        assertEquals(-EFAULT, testDirty(hwpt, base, BUF_SIZE, mockPage, 0x1000));
+        assertEquals(-EINVAL, testDirty(hwpt, base, BUF_SIZE, mockPage, 0));
+
+        p.put(DATA + 0x100, new byte[] {(byte) 0xf0, (byte) 0xf0, (byte) 0xf0, (byte) 0xf0});
+        assertEquals(0, getDirtyBitmap(hwpt, 1, base, BUF_SIZE, mockPage, DATA + 0x100)); // NO_CLEAR
+        assertArrayEquals(new byte[] {(byte) 0xf1, (byte) 0xf0, (byte) 0xf0, (byte) 0xf0}, p.get(DATA + 0x100, 4)); // ORed: bits 0, 4
+        // a bitmap whose second page is not mapped: bits 0 and 4 (byte 0) land, bit 20 is dropped
+        p.put(DATA, new byte[] {0, 0, 0x10, 0});
+        assertEquals(0, testDirty(hwpt, base, BUF_SIZE, mockPage, DATA));
+        long edge = DATA + 0x2000 - 1;
+        p.put(edge, new byte[] {0});
+        assertEquals(0, getDirtyBitmap(hwpt, 0, base, BUF_SIZE, mockPage, edge));
+        assertArrayEquals(new byte[] {0x11}, p.get(edge, 1));
+        // cleared: nothing more
+        p.put(DATA + 0x100, new byte[4]);
+        assertEquals(0, getDirtyBitmap(hwpt, 0, base, BUF_SIZE, mockPage, DATA + 0x100));
+        assertArrayEquals(new byte[4], p.get(DATA + 0x100, 4));
+        assertEquals(-EOPNOTSUPP, getDirtyBitmap(hwpt, 2, base, BUF_SIZE, mockPage, DATA));
+        assertEquals(-EINVAL, getDirtyBitmap(hwpt, 0, base, BUF_SIZE, 0, DATA));
+        assertEquals("{}", gaps.gaps().toString());
+    }
+
     @Test
     void checkRefsReadsThePinCounts() {
         int ioas = ioasAlloc();

@@ -26,6 +26,7 @@ import static dev.iommufdsim.plugins.mock.MockIommuDriver.devFlags;
 
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.DirtyBitmap;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
@@ -62,7 +63,22 @@ final class MockInstance implements IommuInstance {
     private static final long AMDV1_APERTURE_END = (1L << 38) - 1;
 
     /** driverState of the mock's paging domains (struct mock_iommu_domain): to_mock_domain() works on these. */
-    record MockPaging(MockInstance iommu, int pagetableType) {
+    static final class MockPaging {
+        final MockInstance iommu;
+        final int pagetableType;
+        /** MOCK_DIRTY_TRACK in mock->flags. */
+        boolean dirtyTrack;
+        /** The IOPTEs; the kernel fills them only in domains with dirty_ops. */
+        final MockPageTable table = new MockPageTable();
+
+        MockPaging(MockInstance iommu, int pagetableType) {
+            this.iommu = iommu;
+            this.pagetableType = pagetableType;
+        }
+    }
+
+    private static MockPaging toMockDomain(PagingDomain domain) {
+        return (MockPaging) domain.driverState();
     }
 
     private final IommuDriver driver;
@@ -155,6 +171,45 @@ final class MockInstance implements IommuInstance {
         if (pasid == IOMMU_TEST_PASID_RESERVED) {
             pasid1024FakeError.remove(dev.name());
         }
+    }
+
+    /** The generic page table's map_pages (IOMMU_PT_DOMAIN_OPS): leaves of pgsize. */
+    @Override
+    public void mapPages(PagingDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
+        toMockDomain(domain).table.map(iova, pgsize, pgcount);
+    }
+
+    /** The generic page table's unmap_pages. */
+    @Override
+    public void unmapPages(PagingDomain domain, long iova, long size) {
+        toMockDomain(domain).table.unmap(iova, size);
+    }
+
+    /** mock_domain_set_dirty_tracking(): sets or clears MOCK_DIRTY_TRACK. */
+    @Override
+    public void setDirtyTracking(PagingDomain domain, boolean enable) {
+        if (enable && !domain.dirtyTracking()) {
+            throw fail(EINVAL, "mock: the domain has no dirty_ops");
+        }
+        toMockDomain(domain).dirtyTrack = enable;
+    }
+
+    /** The generic page table's read_and_clear_dirty (IOMMU_PT_DIRTY_OPS): see {@link MockPageTable}. */
+    @Override
+    public void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap dirty) {
+        toMockDomain(domain).table.readAndClearDirty(iova, size, flags, dirty);
+    }
+
+    /** iommufd_test_dirty(): MOCK_DIRTY_TRACK is set (the AMDv1 mock table always has set_dirty). */
+    @Override
+    public boolean selftestCanSetDirty(PagingDomain domain) {
+        return domain.driverState() instanceof MockPaging m && m.dirtyTrack;
+    }
+
+    /** mock->iommu.ops->set_dirty(): the item mapping iova becomes dirty (ENOENT when unmapped). */
+    @Override
+    public void selftestSetDirty(PagingDomain domain, long iova) {
+        toMockDomain(domain).table.setDirty(iova);
     }
 
     /** mock_domain_hw_info(): struct iommu_test_hw_info {u32 flags; u32 test_reg}. */
