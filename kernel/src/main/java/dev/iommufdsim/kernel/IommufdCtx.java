@@ -138,6 +138,26 @@ public final class IommufdCtx {
         obj.put();
     }
 
+    /** The fault or vEVENTQ object an open fd refers to, or null. */
+    IommufdObject eventFdObject(int fd) {
+        return eventFds.get(fd);
+    }
+
+    /** read() of a fault or vEVENTQ fd (eventq.c fops): bytes read, or EINVAL/ESPIPE/EFAULT/EBADF. */
+    public long eventqRead(int fd, long count, EventqFops.UserBuffer buf) {
+        return EventqFops.read(this, fd, count, buf);
+    }
+
+    /** write() of page responses to a fault fd: bytes consumed, or the errno of the first. */
+    public long eventqWrite(int fd, long count, EventqFops.UserBuffer buf) {
+        return EventqFops.write(this, fd, count, buf);
+    }
+
+    /** poll() of a fault or vEVENTQ fd: EventqFops.EPOLL* bits. */
+    public int eventqPoll(int fd) {
+        return EventqFops.poll(this, fd);
+    }
+
     /** Sets what the calling process has mapped (for the pinning checks). */
     public void setUserMemory(UserMemory memory) {
         this.memory = memory;

@@ -154,4 +154,35 @@ public final class Selftest {
         IommufdDevice idev = ictx.getDevice(idevId);
         idev.dev.iommu().selftestCheck("dev_check_cache", idev.dev.info(), Integer.toUnsignedLong(cacheId), value);
     }
+
+    /**
+     * IOMMU_TEST_OP_TRIGGER_IOPF (iommufd_test_trigger_iopf): the mock device reports a
+     * last-page request; PASID_VALID unless pasid is IOMMU_NO_PASID. Whether a fault queue
+     * takes it or the core answers it, the op succeeds.
+     */
+    public void triggerIopf(int devId, int pasid, int grpid, int perm, long addr) {
+        IommufdDevice idev = ictx.getDevice(devId);
+        if (!Machine.MOCK_DRIVER.equals(idev.dev.iommu().driverName())) {
+            throw fail(EINVAL, "dev %d (%s) is not a mock device", devId, idev.dev.name());
+        }
+        int flags = dev.iommufdsim.kernel.uapi.Uapi.IOMMU_PGFAULT_FLAGS_LAST_PAGE;
+        if (pasid != IOMMU_NO_PASID) {
+            flags |= dev.iommufdsim.kernel.uapi.Uapi.IOMMU_PGFAULT_FLAGS_PASID_VALID;
+        }
+        IoPgfault.reportDeviceFault(idev, flags, pasid, grpid, perm, addr, true); // mock_ops.user_pasid_table
+    }
+
+    /**
+     * IOMMU_TEST_OP_TRIGGER_VEVENT (iommufd_test_trigger_vevent): a struct
+     * iommu_viommu_event_selftest {virt_id} into the device's vIOMMU's SELFTEST vEVENTQ.
+     */
+    public void triggerVevent(int devId) {
+        IommufdDevice idev = ictx.getDevice(devId);
+        IommufdVdevice vdev = idev.vdev;
+        if (vdev == null || vdev.virtId == 0) {
+            throw fail(dev.iommufdsim.kernel.uapi.Errno.ENOENT, "dev %d has no vDEVICE with a non-zero virtual ID", devId);
+        }
+        byte[] event = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((int) vdev.virtId).array();
+        IoPgfault.viommuReportEvent(vdev.viommu, dev.iommufdsim.kernel.uapi.Uapi.IOMMU_VEVENTQ_TYPE_SELFTEST, event);
+    }
 }
