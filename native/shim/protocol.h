@@ -13,6 +13,11 @@
  *                  field (<= 4096). The server then drives the ioctl with requests until it
  *                  sends SIM_S_DONE.
  *   SIM_T_CLOSEFD  s32 fd: the program closed a fault/vEVENTQ queue descriptor it was given.
+ *   SIM_T_QREAD    s32 fd, u32 0, u64 buf, u64 count: read() of a queue descriptor; served
+ *   SIM_T_QWRITE   like an ioctl (SIM_S_WRITE / SIM_S_READ on buf), SIM_S_DONE has the byte
+ *                  count or -errno (eventq.c fops: iommu_hwpt_pgfault records, page responses,
+ *                  vEVENTs)
+ *   SIM_T_QPOLL    s32 fd: poll() of a queue descriptor; SIM_S_DONE has the EPOLL* mask
  *   answers:       SIM_R_DATA bytes | SIM_R_FAULT | SIM_R_OK | SIM_R_BOOL u32 | SIM_R_FD s32
  *
  * Server -> program, only while an ioctl is in flight:
@@ -34,6 +39,9 @@
 enum {
 	SIM_T_IOCTL = 2,
 	SIM_T_CLOSEFD = 3,
+	SIM_T_QREAD = 4,
+	SIM_T_QWRITE = 5,
+	SIM_T_QPOLL = 6,
 
 	SIM_R_DATA = 20,
 	SIM_R_FAULT = 21,

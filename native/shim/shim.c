@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "protocol.h"
@@ -65,6 +66,9 @@ static int (*real_ioctl)(int, unsigned long, ...);
 static int (*real_close)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_write)(int, const void *, size_t);
+static int (*real_poll)(struct pollfd *, nfds_t, int);
 
 static void *next(const char *name)
 {
@@ -88,6 +92,9 @@ static void resolve(void)
 	real_close = next("close");
 	real_dup2 = next("dup2");
 	real_dup3 = next("dup3");
+	real_read = next("read");
+	real_write = next("write");
+	real_poll = next("poll");
 	real_ioctl = next("ioctl");
 }
 
@@ -503,12 +510,12 @@ static int make_queue_fd(int owner)
 }
 
 /* One ioctl: 0 with the server's result in *ret, or -1 when the connection broke. */
+static int serve(int fd, long *ret);
+
 static int transact(int fd, unsigned int cmd, uintptr_t arg, long *ret)
 {
 	unsigned char head[16], pre[SIM_PREFETCH_MAX];
 	uint32_t prelen = 0;
-	unsigned char *buf = NULL;
-	size_t bufcap = 0;
 
 	/* prefetch the struct: its size field, then that many bytes (a cache, nothing more) */
 	if (arg && safe_read(pre, arg, 4) == 0) {
@@ -524,6 +531,15 @@ static int transact(int fd, unsigned int cmd, uintptr_t arg, long *ret)
 	put64(head + 8, arg);
 	if (send_frame(fd, SIM_T_IOCTL, head, 16, pre, prelen))
 		return lost(fd);
+	return serve(fd, ret);
+}
+
+/* Answer the server's requests until SIM_S_DONE: 0 with its result in *ret, -1 when the
+ * connection broke. */
+static int serve(int fd, long *ret)
+{
+	unsigned char *buf = NULL;
+	size_t bufcap = 0;
 
 	for (;;) {
 		unsigned char h[8];
@@ -683,6 +699,128 @@ EXPORT int close(int fd)
 		fd_kind[fd] = FD_NONE;
 	}
 	return real_close(fd);
+}
+
+/* ---- fault and vEVENTQ descriptors: read, write and poll reach the server -------------- */
+
+static int is_queue(int fd)
+{
+	return fd >= 0 && fd < FD_TABLE && fd_kind[fd] == FD_QUEUE;
+}
+
+/* One read/write/poll of queue descriptor qfd on the connection that made it: the server's
+ * result (>= 0 or -errno). A queue whose iommufd is gone answers ENODEV (see docs/exec.md). */
+static long queue_call(int qfd, uint32_t type, uint64_t buf, uint64_t count)
+{
+	int owner = queue_owner[qfd];
+	unsigned char m[24];
+	long ret = 0;
+	int rc;
+
+	if (owner < 0 || owner >= FD_TABLE || fd_kind[owner] != FD_IOMMUFD)
+		return -ENODEV;
+	put32(m, (uint32_t)qfd);
+	put32(m + 4, 0);
+	put64(m + 8, buf);
+	put64(m + 16, count);
+	pthread_mutex_lock(&lock);
+	rc = send_frame(owner, type, m, type == SIM_T_QPOLL ? 4 : 24, NULL, 0);
+	if (!rc)
+		rc = serve(owner, &ret);
+	pthread_mutex_unlock(&lock);
+	if (rc)
+		return lost(owner), -ENODEV;
+	return ret;
+}
+
+static ssize_t queue_rw(int fd, uint32_t type, uintptr_t buf, size_t count)
+{
+	long r = queue_call(fd, type, buf, count);
+
+	trace("iommufd-sim-shim: %s(%d, %zu) = %ld\n", type == SIM_T_QREAD ? "read" : "write", fd, count, r);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t count)
+{
+	resolve();
+	if (!is_queue(fd))
+		return real_read(fd, buf, count);
+	return queue_rw(fd, SIM_T_QREAD, (uintptr_t)buf, count);
+}
+
+EXPORT ssize_t write(int fd, const void *buf, size_t count)
+{
+	resolve();
+	if (!is_queue(fd))
+		return real_write(fd, buf, count);
+	return queue_rw(fd, SIM_T_QWRITE, (uintptr_t)buf, count);
+}
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
+/*
+ * poll() over a set with queue descriptors: their readiness is the server's
+ * (iommufd_eventq_fops_poll), the others' the kernel's. Events reach a queue only through
+ * calls into the emulator, so the set is asked again every 10 ms until the timeout.
+ */
+EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	struct pollfd *copy;
+	long start;
+	nfds_t i;
+	int any = 0;
+
+	resolve();
+	for (i = 0; i < n; i++)
+		any |= is_queue(fds[i].fd);
+	if (!any)
+		return real_poll(fds, n, timeout);
+	copy = malloc(n * sizeof(*copy));
+	if (!copy) {
+		errno = ENOMEM;
+		return -1;
+	}
+	start = now_ms();
+	for (;;) {
+		int ready = 0, r, wait;
+		long left = timeout < 0 ? 10 : timeout - (now_ms() - start);
+
+		for (i = 0; i < n; i++) {
+			copy[i] = fds[i];
+			if (!is_queue(fds[i].fd))
+				continue;
+			copy[i].fd = -1;
+			long m = queue_call(fds[i].fd, SIM_T_QPOLL, 0, 0);
+
+			fds[i].revents = (short)(m < 0 ? POLLERR : m & (fds[i].events | POLLERR | POLLHUP));
+			if (fds[i].revents)
+				ready++;
+		}
+		wait = ready || left <= 0 ? 0 : left < 10 ? (int)left : 10;
+		r = real_poll(copy, n, wait);
+		if (r < 0) {
+			free(copy);
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if (!is_queue(fds[i].fd))
+				fds[i].revents = copy[i].revents;
+		if (ready + r > 0 || (timeout >= 0 && now_ms() - start >= timeout)) {
+			free(copy);
+			return ready + r;
+		}
+	}
 }
 
 /* dup2/dup3 onto a descriptor closes what it was; a copy of an iommufd is an iommufd */

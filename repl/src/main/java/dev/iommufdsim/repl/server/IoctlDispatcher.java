@@ -124,6 +124,29 @@ public final class IoctlDispatcher {
         }
     }
 
+    /**
+     * read() (write: false) or write() of a queue descriptor the program was given: bytes
+     * done or -errno (QueueIo). An unknown descriptor is EBADF.
+     */
+    public long queueIo(int programFd, boolean write, long buf, long count, UserAccess mem) {
+        String what = (write ? "write" : "read") + "(queue fd " + programFd + ")";
+        return QueueIo.call(what, () -> write ? QueueIo.write(ctx, emulatorFd(programFd), buf, count, mem)
+                : QueueIo.read(ctx, emulatorFd(programFd), buf, count, mem), gaps, trace);
+    }
+
+    /** poll() of a queue descriptor: its EPOLL* mask or -errno. */
+    public long queuePoll(int programFd) {
+        return QueueIo.call("poll(queue fd " + programFd + ")", () -> ctx.eventqPoll(emulatorFd(programFd)), gaps, null);
+    }
+
+    private int emulatorFd(int programFd) {
+        Integer fd = queueFds.get(programFd);
+        if (fd == null) {
+            throw fail(Errno.EBADF, "fd %d is not a fault or vEVENTQ descriptor of this context", programFd);
+        }
+        return fd;
+    }
+
     // ---- iommufd_fops_ioctl -----------------------------------------------------------------
 
     private long dispatch(int cmd, long arg, UserAccess mem) throws UserFault {
@@ -616,6 +639,8 @@ public final class IoctlDispatcher {
     private static final int OP_MOCK_DOMAIN_FLAGS = 12;
     private static final int OP_MD_CHECK_IOTLB = 14;
     private static final int OP_DEV_CHECK_CACHE = 16;
+    private static final int OP_TRIGGER_IOPF = 15;
+    private static final int OP_TRIGGER_VEVENT = 17;
 
     /** iommufd_test(): {size, op, id, __reserved, union @16, last @64}. */
     private void test(Call c) throws UserFault {
@@ -660,6 +685,9 @@ public final class IoctlDispatcher {
             }
             case OP_MD_CHECK_IOTLB -> st.mdCheckIotlb(id, c.u32(16), c.u32l(20));
             case OP_DEV_CHECK_CACHE -> st.devCheckCache(id, c.u32(16), c.u32l(20));
+            // trigger_iopf {dev_id @16, pasid @20, grpid @24, perm @28, addr @32}
+            case OP_TRIGGER_IOPF -> st.triggerIopf(c.u32(16), c.u32(20), c.u32(24), c.u32(28), c.u64(32));
+            case OP_TRIGGER_VEVENT -> st.triggerVevent(c.u32(16));
             default -> {
                 if (op > 0 && op < IoctlTable.TEST_OPS.length) {
                     gaps.gap("IOMMU_TEST_OP_" + IoctlTable.TEST_OPS[op]);

@@ -82,6 +82,7 @@ final class ShimConnection implements UserAccess, Runnable {
                         }
                         sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
                     }
+                    case Wire.T_QREAD, Wire.T_QWRITE, Wire.T_QPOLL -> queueCall(f.type(), p);
                     case Wire.T_CLOSEFD -> {
                         synchronized (machine) {
                             dispatcher.closeQueueFd(p.getInt(0));
@@ -115,6 +116,23 @@ final class ShimConnection implements UserAccess, Runnable {
                 // gone already
             }
         }
+    }
+
+    /** read/write/poll of a queue descriptor: served like an ioctl (the buffer through requests). */
+    private void queueCall(int type, ByteBuffer p) throws IOException {
+        int fd = p.getInt(0);
+        long r;
+        synchronized (machine) {
+            inIoctl = true;
+            try {
+                r = type == Wire.T_QPOLL ? dispatcher.queuePoll(fd)
+                        : dispatcher.queueIo(fd, type == Wire.T_QWRITE, p.getLong(8), p.getLong(16), this);
+            } finally {
+                inIoctl = false;
+            }
+            drainCloses();
+        }
+        sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
     }
 
     void shutdown() {

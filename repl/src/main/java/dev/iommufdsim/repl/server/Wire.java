@@ -13,6 +13,12 @@ final class Wire {
     static final int T_IOCTL = 2;
     /** Program to server: s32 fd, a queue descriptor the program closed. */
     static final int T_CLOSEFD = 3;
+    /** Program to server: s32 fd, u32 0, u64 buf, u64 count: read() of a queue descriptor. */
+    static final int T_QREAD = 4;
+    /** Program to server: s32 fd, u32 0, u64 buf, u64 count: write() of a queue descriptor. */
+    static final int T_QWRITE = 5;
+    /** Program to server: s32 fd: poll() of a queue descriptor; the answer is the poll mask. */
+    static final int T_QPOLL = 6;
 
     static final int R_DATA = 20;
     static final int R_FAULT = 21;
