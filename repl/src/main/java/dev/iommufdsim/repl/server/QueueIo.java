@@ -44,15 +44,13 @@ final class QueueIo {
         };
     }
 
-    /** rw_verify_area() and access_ok() of vfs_read/vfs_write: the count clamped. */
+    /** access_ok() and rw_verify_area() of vfs_read/vfs_write: the count, clamped to MAX_RW_COUNT. */
     private static long verify(long buf, long count) {
-        if (count < 0 || Long.compareUnsigned(count, MAX_RW_COUNT) > 0) {
-            count = MAX_RW_COUNT;
-        }
         if (Long.compareUnsigned(buf, TASK_SIZE) > 0 || Long.compareUnsigned(count, TASK_SIZE - buf) > 0) {
-            throw new IommufdException(Errno.EFAULT, String.format("buffer 0x%x (%d bytes) is not user memory", buf, count));
+            throw new IommufdException(Errno.EFAULT, String.format("buffer 0x%x (%s bytes) is not user memory", buf,
+                    Long.toUnsignedString(count)));
         }
-        return count;
+        return Math.min(count, MAX_RW_COUNT);
     }
 
     /** One call: its result, or -errno; emulator failures are EIO and reported to gaps. */
@@ -86,11 +84,15 @@ final class QueueIo {
     }
 
     static long read(IommufdCtx ctx, int fd, long buf, long count, UserAccess mem) {
+        ctx.eventqPoll(fd); // fdget(): EBADF before access_ok's EFAULT (poll changes nothing)
         long n = verify(buf, count);
         return ctx.eventqRead(fd, n, buffer(mem, buf));
     }
 
     static long write(IommufdCtx ctx, int fd, long buf, long count, UserAccess mem) {
+        // fdget() (EBADF), then a file without ->write (a vEVENTQ) is EINVAL before access_ok:
+        // a write of 0 bytes answers both and changes nothing
+        ctx.eventqWrite(fd, 0, buffer(mem, buf));
         long n = verify(buf, count);
         return ctx.eventqWrite(fd, n, buffer(mem, buf));
     }

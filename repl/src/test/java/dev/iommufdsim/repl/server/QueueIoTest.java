@@ -90,5 +90,7 @@ class QueueIoTest {
         assertEquals(-EINVAL, d.queueIo(pfd, true, BUF + 0x100, 8, p)); // the cookie was consumed
         assertEquals(-EBADF, d.queueIo(pfd + 100, false, BUF, 40, p));
         assertEquals(-ENOENT, call(0xa0, trigger(17, idev, 0))); // TRIGGER_VEVENT without a vDEVICE
+        assertEquals(-EBADF, d.queueIo(pfd + 100, true, -4096L, 8, p)); // fdget before access_ok
+        assertEquals(-EFAULT, d.queueIo(pfd, true, -4096L, 8, p));
     }
 }
