@@ -27,6 +27,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -69,6 +70,8 @@ static int (*real_dup3)(int, int, int);
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
 static int (*real_poll)(struct pollfd *, nfds_t, int);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
 
 static void *next(const char *name)
 {
@@ -95,6 +98,8 @@ static void resolve(void)
 	real_read = next("read");
 	real_write = next("write");
 	real_poll = next("poll");
+	real_mmap = next("mmap");
+	real_munmap = next("munmap");
 	real_ioctl = next("ioctl");
 }
 
@@ -821,6 +826,124 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 			return ready + r;
 		}
 	}
+}
+
+/* ---- mmap() of the iommufd: vIOMMU regions ------------------------------------------- */
+
+/* The program's mappings of iommufd regions: munmap() of one ends it on the server. */
+#define MAX_SIM_MAPS 256
+static struct sim_map {
+	uintptr_t addr;
+	size_t len;
+	int owner;
+	int id;
+} sim_maps[MAX_SIM_MAPS];
+static int n_sim_maps;
+
+/*
+ * The server checks the call (ksys_mmap_pgoff, iommufd_fops_mmap) and writes the region's bytes
+ * into a shared anonymous mapping made here, which then moves to a MAP_FIXED address and gets
+ * the protection asked for.
+ */
+static void *sim_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	size_t plen = (len + 4095) & ~(size_t)4095;
+	unsigned char m[32];
+	void *tmp = NULL, *res;
+	long ret = 0;
+	int rc;
+
+	if (len && plen >= len) {
+		tmp = real_mmap(NULL, plen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (tmp == MAP_FAILED) {
+			errno = ENOMEM;
+			return MAP_FAILED;
+		}
+	}
+	put64(m, (uintptr_t)tmp);
+	put64(m + 8, len);
+	put64(m + 16, (uint64_t)off);
+	put32(m + 24, (uint32_t)prot);
+	put32(m + 28, (uint32_t)flags);
+	pthread_mutex_lock(&lock);
+	rc = send_frame(fd, SIM_T_MMAP, m, 32, NULL, 0);
+	if (!rc)
+		rc = serve(fd, &ret);
+	pthread_mutex_unlock(&lock);
+	if (rc) {
+		lost(fd);
+		ret = -ENODEV;
+	}
+	trace("iommufd-sim-shim: mmap(%d, 0x%zx, off 0x%llx) = %ld\n", fd, len, (unsigned long long)off, ret);
+	if (ret <= 0) {
+		if (tmp)
+			real_munmap(tmp, plen);
+		errno = ret < 0 ? (int)-ret : EIO;
+		return MAP_FAILED;
+	}
+	res = tmp;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
+		res = mremap(tmp, plen, plen, MREMAP_MAYMOVE | MREMAP_FIXED, addr);
+	if (res != MAP_FAILED && prot != (PROT_READ | PROT_WRITE) && mprotect(res, plen, prot))
+		res = MAP_FAILED;
+	pthread_mutex_lock(&lock);
+	if (res == MAP_FAILED || n_sim_maps == MAX_SIM_MAPS) {
+		int e = res == MAP_FAILED ? errno : ENOMEM;
+
+		put32(m, (uint32_t)ret);
+		(void)send_frame(fd, SIM_T_MUNMAP, m, 4, NULL, 0);
+		pthread_mutex_unlock(&lock);
+		real_munmap(res == MAP_FAILED ? tmp : res, plen);
+		errno = e;
+		return MAP_FAILED;
+	}
+	sim_maps[n_sim_maps++] = (struct sim_map){ (uintptr_t)res, plen, fd, (int)ret };
+	pthread_mutex_unlock(&lock);
+	return res;
+}
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	resolve();
+	if (fd < 0 || fd >= FD_TABLE || fd_kind[fd] != FD_IOMMUFD) {
+		if (fd < 0 || fd >= FD_TABLE || fd_kind[fd] != FD_NONE || (flags & MAP_ANONYMOUS) || !is_sim_socket(fd))
+			return real_mmap(addr, len, prot, flags, fd, off);
+		fd_kind[fd] = FD_IOMMUFD;
+	}
+	return sim_mmap(addr, len, prot, flags, fd, off);
+}
+
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+/* munmap() touching a region's mapping ends it (iommufd_fops_vma_close), then unmaps. */
+EXPORT int munmap(void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr;
+	int i;
+
+	resolve();
+	if (n_sim_maps) {
+		pthread_mutex_lock(&lock);
+		for (i = 0; i < n_sim_maps;) {
+			struct sim_map *m = &sim_maps[i];
+
+			if (a < m->addr + m->len && m->addr < a + len) {
+				unsigned char q[4];
+
+				put32(q, (uint32_t)m->id);
+				if (m->owner >= 0 && m->owner < FD_TABLE && fd_kind[m->owner] == FD_IOMMUFD)
+					(void)send_frame(m->owner, SIM_T_MUNMAP, q, 4, NULL, 0);
+				sim_maps[i] = sim_maps[--n_sim_maps];
+				continue;
+			}
+			i++;
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	return real_munmap(addr, len);
 }
 
 /* dup2/dup3 onto a descriptor closes what it was; a copy of an iommufd is an iommufd */

@@ -158,6 +158,22 @@ public final class IommufdCtx {
         return EventqFops.poll(this, fd);
     }
 
+    /** ictx->mt_mmap: regions drivers offer for mmap() and their live mappings. */
+    final MmapTable mmaps = new MmapTable();
+
+    /**
+     * mmap() of the iommufd (iommufd_fops_mmap) after the VFS's own checks: the mapping, which
+     * holds the region's owner until {@link #munmap}.
+     */
+    public MmapTable.Vma mmap(long offset, long length, boolean shared, boolean exec) {
+        return mmaps.map(offset, length, shared, exec);
+    }
+
+    /** The end of a mapping (iommufd_fops_vma_close); a second call does nothing. */
+    public void munmap(MmapTable.Vma vma) {
+        mmaps.unmap(vma);
+    }
+
     /** Sets what the calling process has mapped (for the pinning checks). */
     public void setUserMemory(UserMemory memory) {
         this.memory = memory;
@@ -239,6 +255,7 @@ public final class IommufdCtx {
         for (int fd : List.copyOf(eventFds.keySet())) {
             closeFd(fd);
         }
+        mmaps.closeAll();
         for (IommufdObject obj : objects.objects()) {
             if (obj instanceof IommufdDevice idev && !idev.dev.isSelftestMock()) {
                 VfioCdev.close(this, idev.id());

@@ -61,6 +61,8 @@ public final class IoctlDispatcher {
     private final GapLog gaps;
     private final PrintStream trace;
     private final boolean checkRefsUnpinned;
+    /** The program's mappings of the iommufd. */
+    private final MmapIo mmaps;
     /** Program descriptor -> the emulator's fd number of each fault / vEVENTQ queue. */
     private final Map<Integer, Integer> queueFds = new HashMap<>();
 
@@ -69,6 +71,7 @@ public final class IoctlDispatcher {
         this.gaps = opts.gaps();
         this.trace = opts.trace();
         this.checkRefsUnpinned = opts.checkRefsUnpinned();
+        this.mmaps = new MmapIo(ctx);
     }
 
     public IommufdCtx ctx() {
@@ -137,6 +140,22 @@ public final class IoctlDispatcher {
     /** poll() of a queue descriptor: its EPOLL* mask or -errno. */
     public long queuePoll(int programFd) {
         return QueueIo.call("poll(queue fd " + programFd + ")", () -> ctx.eventqPoll(emulatorFd(programFd)), gaps, null);
+    }
+
+    /** mmap() of the iommufd (MmapIo): the mapping's ID or -errno. */
+    public long mmap(long addr, long length, long offset, int prot, int flags, UserAccess mem) {
+        return QueueIo.call("mmap(offset 0x" + Long.toHexString(offset) + ")", () -> {
+            try {
+                return mmaps.mmap(addr, length, offset, prot, flags, mem);
+            } catch (UserFault f) {
+                return -EFAULT;
+            }
+        }, gaps, trace);
+    }
+
+    /** munmap() of a mapping mmap() made. */
+    public void munmap(int id) {
+        mmaps.munmap(id);
     }
 
     private int emulatorFd(int programFd) {
