@@ -14,6 +14,16 @@
  *                  the ioctl with requests until it sends SIM_S_DONE.
  *   SIM_T_CLOSEFD  s32 fd: the program closed a descriptor it was given (a fault or vEVENTQ
  *                  queue, a selftest access).
+ *   SIM_T_QREAD    s32 fd, u32 0, u64 buf, u64 count: read() of a queue descriptor; served
+ *   SIM_T_QWRITE   like an ioctl (SIM_S_WRITE / SIM_S_READ on buf), SIM_S_DONE has the byte
+ *                  count or -errno (eventq.c fops: iommu_hwpt_pgfault records, page responses,
+ *                  vEVENTs)
+ *   SIM_T_QPOLL    s32 fd: poll() of a queue descriptor; SIM_S_DONE has the EPOLL* mask
+ *   SIM_T_MMAP     u64 addr, u64 length, u64 offset, u32 prot, u32 flags: mmap() of the
+ *                  iommufd; addr is a shared anonymous mapping the shim made, which the server
+ *                  fills with the region's bytes (SIM_S_WRITE); SIM_S_DONE has the mapping's
+ *                  ID (> 0) or -errno
+ *   SIM_T_MUNMAP   s32 id: that mapping went (munmap); no answer
  *   answers:       SIM_R_DATA bytes | SIM_R_FAULT | SIM_R_OK | SIM_R_BOOL u32 | SIM_R_FD s32
  *
  * Server -> program, only while an ioctl is in flight:
@@ -43,6 +53,11 @@
 enum {
 	SIM_T_IOCTL = 2,
 	SIM_T_CLOSEFD = 3,
+	SIM_T_QREAD = 4,
+	SIM_T_QWRITE = 5,
+	SIM_T_QPOLL = 6,
+	SIM_T_MMAP = 7,
+	SIM_T_MUNMAP = 8,
 
 	SIM_R_DATA = 20,
 	SIM_R_FAULT = 21,

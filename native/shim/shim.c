@@ -27,10 +27,12 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "protocol.h"
@@ -68,6 +70,11 @@ static int (*real_ioctl)(int, unsigned long, ...);
 static int (*real_close)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_write)(int, const void *, size_t);
+static int (*real_poll)(struct pollfd *, nfds_t, int);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
 
 static void *next(const char *name)
 {
@@ -91,6 +98,11 @@ static void resolve(void)
 	real_close = next("close");
 	real_dup2 = next("dup2");
 	real_dup3 = next("dup3");
+	real_read = next("read");
+	real_write = next("write");
+	real_poll = next("poll");
+	real_mmap = next("mmap");
+	real_munmap = next("munmap");
 	real_ioctl = next("ioctl");
 }
 
@@ -600,12 +612,12 @@ static int make_queue_fd(int owner)
 }
 
 /* One ioctl: 0 with the server's result in *ret, or -1 when the connection broke. */
+static int serve(int fd, long *ret);
+
 static int transact(int fd, unsigned int cmd, uintptr_t arg, long *ret)
 {
 	unsigned char head[16], pre[SIM_PREFETCH_MAX];
 	uint32_t prelen = 0;
-	unsigned char *buf = NULL;
-	size_t bufcap = 0;
 
 	/* prefetch the struct: its size field, then that many bytes (a cache, nothing more) */
 	if (arg && safe_read(pre, arg, 4) == 0) {
@@ -621,6 +633,15 @@ static int transact(int fd, unsigned int cmd, uintptr_t arg, long *ret)
 	put64(head + 8, arg);
 	if (send_frame(fd, SIM_T_IOCTL, head, 16, pre, prelen))
 		return lost(fd);
+	return serve(fd, ret);
+}
+
+/* Answer the server's requests until SIM_S_DONE: 0 with its result in *ret, -1 when the
+ * connection broke. */
+static int serve(int fd, long *ret)
+{
+	unsigned char *buf = NULL;
+	size_t bufcap = 0;
 
 	for (;;) {
 		unsigned char h[8];
@@ -792,6 +813,246 @@ EXPORT int close(int fd)
 		fd_kind[fd] = FD_NONE;
 	}
 	return real_close(fd);
+}
+
+/* ---- fault and vEVENTQ descriptors: read, write and poll reach the server -------------- */
+
+static int is_queue(int fd)
+{
+	return fd >= 0 && fd < FD_TABLE && fd_kind[fd] == FD_QUEUE;
+}
+
+/* One read/write/poll of queue descriptor qfd on the connection that made it: the server's
+ * result (>= 0 or -errno). A queue whose iommufd is gone answers ENODEV (see docs/exec.md). */
+static long queue_call(int qfd, uint32_t type, uint64_t buf, uint64_t count)
+{
+	int owner = queue_owner[qfd];
+	unsigned char m[24];
+	long ret = 0;
+	int rc;
+
+	if (owner < 0 || owner >= FD_TABLE || fd_kind[owner] != FD_IOMMUFD)
+		return -ENODEV;
+	put32(m, (uint32_t)qfd);
+	put32(m + 4, 0);
+	put64(m + 8, buf);
+	put64(m + 16, count);
+	pthread_mutex_lock(&lock);
+	rc = send_frame(owner, type, m, type == SIM_T_QPOLL ? 4 : 24, NULL, 0);
+	if (!rc)
+		rc = serve(owner, &ret);
+	pthread_mutex_unlock(&lock);
+	if (rc)
+		return lost(owner), -ENODEV;
+	return ret;
+}
+
+static ssize_t queue_rw(int fd, uint32_t type, uintptr_t buf, size_t count)
+{
+	long r = queue_call(fd, type, buf, count);
+
+	trace("iommufd-sim-shim: %s(%d, %zu) = %ld\n", type == SIM_T_QREAD ? "read" : "write", fd, count, r);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t count)
+{
+	resolve();
+	if (!is_queue(fd))
+		return real_read(fd, buf, count);
+	return queue_rw(fd, SIM_T_QREAD, (uintptr_t)buf, count);
+}
+
+EXPORT ssize_t write(int fd, const void *buf, size_t count)
+{
+	resolve();
+	if (!is_queue(fd))
+		return real_write(fd, buf, count);
+	return queue_rw(fd, SIM_T_QWRITE, (uintptr_t)buf, count);
+}
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
+/*
+ * poll() over a set with queue descriptors: their readiness is the server's
+ * (iommufd_eventq_fops_poll), the others' the kernel's. Events reach a queue only through
+ * calls into the emulator, so the set is asked again every 10 ms until the timeout.
+ */
+EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	struct pollfd *copy;
+	long start;
+	nfds_t i;
+	int any = 0;
+
+	resolve();
+	for (i = 0; i < n; i++)
+		any |= is_queue(fds[i].fd);
+	if (!any)
+		return real_poll(fds, n, timeout);
+	copy = malloc(n * sizeof(*copy));
+	if (!copy) {
+		errno = ENOMEM;
+		return -1;
+	}
+	start = now_ms();
+	for (;;) {
+		int ready = 0, r, wait;
+		long left = timeout < 0 ? 10 : timeout - (now_ms() - start);
+
+		for (i = 0; i < n; i++) {
+			copy[i] = fds[i];
+			if (!is_queue(fds[i].fd))
+				continue;
+			copy[i].fd = -1;
+			long m = queue_call(fds[i].fd, SIM_T_QPOLL, 0, 0);
+
+			fds[i].revents = (short)(m < 0 ? POLLERR : m & (fds[i].events | POLLERR | POLLHUP));
+			if (fds[i].revents)
+				ready++;
+		}
+		wait = ready || left <= 0 ? 0 : left < 10 ? (int)left : 10;
+		r = real_poll(copy, n, wait);
+		if (r < 0) {
+			free(copy);
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if (!is_queue(fds[i].fd))
+				fds[i].revents = copy[i].revents;
+		if (ready + r > 0 || (timeout >= 0 && now_ms() - start >= timeout)) {
+			free(copy);
+			return ready + r;
+		}
+	}
+}
+
+/* ---- mmap() of the iommufd: vIOMMU regions ------------------------------------------- */
+
+/* The program's mappings of iommufd regions: munmap() of one ends it on the server. */
+#define MAX_SIM_MAPS 256
+static struct sim_map {
+	uintptr_t addr;
+	size_t len;
+	int owner;
+	int id;
+} sim_maps[MAX_SIM_MAPS];
+static int n_sim_maps;
+
+/*
+ * The server checks the call (ksys_mmap_pgoff, iommufd_fops_mmap) and writes the region's bytes
+ * into a shared anonymous mapping made here, which then moves to a MAP_FIXED address and gets
+ * the protection asked for.
+ */
+static void *sim_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	size_t plen = (len + 4095) & ~(size_t)4095;
+	unsigned char m[32];
+	void *tmp = NULL, *res;
+	long ret = 0;
+	int rc;
+
+	if (len && plen >= len) {
+		tmp = real_mmap(NULL, plen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (tmp == MAP_FAILED) {
+			errno = ENOMEM;
+			return MAP_FAILED;
+		}
+	}
+	put64(m, (uintptr_t)tmp);
+	put64(m + 8, len);
+	put64(m + 16, (uint64_t)off);
+	put32(m + 24, (uint32_t)prot);
+	put32(m + 28, (uint32_t)flags);
+	pthread_mutex_lock(&lock);
+	rc = send_frame(fd, SIM_T_MMAP, m, 32, NULL, 0);
+	if (!rc)
+		rc = serve(fd, &ret);
+	pthread_mutex_unlock(&lock);
+	if (rc) {
+		lost(fd);
+		ret = -ENODEV;
+	}
+	trace("iommufd-sim-shim: mmap(%d, 0x%zx, off 0x%llx) = %ld\n", fd, len, (unsigned long long)off, ret);
+	if (ret <= 0) {
+		if (tmp)
+			real_munmap(tmp, plen);
+		errno = ret < 0 ? (int)-ret : EIO;
+		return MAP_FAILED;
+	}
+	res = tmp;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
+		res = mremap(tmp, plen, plen, MREMAP_MAYMOVE | MREMAP_FIXED, addr);
+	if (res != MAP_FAILED && prot != (PROT_READ | PROT_WRITE) && mprotect(res, plen, prot))
+		res = MAP_FAILED;
+	pthread_mutex_lock(&lock);
+	if (res == MAP_FAILED || n_sim_maps == MAX_SIM_MAPS) {
+		int e = res == MAP_FAILED ? errno : ENOMEM;
+
+		put32(m, (uint32_t)ret);
+		(void)send_frame(fd, SIM_T_MUNMAP, m, 4, NULL, 0);
+		pthread_mutex_unlock(&lock);
+		real_munmap(res == MAP_FAILED ? tmp : res, plen);
+		errno = e;
+		return MAP_FAILED;
+	}
+	sim_maps[n_sim_maps++] = (struct sim_map){ (uintptr_t)res, plen, fd, (int)ret };
+	pthread_mutex_unlock(&lock);
+	return res;
+}
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	resolve();
+	if (fd < 0 || fd >= FD_TABLE || fd_kind[fd] != FD_IOMMUFD) {
+		if (fd < 0 || fd >= FD_TABLE || fd_kind[fd] != FD_NONE || (flags & MAP_ANONYMOUS) || !is_sim_socket(fd))
+			return real_mmap(addr, len, prot, flags, fd, off);
+		fd_kind[fd] = FD_IOMMUFD;
+	}
+	return sim_mmap(addr, len, prot, flags, fd, off);
+}
+
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+/* munmap() touching a region's mapping ends it (iommufd_fops_vma_close), then unmaps. */
+EXPORT int munmap(void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr;
+	int i;
+
+	resolve();
+	if (n_sim_maps) {
+		pthread_mutex_lock(&lock);
+		for (i = 0; i < n_sim_maps;) {
+			struct sim_map *m = &sim_maps[i];
+
+			if (a < m->addr + m->len && m->addr < a + len) {
+				unsigned char q[4];
+
+				put32(q, (uint32_t)m->id);
+				if (m->owner >= 0 && m->owner < FD_TABLE && fd_kind[m->owner] == FD_IOMMUFD)
+					(void)send_frame(m->owner, SIM_T_MUNMAP, q, 4, NULL, 0);
+				sim_maps[i] = sim_maps[--n_sim_maps];
+				continue;
+			}
+			i++;
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	return real_munmap(addr, len);
 }
 
 /* dup2/dup3 onto a descriptor closes what it was; a copy of an iommufd is an iommufd */

@@ -170,6 +170,7 @@ final class DeviceAttach {
         if (hwptPaging != null && pasid == IOMMU_NO_PASID) {
             hwptPaging.ioas.iopt().removeReservedIova(idev.resvOwner());
         }
+        IoPgfault.autoResponseFaults(hwpt, idev, pasid); // iommufd_hwpt_detach_device()
         return hwpt;
     }
 
@@ -244,6 +245,7 @@ final class DeviceAttach {
             groupRemoveReservedIova(igroup, oldPaging);
         }
         attach.hwpt = hwpt;
+        IoPgfault.autoResponseFaults(old, idev, pasid); // iommufd_hwpt_replace_device()
         int numDevices = attach.devices.size();
         // Move the device_array's references to the new HWPT; keep one on the old for the caller.
         for (int i = 0; i < numDevices; i++) {

@@ -157,9 +157,9 @@ public final class IommuInstanceHandle {
         return contain("get_viommu_size", () -> ops.viommuSupported(dev, type));
     }
 
-    Viommu viommuInit(int type, PagingDomain parent, DeviceInfo dev, byte[] data) {
+    Viommu viommuInit(int type, PagingDomain parent, DeviceInfo dev, byte[] data, dev.iommufdsim.kernel.spi.ViommuContext ctx) {
         FailNth.step("driver viommu_init");
-        Viommu v = contain("viommu_init", () -> ops.viommuInit(type, parent, dev, data));
+        Viommu v = contain("viommu_init", () -> ops.viommuInit(type, parent, dev, data, ctx));
         if (v == null) {
             throw new IommufdException(EOPNOTSUPP,
                     String.format("driver plugin '%s' (%s) viommu_init filled no ops", pluginId, driverName()));

@@ -177,6 +177,42 @@ public final class IommufdCtx {
         obj.put();
     }
 
+    /** The fault or vEVENTQ object an open fd refers to, or null. */
+    IommufdObject eventFdObject(int fd) {
+        return eventFds.get(fd);
+    }
+
+    /** read() of a fault or vEVENTQ fd (eventq.c fops): bytes read, or EINVAL/ESPIPE/EFAULT/EBADF. */
+    public long eventqRead(int fd, long count, EventqFops.UserBuffer buf) {
+        return EventqFops.read(this, fd, count, buf);
+    }
+
+    /** write() of page responses to a fault fd: bytes consumed, or the errno of the first. */
+    public long eventqWrite(int fd, long count, EventqFops.UserBuffer buf) {
+        return EventqFops.write(this, fd, count, buf);
+    }
+
+    /** poll() of a fault or vEVENTQ fd: EventqFops.EPOLL* bits. */
+    public int eventqPoll(int fd) {
+        return EventqFops.poll(this, fd);
+    }
+
+    /** ictx->mt_mmap: regions drivers offer for mmap() and their live mappings. */
+    final MmapTable mmaps = new MmapTable();
+
+    /**
+     * mmap() of the iommufd (iommufd_fops_mmap) after the VFS's own checks: the mapping, which
+     * holds the region's owner until {@link #munmap}.
+     */
+    public MmapTable.Vma mmap(long offset, long length, boolean shared, boolean exec) {
+        return mmaps.map(offset, length, shared, exec);
+    }
+
+    /** The end of a mapping (iommufd_fops_vma_close); a second call does nothing. */
+    public void munmap(MmapTable.Vma vma) {
+        mmaps.unmap(vma);
+    }
+
     /** Sets what the calling process has mapped (for the pinning checks). */
     public void setUserMemory(UserMemory memory) {
         this.memory = memory;
@@ -265,6 +301,7 @@ public final class IommufdCtx {
         for (int fd : List.copyOf(eventFds.keySet())) {
             closeFd(fd);
         }
+        mmaps.closeAll();
         for (IommufdObject obj : objects.objects()) {
             if (obj instanceof IommufdDevice idev && !idev.dev.isSelftestMock()) {
                 VfioCdev.close(this, idev.id());

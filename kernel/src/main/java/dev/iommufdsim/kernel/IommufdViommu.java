@@ -19,6 +19,8 @@ public final class IommufdViommu extends IommufdObject implements VdevLookup {
     /** viommu->vdevs, keyed by virt_id. */
     final TreeMap<Long, IommufdVdevice> vdevs = new TreeMap<>(Long::compareUnsigned);
     final List<IommufdVeventq> veventqs = new ArrayList<>();
+    /** The context's mmap regions, where the driver's regions are removed at destroy. */
+    MmapTable mmaps;
 
     IommufdViommu(int type, HwptPaging hwpt, IommuInstanceHandle iommuDev) {
         super(ObjType.VIOMMU);
@@ -70,6 +72,9 @@ public final class IommufdViommu extends IommufdObject implements VdevLookup {
     /** iommufd_viommu_destroy(). */
     @Override
     void destroy() {
+        if (mmaps != null) {
+            mmaps.removeOwner(this); // the driver's destroy: iommufd_viommu_destroy_mmap()
+        }
         if (ops != null) {
             iommuDev.viommuDestroy(ops);
         }

@@ -460,12 +460,37 @@ public final class Selftest {
         if (ioas == null) {
             return 0;
         }
-        long nth = iova & 0xffffffffL;
-        for (Area a : ioas.iopt().areas()) {
-            if (nth-- == 0) {
-                return a.iova() + (iova >>> 32);
-            }
+        return IoasIoctls.syzConvIova(ioas.iopt(), iova);
+    }
+
+    /**
+     * IOMMU_TEST_OP_TRIGGER_IOPF (iommufd_test_trigger_iopf): the mock device reports a
+     * last-page request; PASID_VALID unless pasid is IOMMU_NO_PASID. Whether a fault queue
+     * takes it or the core answers it, the op succeeds.
+     */
+    public void triggerIopf(int devId, int pasid, int grpid, int perm, long addr) {
+        IommufdDevice idev = ictx.getDevice(devId);
+        if (!Machine.MOCK_DRIVER.equals(idev.dev.iommu().driverName())) {
+            throw fail(EINVAL, "dev %d (%s) is not a mock device", devId, idev.dev.name());
         }
-        return 0;
+        int flags = dev.iommufdsim.kernel.uapi.Uapi.IOMMU_PGFAULT_FLAGS_LAST_PAGE;
+        if (pasid != IOMMU_NO_PASID) {
+            flags |= dev.iommufdsim.kernel.uapi.Uapi.IOMMU_PGFAULT_FLAGS_PASID_VALID;
+        }
+        IoPgfault.reportDeviceFault(idev, flags, pasid, grpid, perm, addr, true); // mock_ops.user_pasid_table
+    }
+
+    /**
+     * IOMMU_TEST_OP_TRIGGER_VEVENT (iommufd_test_trigger_vevent): a struct
+     * iommu_viommu_event_selftest {virt_id} into the device's vIOMMU's SELFTEST vEVENTQ.
+     */
+    public void triggerVevent(int devId) {
+        IommufdDevice idev = ictx.getDevice(devId);
+        IommufdVdevice vdev = idev.vdev;
+        if (vdev == null || vdev.virtId == 0) {
+            throw fail(dev.iommufdsim.kernel.uapi.Errno.ENOENT, "dev %d has no vDEVICE with a non-zero virtual ID", devId);
+        }
+        byte[] event = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((int) vdev.virtId).array();
+        IoPgfault.viommuReportEvent(vdev.viommu, dev.iommufdsim.kernel.uapi.Uapi.IOMMU_VEVENTQ_TYPE_SELFTEST, event);
     }
 }

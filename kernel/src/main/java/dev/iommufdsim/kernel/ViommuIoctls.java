@@ -32,11 +32,14 @@ final class ViommuIoctls {
             throw fail(EINVAL, "hwpt %d was not allocated with NEST_PARENT", hwptId);
         }
         IommufdViommu viommu = new IommufdViommu(type, hwpt, ops);
+        viommu.mmaps = ictx.mmaps;
         ictx.objects.reserve(viommu);
         hwpt.get();
         try {
-            viommu.ops = ops.viommuInit(type, hwpt.domain(), idev.dev.info(), data == null ? new byte[0] : data);
+            viommu.ops = ops.viommuInit(type, hwpt.domain(), idev.dev.info(), data == null ? new byte[0] : data,
+                    (contents, length) -> ictx.mmaps.alloc(viommu, contents, length));
         } catch (IommufdException e) {
+            ictx.mmaps.removeOwner(viommu); // the driver's error path: iommufd_viommu_destroy_mmap()
             ictx.abortAndDestroy(viommu);
             throw e;
         }
@@ -45,6 +48,7 @@ final class ViommuIoctls {
         try {
             outData = viommu.iommuDev.call("viommu out data", viommu.ops::outData);
         } catch (IommufdException e) {
+            ictx.mmaps.removeOwner(viommu);
             ictx.abortAndDestroy(viommu);
             throw e;
         }

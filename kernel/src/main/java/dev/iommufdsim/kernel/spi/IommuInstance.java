@@ -96,6 +96,14 @@ public interface IommuInstance {
     }
 
     /**
+     * viommu_init with the core's vIOMMU helpers (mmap regions); by default the overload
+     * without them.
+     */
+    default Viommu viommuInit(int viommuType, PagingDomain parent, DeviceInfo dev, byte[] data, ViommuContext ctx) {
+        return viommuInit(viommuType, parent, dev, data);
+    }
+
+    /**
      * The MSI doorbell the IRQ layer programs for this device (the physical address of the
      * interrupt controller's doorbell: the GICv3 ITS GITS_TRANSLATER on ARM). With a SW_MSI
      * region, iommufd maps the page holding it into the domain (iommufd_sw_msi); with a

@@ -18,6 +18,7 @@ public enum Errno {
     ENODEV(19, "no such device"),
     EINVAL(22, "a field the kernel understands has a wrong value"),
     ENOSPC(28, "no free IOVA space left"),
+    ESPIPE(29, "illegal seek: a queue fd read or written at an offset, or by a count that is not a whole number of records"),
     ENOTTY(25, "unknown ioctl"),
     ERANGE(34, "out of range"),
     EDEADLOCK(35, "an in-kernel access keeps pages pinned that an unmap asked it to release"),

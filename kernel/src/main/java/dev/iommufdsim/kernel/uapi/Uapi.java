@@ -81,6 +81,22 @@ public final class Uapi {
     public static final int IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1;
     public static final int IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0;
     public static final int IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1;
+    /** IOMMU_VEVENTQ_TYPE_SELFTEST (iommufd_test.h). */
+    public static final int IOMMU_VEVENTQ_TYPE_SELFTEST = 0xbeefbeef;
+    /** enum iommu_veventq_flag. */
+    public static final int IOMMU_VEVENTQ_FLAG_LOST_EVENTS = 1 << 0;
+    /** enum iommu_hwpt_pgfault_flags and iommu_hwpt_pgfault_perm. */
+    public static final int IOMMU_PGFAULT_FLAGS_PASID_VALID = 1 << 0;
+    public static final int IOMMU_PGFAULT_FLAGS_LAST_PAGE = 1 << 1;
+    public static final int IOMMU_PGFAULT_PERM_READ = 1 << 0;
+    public static final int IOMMU_PGFAULT_PERM_WRITE = 1 << 1;
+    /** enum iommufd_page_response_code. */
+    public static final int IOMMUFD_PAGE_RESP_SUCCESS = 0;
+    public static final int IOMMUFD_PAGE_RESP_INVALID = 1;
+    /** sizeof(struct iommu_hwpt_pgfault), sizeof(struct iommu_hwpt_page_response), sizeof(struct iommufd_vevent_header). */
+    public static final int SIZEOF_HWPT_PGFAULT = 40;
+    public static final int SIZEOF_PAGE_RESPONSE = 8;
+    public static final int SIZEOF_VEVENT_HEADER = 8;
     /** VEVENTQ_MAX_DEPTH and IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX. */
     public static final int VEVENTQ_MAX_DEPTH = 1 << 19;
     public static final int IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX = 1 << 19;

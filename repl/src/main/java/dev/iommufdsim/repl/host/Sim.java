@@ -2,6 +2,7 @@ package dev.iommufdsim.repl.host;
 
 import dev.iommufdsim.kernel.DriverCallWatch;
 import dev.iommufdsim.kernel.KernelProfile;
+import dev.iommufdsim.repl.builtins.EventqBuiltins;
 import dev.iommufdsim.repl.builtins.InspectBuiltins;
 import dev.iommufdsim.repl.builtins.MachineBuiltins;
 import dev.iommufdsim.repl.builtins.NestingBuiltins;
@@ -47,6 +48,7 @@ public final class Sim {
         UapiBuiltins.register(table);
         SelftestBuiltins.register(table);
         VfioCompatBuiltins.register(table);
+        EventqBuiltins.register(table);
         NestingBuiltins.register(table);
         ReservedBuiltins.register(table);
         MachineBuiltins.register(table, session.machine());

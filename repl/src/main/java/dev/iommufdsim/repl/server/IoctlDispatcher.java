@@ -76,11 +76,14 @@ public final class IoctlDispatcher {
     private final Map<Integer, Integer> programFds = new HashMap<>();
     /** The processes (by pid) that called this context, as the kernel module's mm. */
     private final Map<Integer, ProcessMemory> processes = new HashMap<>();
+    /** The program's mappings of the iommufd. */
+    private final MmapIo mmaps;
 
     public IoctlDispatcher(IommufdCtx ctx, ServerOptions opts) {
         this.ctx = ctx;
         this.gaps = opts.gaps();
         this.trace = opts.trace();
+        this.mmaps = new MmapIo(ctx);
     }
 
     public IommufdCtx ctx() {
@@ -138,6 +141,45 @@ public final class IoctlDispatcher {
                 // already gone with its object
             }
         }
+    }
+
+    /**
+     * read() (write: false) or write() of a queue descriptor the program was given: bytes
+     * done or -errno (QueueIo). An unknown descriptor is EBADF.
+     */
+    public long queueIo(int programFd, boolean write, long buf, long count, UserAccess mem) {
+        String what = (write ? "write" : "read") + "(queue fd " + programFd + ")";
+        return QueueIo.call(what, () -> write ? QueueIo.write(ctx, emulatorFd(programFd), buf, count, mem)
+                : QueueIo.read(ctx, emulatorFd(programFd), buf, count, mem), gaps, trace);
+    }
+
+    /** poll() of a queue descriptor: its EPOLL* mask or -errno. */
+    public long queuePoll(int programFd) {
+        return QueueIo.call("poll(queue fd " + programFd + ")", () -> ctx.eventqPoll(emulatorFd(programFd)), gaps, null);
+    }
+
+    /** mmap() of the iommufd (MmapIo): the mapping's ID or -errno. */
+    public long mmap(long addr, long length, long offset, int prot, int flags, UserAccess mem) {
+        return QueueIo.call("mmap(offset 0x" + Long.toHexString(offset) + ")", () -> {
+            try {
+                return mmaps.mmap(addr, length, offset, prot, flags, mem);
+            } catch (UserFault f) {
+                return -EFAULT;
+            }
+        }, gaps, trace);
+    }
+
+    /** munmap() of a mapping mmap() made. */
+    public void munmap(int id) {
+        mmaps.munmap(id);
+    }
+
+    private int emulatorFd(int programFd) {
+        Integer fd = programFds.get(programFd);
+        if (fd == null) {
+            throw fail(Errno.EBADF, "fd %d is not a fault or vEVENTQ descriptor of this context", programFd);
+        }
+        return fd;
     }
 
     // ---- iommufd_fops_ioctl -----------------------------------------------------------------
@@ -665,6 +707,8 @@ public final class IoctlDispatcher {
     private static final int OP_DIRTY = 13;
     private static final int OP_MD_CHECK_IOTLB = 14;
     private static final int OP_DEV_CHECK_CACHE = 16;
+    private static final int OP_TRIGGER_IOPF = 15;
+    private static final int OP_TRIGGER_VEVENT = 17;
     private static final int OP_PASID_ATTACH = 18;
     private static final int OP_PASID_REPLACE = 19;
     private static final int OP_PASID_DETACH = 20;
@@ -750,6 +794,9 @@ public final class IoctlDispatcher {
             }
             case OP_PASID_DETACH -> st.pasidDetach(id, c.u32(16));
             case OP_PASID_CHECK_HWPT -> st.pasidCheckHwpt(id, c.u32(16), c.u32(20));
+            // trigger_iopf {dev_id @16, pasid @20, grpid @24, perm @28, addr @32}
+            case OP_TRIGGER_IOPF -> st.triggerIopf(c.u32(16), c.u32(20), c.u32(24), c.u32(28), c.u64(32));
+            case OP_TRIGGER_VEVENT -> st.triggerVevent(c.u32(16));
             default -> {
                 if (op > 0 && op < IoctlTable.TEST_OPS.length) {
                     gaps.gap("IOMMU_TEST_OP_" + IoctlTable.TEST_OPS[op]);

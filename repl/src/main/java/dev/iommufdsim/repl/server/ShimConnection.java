@@ -41,6 +41,8 @@ final class ShimConnection implements UserAccess, Runnable {
     private int callerPid;
     /** Queue and access descriptors closed by another thread while a request was in flight. */
     private final ArrayDeque<Integer> pendingCloses = new ArrayDeque<>();
+    /** Mappings unmapped by another thread while a request was in flight. */
+    private final ArrayDeque<Integer> pendingUnmaps = new ArrayDeque<>();
 
     private record Frame(int type, byte[] payload) {
     }
@@ -87,6 +89,13 @@ final class ShimConnection implements UserAccess, Runnable {
                         }
                         sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
                     }
+                    case Wire.T_QREAD, Wire.T_QWRITE, Wire.T_QPOLL -> queueCall(f.type(), p);
+                    case Wire.T_MMAP -> mmapCall(p);
+                    case Wire.T_MUNMAP -> {
+                        synchronized (machine) {
+                            dispatcher.munmap(p.getInt(0));
+                        }
+                    }
                     case Wire.T_CLOSEFD -> {
                         synchronized (machine) {
                             dispatcher.closeFd(p.getInt(0));
@@ -123,6 +132,38 @@ final class ShimConnection implements UserAccess, Runnable {
         }
     }
 
+    /** mmap() of the iommufd: the region's bytes written into the shim's mapping, then its ID. */
+    private void mmapCall(ByteBuffer p) throws IOException {
+        long r;
+        synchronized (machine) {
+            inIoctl = true;
+            try {
+                r = dispatcher.mmap(p.getLong(0), p.getLong(8), p.getLong(16), p.getInt(24), p.getInt(28), this);
+            } finally {
+                inIoctl = false;
+            }
+            drainCloses();
+        }
+        sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
+    }
+
+    /** read/write/poll of a queue descriptor: served like an ioctl (the buffer through requests). */
+    private void queueCall(int type, ByteBuffer p) throws IOException {
+        int fd = p.getInt(0);
+        long r;
+        synchronized (machine) {
+            inIoctl = true;
+            try {
+                r = type == Wire.T_QPOLL ? dispatcher.queuePoll(fd)
+                        : dispatcher.queueIo(fd, type == Wire.T_QWRITE, p.getLong(8), p.getLong(16), this);
+            } finally {
+                inIoctl = false;
+            }
+            drainCloses();
+        }
+        sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
+    }
+
     void shutdown() {
         try {
             ch.close();
@@ -134,6 +175,9 @@ final class ShimConnection implements UserAccess, Runnable {
     private void drainCloses() {
         while (!pendingCloses.isEmpty()) {
             dispatcher.closeFd(pendingCloses.poll());
+        }
+        while (!pendingUnmaps.isEmpty()) {
+            dispatcher.munmap(pendingUnmaps.poll());
         }
     }
 
@@ -190,6 +234,10 @@ final class ShimConnection implements UserAccess, Runnable {
                 Frame f = readFrame(false);
                 if (f.type() == Wire.T_CLOSEFD) {
                     pendingCloses.add(le(f.payload()).getInt(0));
+                    continue;
+                }
+                if (f.type() == Wire.T_MUNMAP) {
+                    pendingUnmaps.add(le(f.payload()).getInt(0));
                     continue;
                 }
                 return f;

@@ -13,6 +13,16 @@ final class Wire {
     static final int T_IOCTL = 2;
     /** Program to server: s32 fd, a queue or access descriptor the program closed. */
     static final int T_CLOSEFD = 3;
+    /** Program to server: s32 fd, u32 0, u64 buf, u64 count: read() of a queue descriptor. */
+    static final int T_QREAD = 4;
+    /** Program to server: s32 fd, u32 0, u64 buf, u64 count: write() of a queue descriptor. */
+    static final int T_QWRITE = 5;
+    /** Program to server: s32 fd: poll() of a queue descriptor; the answer is the poll mask. */
+    static final int T_QPOLL = 6;
+    /** Program to server: u64 addr, u64 length, u64 offset, u32 prot, u32 flags: mmap() of the iommufd. */
+    static final int T_MMAP = 7;
+    /** Program to server: s32 id: munmap() of a mapping T_MMAP made (no answer). */
+    static final int T_MUNMAP = 8;
 
     static final int R_DATA = 20;
     static final int R_FAULT = 21;

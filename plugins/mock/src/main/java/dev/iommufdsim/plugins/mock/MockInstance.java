@@ -36,6 +36,7 @@ import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.UserStruct;
 import dev.iommufdsim.kernel.spi.Viommu;
+import dev.iommufdsim.kernel.spi.ViommuContext;
 import dev.iommufdsim.kernel.uapi.Uapi;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -250,8 +251,8 @@ final class MockInstance implements IommuInstance {
 
     /** mock_viommu_init(): see {@link MockViommu#init}. */
     @Override
-    public Viommu viommuInit(int viommuType, PagingDomain parent, DeviceInfo dev, byte[] data) {
-        return MockViommu.init(this, viommuType, data);
+    public Viommu viommuInit(int viommuType, PagingDomain parent, DeviceInfo dev, byte[] data, ViommuContext ctx) {
+        return MockViommu.init(this, viommuType, data, ctx);
     }
 
     /**

@@ -14,15 +14,15 @@ import dev.iommufdsim.kernel.spi.UserDataArray;
 import dev.iommufdsim.kernel.spi.UserStruct;
 import dev.iommufdsim.kernel.spi.VdevLookup;
 import dev.iommufdsim.kernel.spi.Viommu;
+import dev.iommufdsim.kernel.spi.ViommuContext;
 import dev.iommufdsim.kernel.uapi.Uapi;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * struct mock_viommu with mock_viommu_ops (selftest.c): nested domains through the vIOMMU and
- * invalidation of the mock devices' caches by virtual device ID. HW queues and the mmap page
- * are not modelled (the spi has no hook for them); out_mmap_offset/out_mmap_length are still
- * written back (see {@link #init}).
+ * invalidation of the mock devices' caches by virtual device ID, and its mmap page (two pages
+ * whose first u32 is in_data, for the loopback test). HW queues are not modelled.
  */
 final class MockViommu implements Viommu {
     /** sizeof(struct iommu_viommu_selftest) and offsetofend(..., out_data). */
@@ -30,12 +30,8 @@ final class MockViommu implements Viommu {
     static final int VIOMMU_SELFTEST_MIN = 8;
     /** sizeof(struct iommu_viommu_invalidate_selftest): 3 * u32. */
     static final int INVALIDATE_SIZE = 12;
-    /**
-     * out_mmap_offset: _iommufd_alloc_mmap() hands out the first free range of the context's
-     * mmap tree starting at PAGE_SIZE, so a context's first vIOMMU with data gets PAGE_SIZE.
-     * The plugin cannot see the context's other mmaps (SPI-PROPOSALS.md #2).
-     */
-    static final long FIRST_MMAP_OFFSET = Uapi.PAGE_SIZE;
+    /** out_mmap_length: the two zeroed pages mock_viommu_init() allocates. */
+    static final long MMAP_LENGTH = 2 * Uapi.PAGE_SIZE;
 
     private final MockInstance iommu;
     private final byte[] outData;
@@ -48,17 +44,20 @@ final class MockViommu implements Viommu {
     /**
      * mock_viommu_init(): with user data (data_len != 0), iommu_copy_struct_from_user(...,
      * IOMMU_VIOMMU_TYPE_SELFTEST, out_data) (type other than SELFTEST, length below 8 or above
-     * 24 -> EINVAL); out_data := in_data, out_mmap_length := 2 pages, out_mmap_offset :=
-     * {@link #FIRST_MMAP_OFFSET}; iommu_copy_struct_to_user() writes back data_len bytes.
+     * 24 -> EINVAL); two pages with in_data in the first u32 become an mmap region
+     * (iommufd_viommu_alloc_mmap); out_data := in_data, out_mmap_length := 2 pages,
+     * out_mmap_offset := the region's offset; iommu_copy_struct_to_user() writes back data_len bytes.
      */
-    static MockViommu init(MockInstance iommu, int viommuType, byte[] data) {
+    static MockViommu init(MockInstance iommu, int viommuType, byte[] data, ViommuContext ctx) {
         byte[] out = null;
         if (data.length != 0) {
             UserStruct in = UserStruct.copyFromUser(viommuType, data, IOMMU_VIOMMU_TYPE_SELFTEST, VIOMMU_SELFTEST_MIN, VIOMMU_SELFTEST_SIZE);
+            byte[] page = Arrays.copyOf(in.bytes(), 4); // *mock_viommu->page = data.in_data
+            long offset = ctx.allocMmap(page, MMAP_LENGTH);
             UserStruct reply = UserStruct.wrap(in.bytes())
                     .putU32(4, in.u32(0))
-                    .putU64(8, FIRST_MMAP_OFFSET)
-                    .putU64(16, 2 * Uapi.PAGE_SIZE);
+                    .putU64(8, offset)
+                    .putU64(16, MMAP_LENGTH);
             out = Arrays.copyOf(reply.bytes(), data.length);
         }
         return new MockViommu(iommu, out);

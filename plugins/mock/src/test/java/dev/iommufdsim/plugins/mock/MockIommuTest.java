@@ -23,6 +23,7 @@ import dev.iommufdsim.kernel.spi.UserDataArray;
 import dev.iommufdsim.kernel.spi.UserStruct;
 import dev.iommufdsim.kernel.spi.VdevLookup;
 import dev.iommufdsim.kernel.spi.Viommu;
+import dev.iommufdsim.kernel.spi.ViommuContext;
 import dev.iommufdsim.kernel.uapi.Errno;
 import dev.iommufdsim.kernel.uapi.IommufdException;
 import dev.iommufdsim.kernel.uapi.Uapi;
@@ -158,26 +159,46 @@ class MockIommuTest {
         checkIotlb(d, 0, 0, 0, 0);
     }
 
+    /** A context handing out mmap offsets from 0x10000 on, recording what it was given. */
+    static final class Mmaps implements ViommuContext {
+        final List<Long> offsets = new java.util.ArrayList<>();
+        final List<Long> lengths = new java.util.ArrayList<>();
+        final List<byte[]> contents = new java.util.ArrayList<>();
+
+        @Override
+        public long allocMmap(byte[] c, long length) {
+            long off = 0x10000L + 0x10000L * offsets.size();
+            offsets.add(off);
+            lengths.add(length);
+            contents.add(c);
+            return off;
+        }
+    }
+
+    private final Mmaps mmaps = new Mmaps();
+
     /** mock_get_viommu_size() and mock_viommu_init() (selftest.c:785, 793); iommufd.c viommu_alloc_with_data. */
     @Test
     void viommuInitLoopsInDataBack() {
         assertTrue(iommu.viommuSupported(dev, IOMMU_VIOMMU_TYPE_SELFTEST));
         assertFalse(iommu.viommuSupported(dev, 0xdead));
         assertFalse(iommu.viommuSupported(dev, 1));
-        assertNull(iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[0]).outData());
-        byte[] out = iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, u32s(0xbeef, 0)).outData();
+        assertNull(iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[0], mmaps).outData());
+        byte[] out = iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, u32s(0xbeef, 0), mmaps).outData();
         assertArrayEquals(u32s(0xbeef, 0xbeef), out);
-        UserStruct full = UserStruct.wrap(iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[24]).outData());
+        UserStruct full = UserStruct.wrap(iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[24], mmaps).outData());
         assertEquals(2 * Uapi.PAGE_SIZE, full.u64(16), "out_mmap_length = PAGE_SIZE * 2");
-        assertEquals(Uapi.PAGE_SIZE, full.u64(8), "the first mmap offset of a context");
-        assertEquals(EINVAL, errno(() -> iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[4])));
-        assertEquals(EINVAL, errno(() -> iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[32])));
+        assertEquals((long) mmaps.offsets.get(1), full.u64(8), "out_mmap_offset is the region the context allocated");
+        assertEquals(List.of(2 * Uapi.PAGE_SIZE, 2 * Uapi.PAGE_SIZE), mmaps.lengths);
+        assertArrayEquals(u32s(0xbeef), mmaps.contents.get(0), "the page starts with in_data");
+        assertEquals(EINVAL, errno(() -> iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[4], mmaps)));
+        assertEquals(EINVAL, errno(() -> iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[32], mmaps)));
     }
 
     /** mock_viommu_alloc_domain_nested() and mock_domain_nop_attach() (selftest.c:617, 214); iommufd.c viommu_alloc_nested_iopf. */
     @Test
     void viommuNestedDomainNeedsAVdeviceToAttach() {
-        Viommu v = iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[0]);
+        Viommu v = iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[0], mmaps);
         Vdevs vdevs = new Vdevs();
         assertTrue(v.hasAllocDomainNested());
         assertEquals(EOPNOTSUPP, errno(() -> v.allocDomainNested(Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_DATA_SELFTEST, u32s(0), vdevs)));
@@ -194,7 +215,7 @@ class MockIommuTest {
     /** mock_viommu_cache_invalidate() (selftest.c:633), the cases of iommufd.c vdevice_cache (3072). */
     @Test
     void viommuInvalidationClearsDeviceCaches() {
-        Viommu v = iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[0]);
+        Viommu v = iommu.viommuInit(IOMMU_VIOMMU_TYPE_SELFTEST, parent(), dev, new byte[0], mmaps);
         Vdevs vdevs = new Vdevs();
         vdevs.byId.put(0x99L, dev);
         for (int i = 0; i < 4; i++) {
