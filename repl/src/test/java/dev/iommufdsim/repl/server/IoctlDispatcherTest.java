@@ -261,10 +261,8 @@ class IoctlDispatcherTest {
 
     @Test
     void testOpsNotEmulatedAreEopnotsuppAndCounted() {
-        assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 13).u32(8, 1))); // DIRTY
         assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 99)));
         assertEquals(-ENOTTY, call(0x92, new Struct(8))); // IOMMU_IOAS_CHANGE_PROCESS
-        assertEquals(1, gaps.gaps().get("IOMMU_TEST_OP_DIRTY"));
         assertEquals(1, gaps.gaps().get("IOMMU_IOAS_CHANGE_PROCESS"));
         // SET_TEMP_MEMORY_LIMIT only checks its argument
         assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 9).u32(16, 11)));
