@@ -232,9 +232,7 @@ public final class IntervalMap<V> {
             h = valFree[--valFreeTop];
         } else {
             if (valHigh == vals.length) {
-                int cap = vals.length + (vals.length >> 1);
-                vals = Arrays.copyOf(vals, cap);
-                valFree = Arrays.copyOf(valFree, cap);
+                vals = Arrays.copyOf(vals, vals.length + (vals.length >> 1));
             }
             h = valHigh++;
         }
@@ -244,6 +242,9 @@ public final class IntervalMap<V> {
 
     private void freeVal(int h) {
         vals[h] = null;
+        if (valFreeTop == valFree.length) { // sized by the removals outstanding, not by the pool
+            valFree = Arrays.copyOf(valFree, valFree.length * 2);
+        }
         valFree[valFreeTop++] = h;
     }
 
