@@ -16,9 +16,13 @@ import java.util.NoSuchElementException;
  *
  * <p>It is a B+tree (up to {@value #LEAF_CAP} intervals per leaf, {@value #INNER_CAP}
  * children per inner node) stored without node objects: a node is an int id into a few
- * large primitive arrays, a leaf's bounds are interleaved {@code start, last} pairs in one
- * {@code long[]}, and an inner node's routing keys sit next to its child ids. A descent thus
- * costs about one cache miss per level instead of a chain of object dereferences. Every
+ * large primitive arrays. A leaf is one contiguous block of a {@code long[]}: a header
+ * (count, largest gap, links) followed by {@code start, last, value handle} triples, the
+ * handle indexing a pool of value references. Everything an operation reads or shifts in a
+ * leaf is thus in one run of cache lines: with a million random intervals a leaf is never
+ * cached, and a separate array per field (or a values array beside the keys) would cost a
+ * miss each. An inner node's routing keys sit next to its child ids. A descent thus costs
+ * about one cache miss per level instead of a chain of object dereferences. Every
  * operation is O(log n). Each inner node also records, per child, the smallest start, the
  * largest last and the largest free gap between two consecutive intervals of that child;
  * this is what lets {@link #findFirstFit} skip whole subtrees that hold no hole big enough.
@@ -37,7 +41,7 @@ public final class IntervalMap<V> {
      */
     public static final long NO_FIT = HoleFit.NO_FIT;
 
-    /** Intervals per leaf: a leaf's bounds are 2 * 64 longs = 1 KiB. */
+    /** Intervals per leaf: a leaf block is 8 + 3 * 64 longs = 1600 bytes. */
     static final int LEAF_CAP = 64;
     /** Children per inner node. */
     static final int INNER_CAP = 64;
@@ -52,22 +56,30 @@ public final class IntervalMap<V> {
     private static final int MAX_HEIGHT = 40;
     private static final int NIL = -1;
     /* Strides of the pools. */
-    private static final int LK = 2 * LEAF_CAP; // leaf keys: start, last per interval
+    /** Longs of a leaf block's header; 8 keeps the blocks at the same offset in their cache lines. */
+    private static final int LH = 8;
+    /** Longs per interval in a leaf block: start, last, value handle. */
+    private static final int LE = 3;
+    /** Longs per leaf block. */
+    private static final int LS = LH + LE * LEAF_CAP;
+    /* Header slots of a leaf block. */
+    private static final int L_N = 0; // number of intervals
+    private static final int L_GAP = 1; // largest gap between two consecutive intervals of the leaf
+    private static final int L_NEXT = 2; // next leaf id or NIL
+    private static final int L_PREV = 3; // previous leaf id or NIL
     private static final int IR = 2 * INNER_CAP; // inner routing: min, child id per child
 
     // ----------------------------------------------------------------------------- leaf pool
-    /** Leaf L's interval k: start at lKeys[L*LK + 2k], last at lKeys[L*LK + 2k + 1]. */
-    private long[] lKeys;
-    /** Leaf L's interval k: value at lVals[L*LEAF_CAP + k]. */
-    private Object[] lVals;
-    private int[] lN;
     /**
-     * The largest gap (number of free addresses) between two consecutive intervals of a leaf;
-     * 0 when there is none. Gaps between leaves belong to their parent.
+     * The leaf blocks. Leaf L's header is at {@code lBlk[L*LS] ..}: its count (L_N), its largest
+     * gap (L_GAP: free addresses between two consecutive intervals of the leaf, 0 when there is
+     * none; gaps between leaves belong to their parent) and its links (L_NEXT, L_PREV). Its
+     * interval k is at {@link #entry entry(L, k)}: start, last, then the handle of its value in
+     * {@link #vals}.
      */
-    private long[] lGap;
-    private int[] lNext;
-    private int[] lPrev;
+    private long[] lBlk;
+    /** Number of leaf blocks lBlk has room for. */
+    private int leafCap;
     private int leafHigh;
     private int[] leafFree;
     private int leafFreeTop;
@@ -85,6 +97,17 @@ public final class IntervalMap<V> {
     private int innerHigh;
     private int[] innerFree;
     private int innerFreeTop;
+
+    // ----------------------------------------------------------------------------- value pool
+    /**
+     * Values by handle. A removed interval's handle is the next one given out (a stack), so
+     * the slot an insert writes is the one a recent remove cleared: still in cache, where a
+     * value array laid out like the leaves would cost a miss per insert and per remove.
+     */
+    private Object[] vals;
+    private int valHigh;
+    private int[] valFree;
+    private int valFreeTop;
 
     // ----------------------------------------------------------------------------- tree
     private int root;
@@ -113,12 +136,8 @@ public final class IntervalMap<V> {
 
     private void reset() {
         int leaves = 2;
-        lKeys = new long[leaves * LK];
-        lVals = new Object[leaves * LEAF_CAP];
-        lN = new int[leaves];
-        lGap = new long[leaves];
-        lNext = new int[leaves];
-        lPrev = new int[leaves];
+        lBlk = new long[leaves * LS];
+        leafCap = leaves;
         leafFree = new int[leaves];
         leafHigh = 0;
         leafFreeTop = 0;
@@ -131,6 +150,10 @@ public final class IntervalMap<V> {
         innerFree = new int[inners];
         innerHigh = 0;
         innerFreeTop = 0;
+        vals = new Object[16];
+        valFree = new int[16];
+        valHigh = 0;
+        valFreeTop = 0;
         root = allocLeaf();
         height = 0;
         size = 0;
@@ -144,29 +167,91 @@ public final class IntervalMap<V> {
         if (leafFreeTop > 0) {
             id = leafFree[--leafFreeTop];
         } else {
-            if (leafHigh == lN.length) {
-                int cap = lN.length + Math.max(4, lN.length / 2);
-                lKeys = Arrays.copyOf(lKeys, cap * LK);
-                lVals = Arrays.copyOf(lVals, cap * LEAF_CAP);
-                lN = Arrays.copyOf(lN, cap);
-                lGap = Arrays.copyOf(lGap, cap);
-                lNext = Arrays.copyOf(lNext, cap);
-                lPrev = Arrays.copyOf(lPrev, cap);
+            if (leafHigh == leafCap) {
+                int cap = leafCap + Math.max(4, leafCap / 2);
+                lBlk = Arrays.copyOf(lBlk, cap * LS);
                 leafFree = Arrays.copyOf(leafFree, cap);
+                leafCap = cap;
             }
             id = leafHigh++;
         }
-        lN[id] = 0;
-        lGap[id] = 0;
-        lNext[id] = NIL;
-        lPrev[id] = NIL;
+        int h = id * LS;
+        lBlk[h + L_N] = 0;
+        lBlk[h + L_GAP] = 0;
+        lBlk[h + L_NEXT] = NIL;
+        lBlk[h + L_PREV] = NIL;
         return id;
     }
 
     private void freeLeaf(int id) {
-        Arrays.fill(lVals, id * LEAF_CAP, id * LEAF_CAP + LEAF_CAP, null);
-        lN[id] = 0;
+        lBlk[id * LS + L_N] = 0;
         leafFree[leafFreeTop++] = id;
+    }
+
+    /** Index in lBlk of leaf {@code leaf}'s interval {@code k} (its start; last at +1, handle at +2). */
+    private static int entry(int leaf, int k) {
+        return leaf * LS + LH + LE * k;
+    }
+
+    private int lN(int leaf) {
+        return (int) lBlk[leaf * LS + L_N];
+    }
+
+    private void setLN(int leaf, int n) {
+        lBlk[leaf * LS + L_N] = n;
+    }
+
+    private long lGap(int leaf) {
+        return lBlk[leaf * LS + L_GAP];
+    }
+
+    private void setLGap(int leaf, long gap) {
+        lBlk[leaf * LS + L_GAP] = gap;
+    }
+
+    private int lNext(int leaf) {
+        return (int) lBlk[leaf * LS + L_NEXT];
+    }
+
+    private void setLNext(int leaf, int next) {
+        lBlk[leaf * LS + L_NEXT] = next;
+    }
+
+    private int lPrev(int leaf) {
+        return (int) lBlk[leaf * LS + L_PREV];
+    }
+
+    private void setLPrev(int leaf, int prev) {
+        lBlk[leaf * LS + L_PREV] = prev;
+    }
+
+    /** Stores a value in the pool and returns its handle. */
+    private int allocVal(Object value) {
+        int h;
+        if (valFreeTop > 0) {
+            h = valFree[--valFreeTop];
+        } else {
+            if (valHigh == vals.length) {
+                vals = Arrays.copyOf(vals, vals.length + (vals.length >> 1));
+            }
+            h = valHigh++;
+        }
+        vals[h] = value;
+        return h;
+    }
+
+    private void freeVal(int h) {
+        vals[h] = null;
+        if (valFreeTop == valFree.length) { // sized by the removals outstanding, not by the pool
+            valFree = Arrays.copyOf(valFree, valFree.length * 2);
+        }
+        valFree[valFreeTop++] = h;
+    }
+
+    /** The value of the interval at lBlk index {@code e} (as returned by {@link #entry}). */
+    @SuppressWarnings("unchecked")
+    private V valAt(int e) {
+        return (V) vals[(int) lBlk[e + 2]];
     }
 
     private int allocInner() {
@@ -203,15 +288,15 @@ public final class IntervalMap<V> {
     }
 
     private long minOf(int node, int level) {
-        return level == 0 ? lKeys[node * LK] : iRoute[node * IR];
+        return level == 0 ? lBlk[entry(node, 0)] : iRoute[node * IR];
     }
 
     private long maxOf(int node, int level) {
-        return level == 0 ? lKeys[node * LK + 2 * lN[node] - 1] : iMax[node * INNER_CAP + iN[node] - 1];
+        return level == 0 ? lBlk[entry(node, lN(node) - 1) + 1] : iMax[node * INNER_CAP + iN[node] - 1];
     }
 
     private long gapOf(int node, int level) {
-        return level == 0 ? lGap[node] : iNodeGap[node];
+        return level == 0 ? lGap(node) : iNodeGap[node];
     }
 
     private int childOf(int p, int i) {
@@ -225,7 +310,7 @@ public final class IntervalMap<V> {
      * insert and remove from scanning whole nodes.
      */
     private long adjustLeafGap(int leaf, long oldC, long newC) {
-        long cur = lGap[leaf];
+        long cur = lGap(leaf);
         if (ge(newC, cur)) {
             return newC;
         }
@@ -242,11 +327,11 @@ public final class IntervalMap<V> {
     }
 
     private long rescanLeaf(int leaf) {
-        long[] k = lKeys;
-        int b = leaf * LK;
+        long[] k = lBlk;
+        int b = entry(leaf, 0);
         long m = 0;
-        for (int i = 0, n = lN[leaf]; i + 1 < n; i++) {
-            long g = gap(k[b + 2 * i + 1], k[b + 2 * i + 2]);
+        for (int i = 0, n = lN(leaf); i + 1 < n; i++) {
+            long g = gap(k[b + LE * i + 1], k[b + LE * i + LE]);
             if (gt(g, m)) {
                 m = g;
             }
@@ -299,6 +384,19 @@ public final class IntervalMap<V> {
         return i - 1;
     }
 
+    /** As {@link #floor2} over the starts of a leaf's intervals: the largest k with start {@code <= key}, or -1. */
+    private int floorLeaf(int leaf, long key) {
+        long[] a = lBlk;
+        int b = entry(leaf, 0);
+        int n = (int) a[leaf * LS + L_N];
+        long kk = key + Long.MIN_VALUE;
+        int i = 0;
+        while (i < n && a[b + LE * i] + Long.MIN_VALUE <= kk) {
+            i++;
+        }
+        return i - 1;
+    }
+
     /**
      * The leaf that holds the floor of {@code key} (the largest start {@code <= key}) if there
      * is one, else the leftmost leaf; records the path in pathNode/pathIdx for a following
@@ -312,7 +410,7 @@ public final class IntervalMap<V> {
      */
     private int descend(long key) {
         int f = fingerLeaf;
-        if (fingerValid && (lPrev[f] == NIL || ge(key, lKeys[f * LK])) && (!fingerHasHi || lt(key, fingerHi))) {
+        if (fingerValid && (lPrev(f) == NIL || ge(key, lBlk[entry(f, 0)])) && (!fingerHasHi || lt(key, fingerHi))) {
             return f;
         }
         long[] route = iRoute;
@@ -380,9 +478,8 @@ public final class IntervalMap<V> {
         // Starts and lasts are both ascending, so the interval with the largest start <= last
         // is also the one reaching furthest among those that start early enough.
         int f = descend(last);
-        int b = f * LK;
-        int j = floor2(lKeys, b, lN[f], last);
-        return j >= 0 && le(start, lKeys[b + 2 * j + 1]);
+        int j = floorLeaf(f, last);
+        return j >= 0 && le(start, lBlk[entry(f, j) + 1]);
     }
 
     /** True when an interval starts exactly at {@code start}. */
@@ -394,7 +491,7 @@ public final class IntervalMap<V> {
     @SuppressWarnings("unchecked")
     public V get(long start) {
         int f = locateExact(start);
-        return f == NIL ? null : (V) lVals[f * LEAF_CAP + foundIdx];
+        return f == NIL ? null : valAt(entry(f, foundIdx));
     }
 
     /** The interval containing address {@code point}, or null if none does. Allocates the result. */
@@ -429,7 +526,7 @@ public final class IntervalMap<V> {
             return null;
         }
         int f = descend(Unsigned.MAX);
-        foundIdx = lN[f] - 1;
+        foundIdx = lN(f) - 1;
         return snapshot(f);
     }
 
@@ -438,8 +535,8 @@ public final class IntervalMap<V> {
         if (leaf == NIL) {
             return null;
         }
-        int k = foundIdx;
-        return new Interval<>(lKeys[leaf * LK + 2 * k], lKeys[leaf * LK + 2 * k + 1], (V) lVals[leaf * LEAF_CAP + k]);
+        int e = entry(leaf, foundIdx);
+        return new Interval<>(lBlk[e], lBlk[e + 1], valAt(e));
     }
 
     /** Leaf and (in foundIdx) index of the interval starting exactly at start, or NIL. */
@@ -448,8 +545,8 @@ public final class IntervalMap<V> {
             return NIL;
         }
         int f = descend(start);
-        int j = floor2(lKeys, f * LK, lN[f], start);
-        if (j >= 0 && lKeys[f * LK + 2 * j] == start) {
+        int j = floorLeaf(f, start);
+        if (j >= 0 && lBlk[entry(f, j)] == start) {
             foundIdx = j;
             return f;
         }
@@ -462,8 +559,8 @@ public final class IntervalMap<V> {
             return NIL;
         }
         int f = descend(point);
-        int j = floor2(lKeys, f * LK, lN[f], point);
-        if (j >= 0 && le(point, lKeys[f * LK + 2 * j + 1])) {
+        int j = floorLeaf(f, point);
+        if (j >= 0 && le(point, lBlk[entry(f, j) + 1])) {
             foundIdx = j;
             return f;
         }
@@ -476,21 +573,21 @@ public final class IntervalMap<V> {
             return NIL;
         }
         int f = descend(start);
-        int j = floor2(lKeys, f * LK, lN[f], start);
-        if (j >= 0 && le(start, lKeys[f * LK + 2 * j + 1])) {
+        int j = floorLeaf(f, start);
+        if (j >= 0 && le(start, lBlk[entry(f, j) + 1])) {
             foundIdx = j; // the floor of start reaches into the range
             return f;
         }
         // Otherwise the candidate is the first interval starting after start.
         j++;
-        if (j >= lN[f]) {
-            f = lNext[f];
+        if (j >= lN(f)) {
+            f = lNext(f);
             j = 0;
             if (f == NIL) {
                 return NIL;
             }
         }
-        if (le(lKeys[f * LK + 2 * j], last)) {
+        if (le(lBlk[entry(f, j)], last)) {
             foundIdx = j;
             return f;
         }
@@ -503,12 +600,12 @@ public final class IntervalMap<V> {
             return NIL;
         }
         int f = descend(key);
-        int j = floor2(lKeys, f * LK, lN[f], key);
-        if (j < 0 || lKeys[f * LK + 2 * j] != key) {
+        int j = floorLeaf(f, key);
+        if (j < 0 || lBlk[entry(f, j)] != key) {
             j++;
         }
-        if (j >= lN[f]) {
-            f = lNext[f];
+        if (j >= lN(f)) {
+            f = lNext(f);
             j = 0;
         }
         foundIdx = j;
@@ -524,7 +621,6 @@ public final class IntervalMap<V> {
      * @throws IllegalArgumentException        if {@code start > last} (unsigned)
      * @throws ConcurrentModificationException if the visitor modified the map
      */
-    @SuppressWarnings("unchecked")
     public int forEachIntersecting(long start, long last, IntervalVisitor<? super V> visitor) {
         requireRange(start, last);
         int f = locateFirstIntersecting(start, last);
@@ -532,13 +628,14 @@ public final class IntervalMap<V> {
         int expected = modCount;
         int count = 0;
         while (f != NIL) {
-            for (; k < lN[f]; k++) {
-                long s = lKeys[f * LK + 2 * k];
+            for (; k < lN(f); k++) {
+                int e = entry(f, k);
+                long s = lBlk[e];
                 if (gt(s, last)) {
                     return count;
                 }
                 count++;
-                boolean more = visitor.visit(s, lKeys[f * LK + 2 * k + 1], (V) lVals[f * LEAF_CAP + k]);
+                boolean more = visitor.visit(s, lBlk[e + 1], valAt(e));
                 if (modCount != expected) {
                     throw new ConcurrentModificationException("IntervalMap modified during a visit");
                 }
@@ -546,7 +643,7 @@ public final class IntervalMap<V> {
                     return count;
                 }
             }
-            f = lNext[f];
+            f = lNext(f);
             k = 0;
         }
         return count;
@@ -574,20 +671,20 @@ public final class IntervalMap<V> {
     public boolean insert(long start, long last, V value) {
         requireRange(start, last);
         int f = descend(start);
-        long[] keys = lKeys;
-        int b = f * LK;
-        int n = lN[f];
-        int j = floor2(keys, b, n, start);
-        if (j >= 0 && ge(keys[b + 2 * j + 1], start)) {
+        long[] keys = lBlk;
+        int b = entry(f, 0);
+        int n = lN(f);
+        int j = floorLeaf(f, start);
+        if (j >= 0 && ge(keys[b + LE * j + 1], start)) {
             return false; // the predecessor reaches start (or starts there)
         }
         if (j + 1 < n) {
-            if (le(keys[b + 2 * j + 2], last)) {
+            if (le(keys[b + LE * j + LE], last)) {
                 return false;
             }
         } else {
-            int next = lNext[f];
-            if (next != NIL && le(keys[next * LK], last)) {
+            int next = lNext(f);
+            if (next != NIL && le(keys[entry(next, 0)], last)) {
                 return false;
             }
         }
@@ -598,16 +695,16 @@ public final class IntervalMap<V> {
         if (n == LEAF_CAP) {
             fingerValid = false;
             right = splitLeaf(f);
-            int h = lN[f];
+            int h = lN(f);
             if (p > h) {
                 leafInsert(right, p - h, start, last, value);
             } else {
                 leafInsert(f, p, start, last, value);
             }
         } else {
-            long oldGap = lGap[f];
+            long oldGap = lGap(f);
             leafInsert(f, p, start, last, value);
-            if (p > 0 && p < n && lGap[f] == oldGap) {
+            if (p > 0 && p < n && lGap(f) == oldGap) {
                 return true; // min, max and gap of the leaf unchanged: the parents need not be read
             }
         }
@@ -616,50 +713,47 @@ public final class IntervalMap<V> {
     }
 
     private void leafInsert(int leaf, int p, long start, long last, Object value) {
-        long[] k = lKeys;
-        int b = leaf * LK;
-        int vb = leaf * LEAF_CAP;
-        int n = lN[leaf];
+        int handle = allocVal(value);
+        long[] k = lBlk;
+        int e = entry(leaf, p);
+        int n = lN(leaf);
         long oldC = 0;
         long newC = 0;
         if (p > 0) {
-            newC = gap(k[b + 2 * p - 1], start);
+            newC = gap(k[e - LE + 1], start);
         }
         if (p < n) {
-            newC = Unsigned.max(newC, gap(last, k[b + 2 * p]));
+            newC = Unsigned.max(newC, gap(last, k[e]));
             if (p > 0) {
-                oldC = gap(k[b + 2 * p - 1], k[b + 2 * p]);
+                oldC = gap(k[e - LE + 1], k[e]);
             }
-            System.arraycopy(k, b + 2 * p, k, b + 2 * p + 2, 2 * (n - p));
-            System.arraycopy(lVals, vb + p, lVals, vb + p + 1, n - p);
+            System.arraycopy(k, e, k, e + LE, LE * (n - p));
         }
-        k[b + 2 * p] = start;
-        k[b + 2 * p + 1] = last;
-        lVals[vb + p] = value;
-        lN[leaf] = n + 1;
-        lGap[leaf] = adjustLeafGap(leaf, oldC, newC);
+        k[e] = start;
+        k[e + 1] = last;
+        k[e + 2] = handle;
+        setLN(leaf, n + 1);
+        setLGap(leaf, adjustLeafGap(leaf, oldC, newC));
     }
 
     /** Moves the upper half of a full leaf into a new right sibling and returns its id. */
     private int splitLeaf(int f) {
         int r = allocLeaf(); // may grow the pools: index them only after this
-        int n = lN[f];
+        int n = lN(f);
         int h = n / 2;
         int m = n - h;
-        System.arraycopy(lKeys, f * LK + 2 * h, lKeys, r * LK, 2 * m);
-        System.arraycopy(lVals, f * LEAF_CAP + h, lVals, r * LEAF_CAP, m);
-        Arrays.fill(lVals, f * LEAF_CAP + h, f * LEAF_CAP + n, null);
-        lN[r] = m;
-        lN[f] = h;
-        int next = lNext[f];
-        lNext[r] = next;
+        System.arraycopy(lBlk, entry(f, h), lBlk, entry(r, 0), LE * m);
+        setLN(r, m);
+        setLN(f, h);
+        int next = lNext(f);
+        setLNext(r, next);
         if (next != NIL) {
-            lPrev[next] = r;
+            setLPrev(next, r);
         }
-        lPrev[r] = f;
-        lNext[f] = r;
-        lGap[f] = rescanLeaf(f);
-        lGap[r] = rescanLeaf(r);
+        setLPrev(r, f);
+        setLNext(f, r);
+        setLGap(f, rescanLeaf(f));
+        setLGap(r, rescanLeaf(r));
         return r;
     }
 
@@ -774,47 +868,46 @@ public final class IntervalMap<V> {
      *
      * @return its value, or null if no interval starts there (or its value was null)
      */
-    @SuppressWarnings("unchecked")
     public V remove(long start) {
         int f = locateExact(start);
         if (f == NIL) {
             return null;
         }
         int j = foundIdx;
-        V v = (V) lVals[f * LEAF_CAP + j];
-        int n = lN[f];
-        long oldGap = lGap[f];
-        leafRemove(f, j);
+        int n = lN(f);
+        long oldGap = lGap(f);
+        V v = leafRemove(f, j);
         size--;
         modCount++;
-        if (j > 0 && j < n - 1 && lGap[f] == oldGap && (n > LEAF_MIN || height == 0)) {
+        if (j > 0 && j < n - 1 && lGap(f) == oldGap && (n > LEAF_MIN || height == 0)) {
             return v; // min, max and gap of the leaf unchanged, no under-flow: the parents need not be read
         }
         fixUpAfterRemove(f);
         return v;
     }
 
-    private void leafRemove(int leaf, int p) {
-        long[] k = lKeys;
-        int b = leaf * LK;
-        int vb = leaf * LEAF_CAP;
-        int n = lN[leaf];
+    /** Removes interval p of the leaf and returns its value. */
+    private V leafRemove(int leaf, int p) {
+        long[] k = lBlk;
+        int e = entry(leaf, p);
+        int n = lN(leaf);
+        V v = valAt(e);
+        freeVal((int) k[e + 2]);
         long oldC = 0;
         long newC = 0;
         if (p > 0) {
-            oldC = gap(k[b + 2 * p - 1], k[b + 2 * p]);
+            oldC = gap(k[e - LE + 1], k[e]);
         }
         if (p + 1 < n) {
-            oldC = Unsigned.max(oldC, gap(k[b + 2 * p + 1], k[b + 2 * p + 2]));
+            oldC = Unsigned.max(oldC, gap(k[e + 1], k[e + LE]));
             if (p > 0) {
-                newC = gap(k[b + 2 * p - 1], k[b + 2 * p + 2]);
+                newC = gap(k[e - LE + 1], k[e + LE]);
             }
-            System.arraycopy(k, b + 2 * p + 2, k, b + 2 * p, 2 * (n - p - 1));
-            System.arraycopy(lVals, vb + p + 1, lVals, vb + p, n - p - 1);
+            System.arraycopy(k, e + LE, k, e, LE * (n - p - 1));
         }
-        lVals[vb + n - 1] = null;
-        lN[leaf] = n - 1;
-        lGap[leaf] = adjustLeafGap(leaf, oldC, newC);
+        setLN(leaf, n - 1);
+        setLGap(leaf, adjustLeafGap(leaf, oldC, newC));
+        return v;
     }
 
     private void fixUpAfterRemove(int child) {
@@ -822,7 +915,7 @@ public final class IntervalMap<V> {
         for (int d = height - 1; d >= 0; d--, level++) {
             int p = pathNode[d];
             int i = pathIdx[d];
-            boolean under = level == 0 ? lN[child] < LEAF_MIN : iN[child] < INNER_MIN;
+            boolean under = level == 0 ? lN(child) < LEAF_MIN : iN[child] < INNER_MIN;
             if (under) {
                 fingerValid = false;
                 rebalance(p, i, level);
@@ -845,7 +938,7 @@ public final class IntervalMap<V> {
         int k = i > 0 ? i - 1 : i; // the pair (k, k + 1); p has >= 2 children
         int a = childOf(p, k);
         int b = childOf(p, k + 1);
-        boolean merge = level == 0 ? lN[a] + lN[b] <= LEAF_CAP : iN[a] + iN[b] <= INNER_CAP;
+        boolean merge = level == 0 ? lN(a) + lN(b) <= LEAF_CAP : iN[a] + iN[b] <= INNER_CAP;
         if (merge) {
             if (level == 0) {
                 mergeLeaves(a, b);
@@ -873,17 +966,16 @@ public final class IntervalMap<V> {
     }
 
     private void mergeLeaves(int a, int b) {
-        int na = lN[a];
-        int nb = lN[b];
-        System.arraycopy(lKeys, b * LK, lKeys, a * LK + 2 * na, 2 * nb);
-        System.arraycopy(lVals, b * LEAF_CAP, lVals, a * LEAF_CAP + na, nb);
-        lN[a] = na + nb;
-        int next = lNext[b];
-        lNext[a] = next;
+        int na = lN(a);
+        int nb = lN(b);
+        System.arraycopy(lBlk, entry(b, 0), lBlk, entry(a, na), LE * nb);
+        setLN(a, na + nb);
+        int next = lNext(b);
+        setLNext(a, next);
         if (next != NIL) {
-            lPrev[next] = a;
+            setLPrev(next, a);
         }
-        lGap[a] = rescanLeaf(a);
+        setLGap(a, rescanLeaf(a));
         freeLeaf(b);
     }
 
@@ -900,34 +992,26 @@ public final class IntervalMap<V> {
 
     /** Evens out two adjacent leaves (a before b). */
     private void shareLeaves(int a, int b) {
-        int na = lN[a];
-        int nb = lN[b];
+        int na = lN(a);
+        int nb = lN(b);
         int wantA = (na + nb) / 2;
-        int ka = a * LK;
-        int kb = b * LK;
-        int va = a * LEAF_CAP;
-        int vb = b * LEAF_CAP;
+        int ka = entry(a, 0);
+        int kb = entry(b, 0);
         if (na < wantA) { // move the head of b to the tail of a
             int m = wantA - na;
-            System.arraycopy(lKeys, kb, lKeys, ka + 2 * na, 2 * m);
-            System.arraycopy(lVals, vb, lVals, va + na, m);
-            System.arraycopy(lKeys, kb + 2 * m, lKeys, kb, 2 * (nb - m));
-            System.arraycopy(lVals, vb + m, lVals, vb, nb - m);
-            Arrays.fill(lVals, vb + nb - m, vb + nb, null);
-            lN[a] = na + m;
-            lN[b] = nb - m;
+            System.arraycopy(lBlk, kb, lBlk, ka + LE * na, LE * m);
+            System.arraycopy(lBlk, kb + LE * m, lBlk, kb, LE * (nb - m));
+            setLN(a, na + m);
+            setLN(b, nb - m);
         } else if (na > wantA) { // move the tail of a to the head of b
             int m = na - wantA;
-            System.arraycopy(lKeys, kb, lKeys, kb + 2 * m, 2 * nb);
-            System.arraycopy(lVals, vb, lVals, vb + m, nb);
-            System.arraycopy(lKeys, ka + 2 * wantA, lKeys, kb, 2 * m);
-            System.arraycopy(lVals, va + wantA, lVals, vb, m);
-            Arrays.fill(lVals, va + wantA, va + na, null);
-            lN[a] = wantA;
-            lN[b] = nb + m;
+            System.arraycopy(lBlk, kb, lBlk, kb + LE * m, LE * nb);
+            System.arraycopy(lBlk, ka + LE * wantA, lBlk, kb, LE * m);
+            setLN(a, wantA);
+            setLN(b, nb + m);
         }
-        lGap[a] = rescanLeaf(a);
-        lGap[b] = rescanLeaf(b);
+        setLGap(a, rescanLeaf(a));
+        setLGap(b, rescanLeaf(b));
     }
 
     /** Evens out two adjacent inner nodes (a before b). */
@@ -1078,12 +1162,12 @@ public final class IntervalMap<V> {
     /** Walks the holes between consecutive intervals of a subtree; false means stop. */
     private boolean holesIn(int node, int level, long lo, long hi, long minSize, HoleVisitor v) {
         if (level == 0) {
-            int b = node * LK;
-            int n = lN[node];
+            int b = entry(node, 0);
+            int n = lN(node);
             // Holes before the floor of lo end below lo.
-            for (int k = Math.max(floor2(lKeys, b, n, lo), 0); k + 1 < n; k++) {
-                long last = lKeys[b + 2 * k + 1];
-                long nextStart = lKeys[b + 2 * k + 2];
+            for (int k = Math.max(floorLeaf(node, lo), 0); k + 1 < n; k++) {
+                long last = lBlk[b + LE * k + 1];
+                long nextStart = lBlk[b + LE * k + LE];
                 if (gt(last + 1, hi)) {
                     return false;
                 }
@@ -1149,7 +1233,6 @@ public final class IntervalMap<V> {
         private Cursor() {
         }
 
-        @SuppressWarnings("unchecked")
         private boolean load(int f, int k) {
             removed = false;
             if (f == NIL) {
@@ -1160,9 +1243,10 @@ public final class IntervalMap<V> {
             leaf = f;
             idx = k;
             expected = modCount;
-            start = lKeys[f * LK + 2 * k];
-            last = lKeys[f * LK + 2 * k + 1];
-            value = (V) lVals[f * LEAF_CAP + k];
+            int e = entry(f, k);
+            start = lBlk[e];
+            last = lBlk[e + 1];
+            value = valAt(e);
             valid = true;
             return true;
         }
@@ -1218,8 +1302,8 @@ public final class IntervalMap<V> {
             }
             int k = idx + 1;
             int f = leaf;
-            if (k >= lN[f]) {
-                f = lNext[f];
+            if (k >= lN(f)) {
+                f = lNext(f);
                 k = 0;
             }
             return load(f, k);
@@ -1318,7 +1402,7 @@ public final class IntervalMap<V> {
             throw new IllegalStateException("inner root with " + iN[root] + " children");
         }
         checkNode(root, height, true, count, prevLeaf);
-        if (prevLeaf[0] != NIL && lNext[prevLeaf[0]] != NIL) {
+        if (prevLeaf[0] != NIL && lNext(prevLeaf[0]) != NIL) {
             throw new IllegalStateException("last leaf has a next");
         }
         if (count[0] != size) {
@@ -1328,44 +1412,43 @@ public final class IntervalMap<V> {
             throw new IllegalStateException("pool leak: leaves " + count[1] + "+" + leafFreeTop + "/" + leafHigh
                     + ", inner " + count[2] + "+" + innerFreeTop + "/" + innerHigh);
         }
-        for (int i = 0; i < leafFreeTop; i++) {
-            int id = leafFree[i];
-            for (int k = 0; k < LEAF_CAP; k++) {
-                if (lVals[id * LEAF_CAP + k] != null) {
-                    throw new IllegalStateException("free leaf holds a value");
-                }
+        if (valHigh - valFreeTop != size) {
+            throw new IllegalStateException("value pool leak: " + valHigh + " handles, " + valFreeTop + " free, size " + size);
+        }
+        for (int i = 0; i < valFreeTop; i++) {
+            if (vals[valFree[i]] != null) {
+                throw new IllegalStateException("free value handle " + valFree[i] + " still holds a value");
             }
         }
     }
 
     private void checkNode(int node, int level, boolean isRoot, int[] count, int[] prevLeaf) {
         if (level == 0) {
-            int n = lN[node];
-            int b = node * LK;
+            int n = lN(node);
+            int b = entry(node, 0);
             if (!isRoot && n < LEAF_MIN) {
                 throw new IllegalStateException("leaf under-full: " + n);
             }
-            if (lPrev[node] != prevLeaf[0] || (prevLeaf[0] != NIL && lNext[prevLeaf[0]] != node)) {
+            if (lPrev(node) != prevLeaf[0] || (prevLeaf[0] != NIL && lNext(prevLeaf[0]) != node)) {
                 throw new IllegalStateException("broken leaf links");
             }
-            if (prevLeaf[0] != NIL && n > 0 && !lt(maxOf(prevLeaf[0], 0), lKeys[b])) {
+            if (prevLeaf[0] != NIL && n > 0 && !lt(maxOf(prevLeaf[0], 0), lBlk[b])) {
                 throw new IllegalStateException("leaves overlap or are out of order");
             }
             for (int k = 0; k < n; k++) {
-                if (gt(lKeys[b + 2 * k], lKeys[b + 2 * k + 1])) {
+                if (gt(lBlk[b + LE * k], lBlk[b + LE * k + 1])) {
                     throw new IllegalStateException("start > last");
                 }
-                if (k > 0 && !lt(lKeys[b + 2 * k - 1], lKeys[b + 2 * k])) {
+                if (k > 0 && !lt(lBlk[b + LE * k - LE + 1], lBlk[b + LE * k])) {
                     throw new IllegalStateException("overlap or disorder in leaf");
                 }
-            }
-            for (int k = n; k < LEAF_CAP; k++) {
-                if (lVals[node * LEAF_CAP + k] != null) {
-                    throw new IllegalStateException("stale value reference");
+                long h = lBlk[b + LE * k + 2];
+                if (h < 0 || h >= valHigh) {
+                    throw new IllegalStateException("value handle " + h + " out of the pool");
                 }
             }
-            if (lGap[node] != rescanLeaf(node)) {
-                throw new IllegalStateException("leaf gap " + lGap[node] + " != " + rescanLeaf(node));
+            if (lGap(node) != rescanLeaf(node)) {
+                throw new IllegalStateException("leaf gap " + lGap(node) + " != " + rescanLeaf(node));
             }
             count[0] += n;
             count[1]++;
