@@ -12,8 +12,8 @@ import dev.iommufdsim.repl.interp.Record;
 import dev.iommufdsim.repl.interp.RuntimeError;
 import dev.iommufdsim.repl.interp.Values;
 import dev.iommufdsim.repl.render.JsonRenderer;
+import dev.iommufdsim.repl.render.JunitXml;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -30,9 +30,6 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import javax.xml.stream.XMLOutputFactory;
-import javax.xml.stream.XMLStreamException;
-import javax.xml.stream.XMLStreamWriter;
 
 /**
  * `iommufd-sim conformance`: the kernel's selftest cases (tools/testing/selftests/iommu/iommufd.c)
@@ -580,72 +577,32 @@ public final class Conformance {
      * did not load.
      */
     public static void writeJunit(Path path, List<Result> results, List<LoadError> errors) throws IOException {
-        if (path.getParent() != null) {
-            Files.createDirectories(path.getParent());
-        }
         Map<String, List<Result>> byFile = new LinkedHashMap<>();
         for (Result r : results) {
             byFile.computeIfAbsent(suiteName(r), k -> new ArrayList<>()).add(r);
         }
-        try (OutputStream os = Files.newOutputStream(path)) {
-            XMLStreamWriter w = XMLOutputFactory.newFactory().createXMLStreamWriter(os, "UTF-8");
-            w.writeStartDocument("UTF-8", "1.0");
-            w.writeStartElement("testsuites");
+        try (JunitXml x = JunitXml.open(path, true)) {
             for (Map.Entry<String, List<Result>> e : byFile.entrySet()) {
                 List<Result> rs = e.getValue();
-                w.writeStartElement("testsuite");
-                w.writeAttribute("name", e.getKey());
-                w.writeAttribute("tests", Integer.toString(rs.size()));
-                w.writeAttribute("failures", Long.toString(rs.stream().filter(r -> r.outcome().failsRun()).count()));
-                w.writeAttribute("errors", "0");
-                w.writeAttribute("skipped", Long.toString(rs.stream().filter(r -> r.outcome() == Outcome.SKIP || r.outcome() == Outcome.XFAIL).count()));
-                w.writeAttribute("time", String.format(Locale.ROOT, "%.3f", rs.stream().mapToDouble(Result::seconds).sum()));
+                x.suite(e.getKey(), rs.size(), (int) rs.stream().filter(r -> r.outcome().failsRun()).count(), 0,
+                        (int) rs.stream().filter(r -> r.outcome() == Outcome.SKIP || r.outcome() == Outcome.XFAIL).count(),
+                        rs.stream().mapToDouble(Result::seconds).sum());
                 for (Result r : rs) {
-                    w.writeStartElement("testcase");
-                    w.writeAttribute("classname", e.getKey());
-                    w.writeAttribute("name", r.testCase().name());
-                    w.writeAttribute("time", String.format(Locale.ROOT, "%.3f", r.seconds()));
                     switch (r.outcome()) {
-                        case FAIL, XPASS -> {
-                            w.writeStartElement("failure");
-                            w.writeAttribute("message", r.detail());
-                            w.writeCharacters(failureText(r));
-                            w.writeEndElement();
-                        }
-                        case SKIP, XFAIL -> {
-                            w.writeStartElement("skipped");
-                            w.writeAttribute("message", r.outcome().name() + ": " + r.detail());
-                            w.writeEndElement();
-                        }
-                        default -> {
-                        }
+                        case FAIL, XPASS -> x.testcase(e.getKey(), r.testCase().name(), r.seconds(), JunitXml.Kind.FAILURE, r.detail(),
+                                failureText(r));
+                        case SKIP, XFAIL -> x.testcase(e.getKey(), r.testCase().name(), r.seconds(), JunitXml.Kind.SKIPPED,
+                                r.outcome().name() + ": " + r.detail(), null);
+                        default -> x.testcase(e.getKey(), r.testCase().name(), r.seconds(), JunitXml.Kind.PASSED, null, null);
                     }
-                    w.writeEndElement();
                 }
-                w.writeEndElement();
+                x.endSuite();
             }
             for (LoadError le : errors) {
-                w.writeStartElement("testsuite");
-                w.writeAttribute("name", le.file().toString());
-                w.writeAttribute("tests", "1");
-                w.writeAttribute("failures", "1");
-                w.writeAttribute("errors", "0");
-                w.writeAttribute("skipped", "0");
-                w.writeStartElement("testcase");
-                w.writeAttribute("classname", le.file().toString());
-                w.writeAttribute("name", "load");
-                w.writeStartElement("failure");
-                w.writeAttribute("message", le.message());
-                w.writeCharacters(le.message());
-                w.writeEndElement();
-                w.writeEndElement();
-                w.writeEndElement();
+                x.suite(le.file().toString(), 1, 1, 0, 0, -1);
+                x.testcase(le.file().toString(), "load", -1, JunitXml.Kind.FAILURE, le.message(), le.message());
+                x.endSuite();
             }
-            w.writeEndElement();
-            w.writeEndDocument();
-            w.close();
-        } catch (XMLStreamException e) {
-            throw new IOException("cannot write " + path + ": " + e.getMessage(), e);
         }
     }
 

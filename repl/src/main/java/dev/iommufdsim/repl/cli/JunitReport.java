@@ -2,15 +2,10 @@ package dev.iommufdsim.repl.cli;
 
 import dev.iommufdsim.dsl.Diagnostic;
 import dev.iommufdsim.repl.interp.Expectation;
+import dev.iommufdsim.repl.render.JunitXml;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
-import javax.xml.stream.XMLOutputFactory;
-import javax.xml.stream.XMLStreamException;
-import javax.xml.stream.XMLStreamWriter;
 
 /**
  * The JUnit XML report of a batch run, in the shape Surefire writes: one testsuite per
@@ -22,72 +17,34 @@ final class JunitReport {
     }
 
     static void write(Path path, List<BatchRunner.FileReport> reports) throws IOException {
-        if (path.getParent() != null) {
-            Files.createDirectories(path.getParent());
-        }
-        try (OutputStream os = Files.newOutputStream(path)) {
-            XMLStreamWriter w = XMLOutputFactory.newFactory().createXMLStreamWriter(os, "UTF-8");
-            w.writeStartDocument("UTF-8", "1.0");
-            w.writeStartElement("testsuites");
+        try (JunitXml x = JunitXml.open(path, true)) {
             for (BatchRunner.FileReport r : reports) {
-                suite(w, r);
+                suite(x, r);
             }
-            w.writeEndElement();
-            w.writeEndDocument();
-            w.close();
-        } catch (XMLStreamException e) {
-            throw new IOException("cannot write " + path + ": " + e.getMessage(), e);
         }
     }
 
-    private static void suite(XMLStreamWriter w, BatchRunner.FileReport r) throws XMLStreamException {
+    private static void suite(JunitXml x, BatchRunner.FileReport r) throws IOException {
         int failures = (int) r.expectations().stream().filter(e -> !e.passed()).count() + (r.diagnostics().isEmpty() ? 0 : 1);
         int errors = r.error() == null ? 0 : 1;
         int tests = r.expectations().size() + errors + (r.diagnostics().isEmpty() ? 0 : 1);
         String name = r.file().toString();
-        w.writeStartElement("testsuite");
-        w.writeAttribute("name", name);
-        w.writeAttribute("tests", Integer.toString(tests));
-        w.writeAttribute("failures", Integer.toString(failures));
-        w.writeAttribute("errors", Integer.toString(errors));
-        w.writeAttribute("skipped", "0");
-        w.writeAttribute("time", String.format(Locale.ROOT, "%.3f", r.seconds()));
+        x.suite(name, tests, failures, errors, 0, r.seconds());
         for (Expectation e : r.expectations()) {
-            w.writeStartElement("testcase");
-            w.writeAttribute("classname", name);
-            w.writeAttribute("name", "line " + e.pos().line() + ": " + e.source());
-            if (!e.passed()) {
-                w.writeStartElement("failure");
-                w.writeAttribute("message", e.message());
-                w.writeCharacters(e.pos() + ": " + e.message());
-                w.writeEndElement();
-            }
-            w.writeEndElement();
+            x.testcase(name, "line " + e.pos().line() + ": " + e.source(), -1, e.passed() ? JunitXml.Kind.PASSED : JunitXml.Kind.FAILURE,
+                    e.message(), e.pos() + ": " + e.message());
         }
         if (r.error() != null) {
-            w.writeStartElement("testcase");
-            w.writeAttribute("classname", name);
-            w.writeAttribute("name", "line " + r.error().pos().line() + ": " + (r.error().call() == null ? "script" : r.error().call()));
-            w.writeStartElement("error");
-            w.writeAttribute("message", r.error().getMessage());
-            w.writeCharacters(r.error().toString());
-            w.writeEndElement();
-            w.writeEndElement();
+            x.testcase(name, "line " + r.error().pos().line() + ": " + (r.error().call() == null ? "script" : r.error().call()), -1,
+                    JunitXml.Kind.ERROR, r.error().getMessage(), r.error().toString());
         }
         if (!r.diagnostics().isEmpty()) {
-            w.writeStartElement("testcase");
-            w.writeAttribute("classname", name);
-            w.writeAttribute("name", "load");
-            w.writeStartElement("failure");
-            w.writeAttribute("message", r.diagnostics().get(0).toString());
             StringBuilder sb = new StringBuilder();
             for (Diagnostic d : r.diagnostics()) {
                 sb.append(d).append('\n');
             }
-            w.writeCharacters(sb.toString());
-            w.writeEndElement();
-            w.writeEndElement();
+            x.testcase(name, "load", -1, JunitXml.Kind.FAILURE, r.diagnostics().get(0).toString(), sb.toString());
         }
-        w.writeEndElement();
+        x.endSuite();
     }
 }

@@ -1,17 +1,13 @@
 package dev.iommufdsim.repl.server;
 
+import dev.iommufdsim.repl.render.JunitXml;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.xml.stream.XMLOutputFactory;
-import javax.xml.stream.XMLStreamException;
-import javax.xml.stream.XMLStreamWriter;
 
 /**
  * The results of a TAP producer, such as the kernel's kselftest harness
@@ -101,41 +97,19 @@ public final class TapReport {
 
     /** Writes the results as a JUnit XML report (one testsuite named {@code suite}), creating parent directories. */
     public synchronized void writeJunit(Path path, String suite, double seconds) throws IOException {
-        if (path.getParent() != null) {
-            Files.createDirectories(path.getParent());
-        }
-        try (OutputStream os = Files.newOutputStream(path)) {
-            XMLStreamWriter w = XMLOutputFactory.newFactory().createXMLStreamWriter(os, "UTF-8");
-            w.writeStartDocument("UTF-8", "1.0");
-            w.writeStartElement("testsuite");
-            w.writeAttribute("name", suite);
-            w.writeAttribute("tests", Integer.toString(results.size()));
-            w.writeAttribute("failures", Integer.toString(count(Status.FAIL)));
-            w.writeAttribute("errors", "0");
-            w.writeAttribute("skipped", Integer.toString(count(Status.SKIP)));
-            w.writeAttribute("time", String.format(java.util.Locale.ROOT, "%.3f", seconds));
+        try (JunitXml x = JunitXml.open(path, false)) {
+            x.suite(suite, results.size(), count(Status.FAIL), 0, count(Status.SKIP), seconds);
             for (Result r : results) {
                 int dot = r.name().lastIndexOf('.');
-                w.writeStartElement("testcase");
-                w.writeAttribute("classname", dot > 0 ? r.name().substring(0, dot) : suite);
-                w.writeAttribute("name", dot > 0 ? r.name().substring(dot + 1) : r.name());
-                if (r.status() == Status.FAIL) {
-                    w.writeStartElement("failure");
-                    w.writeAttribute("message", r.message());
-                    w.writeCharacters(r.diagnostics());
-                    w.writeEndElement();
-                } else if (r.status() == Status.SKIP) {
-                    w.writeStartElement("skipped");
-                    w.writeAttribute("message", r.message());
-                    w.writeEndElement();
-                }
-                w.writeEndElement();
+                JunitXml.Kind kind = switch (r.status()) {
+                    case FAIL -> JunitXml.Kind.FAILURE;
+                    case SKIP -> JunitXml.Kind.SKIPPED;
+                    case PASS -> JunitXml.Kind.PASSED;
+                };
+                x.testcase(dot > 0 ? r.name().substring(0, dot) : suite, dot > 0 ? r.name().substring(dot + 1) : r.name(), -1, kind,
+                        r.message(), r.status() == Status.FAIL ? r.diagnostics() : null);
             }
-            w.writeEndElement();
-            w.writeEndDocument();
-            w.close();
-        } catch (XMLStreamException e) {
-            throw new IOException("cannot write " + path + ": " + e.getMessage(), e);
+            x.endSuite();
         }
     }
 }
