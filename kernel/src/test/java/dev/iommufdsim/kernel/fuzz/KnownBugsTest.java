@@ -98,7 +98,7 @@ class KnownBugsTest {
      * domain first (EINVAL, "incompatible"), which strips the reservations, then keeps the old one.
      */
     @Test
-    @Disabled("BUG-4: a failed replace within one IOAS removes the still-attached group's reserved regions")
+    @Disabled("BUG-4, kept on purpose: Linux 7.2 does the same (err_unresv in iommufd_device_do_replace); enable with the kernel's fix")
     void bug4ReplaceWithinOneIoasKeepsTheReservations() {
         Machine m = FuzzDrivers.machine(KernelProfile.MAINLINE);
         m.declareIommu("smmu0", "regions", Map.of());
