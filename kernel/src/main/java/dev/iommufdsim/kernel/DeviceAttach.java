@@ -188,21 +188,56 @@ final class DeviceAttach {
         }
     }
 
-    /** iommufd_group_do_replace_reserved_iova(). */
-    private static void groupDoReplaceReservedIova(IommufdDevice idev, HwPagetable hwpt, HwptPaging hwptPaging) {
+    /**
+     * iommufd_group_do_replace_reserved_iova(). Returns true when the reservations were moved
+     * within one IOAS (see below), so that a failure can put the old ones back.
+     *
+     * <p>Mainline enforces only when the paging IOAS changes: every RID attach there reserves
+     * every region, so a replace within one IOAS has nothing to change. Under a profile whose
+     * nested attach reserves less (SEED: SW_MSI only), a replace between a nested HWPT and its
+     * parent (one IOAS) changes the policy: the group's reservations are replaced by the new
+     * attachment's (nested -> parent gains the RMRs etc., parent -> nested keeps only SW_MSI).
+     */
+    private static boolean groupDoReplaceReservedIova(IommufdDevice idev, HwPagetable hwpt, HwptPaging hwptPaging) {
         IommufdGroup igroup = idev.igroup;
         IommufdGroup.Attach attach = igroup.pasidAttach.get(IOMMU_NO_PASID);
-        HwptPaging oldPaging = resvPaging(idev, attach.hwpt);
+        HwPagetable old = attach.hwpt;
+        HwptPaging oldPaging = resvPaging(idev, old);
+        boolean otherIoas = oldPaging == null || hwptPaging.ioas != oldPaging.ioas;
+        KernelProfile profile = idev.ictx.profile();
+        boolean policyChange = !otherIoas && profile.resvPolicy(old) != profile.resvPolicy(hwpt);
         try {
-            if (oldPaging == null || hwptPaging.ioas != oldPaging.ioas) {
+            if (otherIoas) {
                 for (IommufdDevice cur : attach.devices.values()) {
+                    hwptPaging.ioas.iopt().enforceDevResvRegions(cur.resvOwner(), regionsFor(cur, hwpt), null);
+                }
+            } else if (policyChange) {
+                for (IommufdDevice cur : attach.devices.values()) {
+                    hwptPaging.ioas.iopt().removeReservedIova(cur.resvOwner());
                     hwptPaging.ioas.iopt().enforceDevResvRegions(cur.resvOwner(), regionsFor(cur, hwpt), null);
                 }
             }
             setupMsi(idev, hwpt, hwptPaging);
         } catch (IommufdException e) {
-            groupRemoveReservedIova(igroup, hwptPaging);
+            if (policyChange) {
+                groupRestoreReservedIova(igroup, hwptPaging, old, e);
+            } else {
+                groupRemoveReservedIova(igroup, hwptPaging);
+            }
             throw e;
+        }
+        return policyChange;
+    }
+
+    /** A failed policy-changing replace within one IOAS (not in mainline): the old attachment's reservations back. */
+    private static void groupRestoreReservedIova(IommufdGroup igroup, HwptPaging hwptPaging, HwPagetable old, IommufdException cause) {
+        for (IommufdDevice cur : igroup.pasidAttach.get(IOMMU_NO_PASID).devices.values()) {
+            hwptPaging.ioas.iopt().removeReservedIova(cur.resvOwner());
+            try {
+                hwptPaging.ioas.iopt().enforceDevResvRegions(cur.resvOwner(), regionsFor(cur, old), null);
+            } catch (IommufdException again) {
+                cause.addSuppressed(again); // they were reserved a moment ago: only an injected failure gets here
+            }
         }
     }
 
@@ -222,8 +257,9 @@ final class DeviceAttach {
         if (hwpt == old) {
             return null;
         }
+        boolean resvMoved = false;
         if (attachResv) {
-            groupDoReplaceReservedIova(idev, hwpt, hwptPaging);
+            resvMoved = groupDoReplaceReservedIova(idev, hwpt, hwptPaging);
         } else if (pasid == IOMMU_NO_PASID && hwpt.findHwptPaging() != null) {
             setupMsi(idev, hwpt, hwpt.findHwptPaging());
         }
@@ -235,8 +271,10 @@ final class DeviceAttach {
                 PasidAttach.replace(hwpt, idev, pasid, old);
             }
         } catch (IommufdException e) {
-            if (attachResv) {
-                groupRemoveReservedIova(igroup, hwptPaging);
+            if (resvMoved) {
+                groupRestoreReservedIova(igroup, hwptPaging, old, e);
+            } else if (attachResv) {
+                groupRemoveReservedIova(igroup, hwptPaging); // BUG-4, as Linux 7.2's err_unresv
             }
             throw e;
         }

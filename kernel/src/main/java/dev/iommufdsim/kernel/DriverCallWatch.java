@@ -17,7 +17,9 @@ import java.util.concurrent.locks.LockSupport;
  * the kernel or the interpreter, whose state the host has moved on from. What the call had
  * changed before it hung stays as it was: nothing is rolled back.
  *
- * <p>On other threads (tests, the server's connections) driver calls are not watched.
+ * <p>Hosts: the script hosts (repl's Sim, one thread per run) and the server (repl's SimServer,
+ * one thread per connection, one watch thread per server). On other threads (tests calling the
+ * kernel directly) driver calls are not watched.
  */
 public final class DriverCallWatch {
     private static final long ABANDONED = -1;

@@ -288,6 +288,31 @@ public final class IoPagetable {
         if (!domains.isEmpty()) {
             FailNth.step("iopt_fill_domain pin");
             a.pages().hold(a.index(), a.lastIndex(), pins);
+            try {
+                for (HwptPaging d : domains) {
+                    checkIommuMapAlignment(d, a);
+                }
+            } catch (RuntimeException e) {
+                a.pages().release(a.index(), a.lastIndex(), pins);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * iopt_area_fill_domain() -> batch_to_domain() -> iommu_map() -> __iommu_map(): iova, paddr
+     * and size of each map must be aligned to the domain's smallest page size, else EINVAL. The
+     * area's runs start at its IOVA and sub-page offset and end at its end, and break elsewhere
+     * only at page boundaries, so this is the area's IOVA, page offset and length. Only
+     * IOAS_COPY gets here with a misaligned area (its slices of byte-granular source areas);
+     * IOAS_MAP is refused before, against iova_alignment.
+     */
+    private static void checkIommuMapAlignment(HwptPaging d, Area a) {
+        long min = d.domain().minPageSize();
+        long pageOffset = a.startByte() % PAGE_SIZE;
+        if (((a.iova() | pageOffset | a.length()) & (min - 1)) != 0) {
+            throw fail(EINVAL, "iommu_map of area 0x%x-0x%x (page offset 0x%x) into hwpt %d: not aligned to the domain's smallest page size 0x%x",
+                    a.iova(), a.last(), pageOffset, d.id(), min);
         }
     }
 
@@ -534,7 +559,7 @@ public final class IoPagetable {
                 reserveIova(d.apertureEnd() + 1, ULONG_MAX, hwpt);
             }
             FailNth.step("xa_reserve iopt->domains");
-            fillDomain();
+            fillDomain(hwpt);
         } catch (RuntimeException e) {
             removeReservedIova(hwpt);
             throw e;
@@ -554,7 +579,7 @@ public final class IoPagetable {
      * storage, so the areas then hold their pages (pinned from the user where no access holds
      * them); later domains copy from that storage. All or nothing.
      */
-    private void fillDomain() {
+    private void fillDomain(HwptPaging hwpt) {
         boolean first = domains.isEmpty();
         List<Area> filled = new ArrayList<>();
         try {
@@ -564,6 +589,9 @@ public final class IoPagetable {
                     a.pages().hold(a.index(), a.lastIndex(), pins);
                 }
                 filled.add(a);
+                // iopt_area_fill_domain() -> iommu_map(): an area IOAS_COPY left misaligned while the
+                // IOAS had no domain (its iova_alignment already the new one, so not checked above)
+                checkIommuMapAlignment(hwpt, a);
                 return true;
             });
         } catch (RuntimeException e) {

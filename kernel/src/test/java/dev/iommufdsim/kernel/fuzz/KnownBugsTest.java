@@ -98,7 +98,7 @@ class KnownBugsTest {
      * domain first (EINVAL, "incompatible"), which strips the reservations, then keeps the old one.
      */
     @Test
-    @Disabled("BUG-4: a failed replace within one IOAS removes the still-attached group's reserved regions")
+    @Disabled("BUG-4, kept on purpose: Linux 7.2 does the same (err_unresv in iommufd_device_do_replace); enable with the kernel's fix")
     void bug4ReplaceWithinOneIoasKeepsTheReservations() {
         Machine m = FuzzDrivers.machine(KernelProfile.MAINLINE);
         m.declareIommu("smmu0", "regions", Map.of());
@@ -122,7 +122,7 @@ class KnownBugsTest {
      * kernel fails the copy (iommu_map of the unaligned slice: EINVAL, rolled back).
      */
     @Test
-    @Disabled("BUG-5: IOAS_COPY of unaligned source slices creates areas not aligned to the destination's iova_alignment")
+
     void bug5CopyNeverCreatesMisalignedAreas() {
         Machine m = FuzzDrivers.machine(KernelProfile.MAINLINE);
         m.declareIommu("smmu0", "regions", Map.of());
@@ -137,5 +137,43 @@ class KnownBugsTest {
         IommufdException e = assertThrows(IommufdException.class, () -> ctx.ioasCopy(6, dst, src, 0x3000, 0, 0x10000));
         assertEquals(Errno.EINVAL, e.errno());
         assertTrue(Invariants.check(m).ok(), Invariants.check(m).toString());
+    }
+
+    /**
+     * BUG-6 (fixed): under the seed profile a nested attach reserves only SW_MSI, a paging attach
+     * every region; a replace between a nested HWPT and its parent (one IOAS) now moves the
+     * group's reservations to the new attachment's policy, both ways, and a failed one puts the
+     * old ones back (DeviceAttach.groupDoReplaceReservedIova).
+     */
+    @Test
+    void bug6SeedReplaceBetweenNestedAndParentFollowsTheNewPolicy() {
+        Machine m = FuzzDrivers.machine(KernelProfile.SEED);
+        m.declareIommu("smmu0", "regions", Map.of());
+        long rmr = 0x20000000L;
+        PhysDevice nic = m.declareDevice("nic", "smmu0", "0000:01:00.0", null,
+                Map.of("resv", java.util.List.of(FuzzDrivers.region(FuzzDrivers.SW_MSI, 0x100000, dev.iommufdsim.kernel.spi.ResvType.SW_MSI),
+                        FuzzDrivers.region(rmr, 0x10000, dev.iommufdsim.kernel.spi.ResvType.RESERVED))));
+        IommufdCtx ctx = m.open();
+        int ioas = ctx.ioasAlloc(0);
+        int dev = ctx.vfioDeviceBind(nic, 0);
+        int parent = ctx.hwptAlloc(IOMMU_HWPT_ALLOC_NEST_PARENT, dev, ioas, 0, null, 0, 0);
+        int nested = ctx.hwptAlloc(0, dev, parent, FuzzDrivers.DATA_TYPE, new byte[] {1, 0, 0, 0}, 0, 0);
+        ctx.vfioDeviceAttach(dev, 0, nested, 0);
+        assertEquals(java.util.List.of(new dev.iommufdsim.kernel.uapi.IovaRange(0, FuzzDrivers.SW_MSI - 1),
+                new dev.iommufdsim.kernel.uapi.IovaRange(FuzzDrivers.SW_MSI + 0x100000, (1L << 48) - 1)),
+                ctx.ioasIovaRanges(ioas, 16, 0).ranges(), "nested: SW_MSI only");
+        ctx.vfioDeviceAttach(dev, 0, parent, 0); // replace nested -> parent: every region
+        assertTrue(Invariants.check(m).ok(), Invariants.check(m).toString());
+        IommufdException e = assertThrows(IommufdException.class, () -> ctx.ioasMap(ioas, 6 | 1, 0x400000000000L, 0x1000, rmr, 0));
+        assertEquals(Errno.EINVAL, e.errno());
+        ctx.vfioDeviceAttach(dev, 0, nested, 0); // replace parent -> nested: SW_MSI only again
+        assertTrue(Invariants.check(m).ok(), Invariants.check(m).toString());
+        ctx.ioasMap(ioas, 6 | 1, 0x400000000000L, 0x1000, rmr, 0); // the RESERVED region is the VMM's to avoid
+        // and now nested -> parent meets that mapping: EADDRINUSE, the SW_MSI-only reservations stay
+        IommufdException busy = assertThrows(IommufdException.class, () -> ctx.vfioDeviceAttach(dev, 0, parent, 0));
+        assertEquals(Errno.EADDRINUSE, busy.errno());
+        assertTrue(Invariants.check(m).ok(), Invariants.check(m).toString());
+        assertEquals(Errno.EINVAL, assertThrows(IommufdException.class,
+                () -> ctx.ioasMap(ioas, 6 | 1, 0x400000000000L, 0x1000, FuzzDrivers.SW_MSI, 0)).errno());
     }
 }

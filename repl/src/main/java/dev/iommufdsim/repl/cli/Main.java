@@ -260,7 +260,7 @@ public final class Main implements Callable<Integer> {
             Path s = socket != null ? socket : dev.iommufdsim.repl.server.ExecCommand.defaultSocket();
             return dev.iommufdsim.repl.server.ExecCommand.serve(
                     dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), s, flags.trace,
-                    main.out, main.err);
+                    flags.maxPluginTime(main), main.out, main.err);
         }
     }
 
@@ -268,6 +268,15 @@ public final class Main implements Callable<Integer> {
     static final class ServerFlags {
         @Option(names = "--trace", description = "print every ioctl and its result on stderr")
         boolean trace;
+
+        @Option(names = "--max-plugin-time", paramLabel = "SECONDS", converter = LimitOptions.Seconds.class, description = "a driver plugin"
+                + " call still running after this long is abandoned, its ioctl answered EIO and its plugin disabled (default: 5;"
+                + " 0: no limit)")
+        java.time.Duration maxPluginTime;
+
+        java.time.Duration maxPluginTime(Main main) {
+            return maxPluginTime != null ? maxPluginTime : main.limits(new LimitOptions()).maxPluginTime();
+        }
     }
 
     /** `exec -- PROGRAM ARGS...`: a real program against the emulator (docs/exec.md). */
@@ -295,7 +304,8 @@ public final class Main implements Callable<Integer> {
         public Integer call() throws Exception {
             return dev.iommufdsim.repl.server.ExecCommand.run(
                     dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), command,
-                    new dev.iommufdsim.repl.server.ExecCommand.Options(shim, flags.trace, true, junit), main.out, main.err);
+                    new dev.iommufdsim.repl.server.ExecCommand.Options(shim, flags.trace, true, junit), flags.maxPluginTime(main),
+                    main.out, main.err);
         }
     }
 

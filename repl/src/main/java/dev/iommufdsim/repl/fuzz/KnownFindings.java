@@ -24,18 +24,8 @@ public final class KnownFindings {
                 && msg.contains(" dev ")) {
             return "BUG-4";
         }
-        // BUG-6: under the seed profile a replace between a nested HWPT and its parent (one IOAS) keeps
-        // the reservations of the old attachment's policy (SW_MSI only), not the new one's (all).
-        if (replaceCall && sig.startsWith("invariant resv") && msg.contains("is not reserved in IOAS") && msg.contains("(profile seed)")) {
-            return "BUG-6";
-        }
         if (replaceCall && sig.startsWith("invariant resv") && msg.contains("is not reserved in IOAS")) {
             return "BUG-4";
-        }
-        // BUG-5: IOAS_COPY maps each source area's slice at consecutive IOVAs checking only the total
-        // length, so slices of byte-granular source areas become areas not aligned to iova_alignment.
-        if (sig.equals("invariant iopt after ioas_copy") && msg.contains("is not aligned to iova_alignment")) {
-            return "BUG-5";
         }
         return null;
     }

@@ -56,6 +56,12 @@ public final class ExecCommand {
      * (128+N when a signal N ended it), or 127 when it could not start.
      */
     public static int run(Machine machine, List<String> command, Options opts, PrintStream out, PrintStream err) throws IOException {
+        return run(machine, command, opts, ServerOptions.DEFAULT_MAX_PLUGIN_TIME, out, err);
+    }
+
+    /** {@link #run} with the bound on driver plugin calls ({@link ServerOptions#maxPluginTime}). */
+    public static int run(Machine machine, List<String> command, Options opts, java.time.Duration maxPluginTime, PrintStream out,
+            PrintStream err) throws IOException {
         if (machine.driver(Machine.MOCK_DRIVER) == null) {
             err.println("iommufd-sim exec: warning: the '" + Machine.MOCK_DRIVER + "' driver plugin is not loaded;"
                     + " IOMMU_TEST_CMD mock devices will fail (ENODEV)");
@@ -63,7 +69,7 @@ public final class ExecCommand {
         Path shim = NativeShim.locate(opts.shim());
         Path dir = Files.createTempDirectory("iommufd-sim");
         GapLog gaps = new GapLog();
-        ServerOptions so = new ServerOptions(gaps, opts.trace() ? err : null);
+        ServerOptions so = new ServerOptions(gaps, opts.trace() ? err : null, maxPluginTime, err);
         try (SimServer server = SimServer.start(dir.resolve("iommu.sock"), machine, so)) {
             ProcessBuilder pb = new ProcessBuilder(command);
             Map<String, String> env = pb.environment();
@@ -160,6 +166,12 @@ public final class ExecCommand {
     /** `serve`: listens until the JVM is stopped (Ctrl-C). */
     public static int serve(Machine machine, Path socket, boolean trace, PrintStream out, PrintStream err)
             throws IOException {
+        return serve(machine, socket, trace, ServerOptions.DEFAULT_MAX_PLUGIN_TIME, out, err);
+    }
+
+    /** {@link #serve} with the bound on driver plugin calls ({@link ServerOptions#maxPluginTime}). */
+    public static int serve(Machine machine, Path socket, boolean trace, java.time.Duration maxPluginTime, PrintStream out,
+            PrintStream err) throws IOException {
         Path shim;
         try {
             shim = NativeShim.locate(null);
@@ -167,7 +179,7 @@ public final class ExecCommand {
             shim = null;
             err.println("iommufd-sim serve: warning: " + e.getMessage());
         }
-        SimServer server = SimServer.start(socket.toAbsolutePath(), machine, new ServerOptions(null, trace ? err : null));
+        SimServer server = SimServer.start(socket.toAbsolutePath(), machine, new ServerOptions(null, trace ? err : null, maxPluginTime, err));
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         out.println("iommufd-sim: serving /dev/iommu on " + server.socket() + " (every open is a new context on one machine;"
                 + " Ctrl-C stops)");

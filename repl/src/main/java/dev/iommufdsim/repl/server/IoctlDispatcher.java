@@ -830,7 +830,8 @@ public final class IoctlDispatcher {
     /** Waits (the machine's lock released) until another context closes; false at the deadline or without one. */
     private boolean awaitARelease(long deadline) {
         Machine m = ctx.machine();
-        if (!Thread.holdsLock(m)) {
+        MachineLock lock = MachineLock.of(m);
+        if (!lock.heldByCurrentThread()) {
             return false;
         }
         int open = m.contexts().size();
@@ -840,7 +841,7 @@ public final class IoctlDispatcher {
                 return false;
             }
             try {
-                m.wait(left);
+                lock.await(left);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 return false;

@@ -31,14 +31,22 @@ final class ShimConnection implements UserAccess, Runnable {
     private final ServerOptions opts;
     private final GapLog gaps;
     private final PrintStream trace;
+    private final MachineLock lock;
+    private IommufdCtx ctx;
     private IoctlDispatcher dispatcher;
+    /** Whether the call in flight owes the program an S_DONE answer (read by the server's watch). */
+    private volatile boolean answerPending;
+    /** What the connection's thread is doing in the kernel, for messages. */
+    private volatile String inFlight = "open";
+    /** Whether the context's release began (a resumed thread must not release it again). */
+    private volatile boolean released;
     /** Requests may only be sent while the program waits in ioctl(). */
     private boolean inIoctl;
     /** The struct bytes the shim sent with the ioctl (a read cache for them). */
     private long cacheAddr;
     private byte[] cache = new byte[0];
     /** The pid of the process in the ioctl (the shim sends it with each call). */
-    private int callerPid;
+    private volatile int callerPid;
     /** Queue and access descriptors closed by another thread while a request was in flight. */
     private final ArrayDeque<Integer> pendingCloses = new ArrayDeque<>();
     /** Mappings unmapped by another thread while a request was in flight. */
@@ -55,15 +63,54 @@ final class ShimConnection implements UserAccess, Runnable {
         this.opts = opts;
         this.gaps = opts.gaps();
         this.trace = opts.trace();
+        this.lock = MachineLock.of(machine);
     }
 
     @Override
     public void run() {
-        IommufdCtx ctx = null;
+        serve(false);
+    }
+
+    /**
+     * On a fresh thread, once the server abandoned this connection's thread in a driver call
+     * that did not return ({@link SimServer}): answers the call in flight (when it has an
+     * answer) with -EIO, then serves the connection on. The abandoned thread holds nothing: the
+     * server took the machine's lock back, and the thread parks for good if the call returns.
+     */
+    void resumeAfterAbandon() {
+        serve(true);
+    }
+
+    /** The ioctl (or other call) in flight, for messages. */
+    String inFlight() {
+        return inFlight;
+    }
+
+    /** The pid of the process whose call is in flight. */
+    int pid() {
+        return callerPid;
+    }
+
+    private void serve(boolean resumed) {
         try {
-            synchronized (machine) {
-                ctx = machine.open();
-                dispatcher = new IoctlDispatcher(ctx, opts);
+            if (resumed && released) {
+                return; // abandoned while closing the context: the channel is all that is left
+            }
+            if (resumed) {
+                inIoctl = false;
+                cache = new byte[0];
+                if (answerPending) {
+                    answerPending = false;
+                    sendFrame(Wire.S_DONE, le(8).putLong(0, -dev.iommufdsim.kernel.uapi.Errno.EIO.number()).array());
+                }
+            } else {
+                lock.lock();
+                try {
+                    ctx = machine.open();
+                    dispatcher = new IoctlDispatcher(ctx, opts);
+                } finally {
+                    lock.unlock();
+                }
             }
             Frame f;
             while ((f = readFrame(true)) != null) {
@@ -74,11 +121,14 @@ final class ShimConnection implements UserAccess, Runnable {
                         int pid = p.getInt(4);
                         long arg = p.getLong(8);
                         long r;
-                        synchronized (machine) {
+                        lock.lock();
+                        try {
                             cacheAddr = arg;
                             cache = Arrays.copyOfRange(f.payload(), 16, f.payload().length);
                             callerPid = pid;
                             inIoctl = true;
+                            inFlight = IoctlTable.name(cmd);
+                            answerPending = true;
                             try {
                                 r = dispatcher.ioctl(cmd, arg, this);
                             } finally {
@@ -86,19 +136,30 @@ final class ShimConnection implements UserAccess, Runnable {
                                 cache = new byte[0];
                             }
                             drainCloses();
+                        } finally {
+                            lock.unlock();
                         }
+                        answerPending = false;
                         sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
                     }
                     case Wire.T_QREAD, Wire.T_QWRITE, Wire.T_QPOLL -> queueCall(f.type(), p);
                     case Wire.T_MMAP -> mmapCall(p);
                     case Wire.T_MUNMAP -> {
-                        synchronized (machine) {
+                        lock.lock();
+                        try {
+                            inFlight = "munmap";
                             dispatcher.munmap(p.getInt(0));
+                        } finally {
+                            lock.unlock();
                         }
                     }
                     case Wire.T_CLOSEFD -> {
-                        synchronized (machine) {
+                        lock.lock();
+                        try {
+                            inFlight = "close";
                             dispatcher.closeFd(p.getInt(0));
+                        } finally {
+                            lock.unlock();
                         }
                     }
                     default -> throw new IOException("unexpected message type " + f.type());
@@ -114,14 +175,16 @@ final class ShimConnection implements UserAccess, Runnable {
                 e.printStackTrace(trace);
             }
         } finally {
-            if (ctx != null) {
-                synchronized (machine) {
-                    try {
-                        ctx.close();
-                    } catch (RuntimeException e) {
-                        gaps.bug("close: " + e);
-                    }
-                    machine.notifyAll(); // a MD_CHECK_REFS may wait for this release (IoctlDispatcher)
+            if (ctx != null && !released) {
+                lock.lock();
+                try {
+                    inFlight = "the release of /dev/iommu (the program's context closed)";
+                    released = true;
+                    ctx.close();
+                } catch (RuntimeException e) {
+                    gaps.bug("close: " + e);
+                } finally {
+                    lock.unlock(); // wakes a MD_CHECK_REFS that waits for this release (IoctlDispatcher)
                 }
             }
             try {
@@ -135,15 +198,21 @@ final class ShimConnection implements UserAccess, Runnable {
     /** mmap() of the iommufd: the region's bytes written into the shim's mapping, then its ID. */
     private void mmapCall(ByteBuffer p) throws IOException {
         long r;
-        synchronized (machine) {
+        lock.lock();
+        try {
             inIoctl = true;
+            inFlight = "mmap";
+            answerPending = true;
             try {
                 r = dispatcher.mmap(p.getLong(0), p.getLong(8), p.getLong(16), p.getInt(24), p.getInt(28), this);
             } finally {
                 inIoctl = false;
             }
             drainCloses();
+        } finally {
+            lock.unlock();
         }
+        answerPending = false;
         sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
     }
 
@@ -151,8 +220,11 @@ final class ShimConnection implements UserAccess, Runnable {
     private void queueCall(int type, ByteBuffer p) throws IOException {
         int fd = p.getInt(0);
         long r;
-        synchronized (machine) {
+        lock.lock();
+        try {
             inIoctl = true;
+            inFlight = type == Wire.T_QPOLL ? "poll" : type == Wire.T_QWRITE ? "write" : "read";
+            answerPending = true;
             try {
                 r = type == Wire.T_QPOLL ? dispatcher.queuePoll(fd)
                         : dispatcher.queueIo(fd, type == Wire.T_QWRITE, p.getLong(8), p.getLong(16), this);
@@ -160,7 +232,10 @@ final class ShimConnection implements UserAccess, Runnable {
                 inIoctl = false;
             }
             drainCloses();
+        } finally {
+            lock.unlock();
         }
+        answerPending = false;
         sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
     }
 

@@ -165,11 +165,15 @@ class SimServerTest {
                 assertEquals(0, c1.drive());
                 Client c2 = new Client(s.socket());
                 byte[] check = struct(72, 4, 0, 16, 0x1000, 24, buf); // MD_CHECK_REFS refs 0
-                synchronized (m) {
+                MachineLock lock = MachineLock.of(m);
+                lock.lock();
+                try {
                     // both the end of c1 and the check on c2 wait for the machine: either may go first
                     c1.close();
                     c2.ioctl(0x3ba0, 0x1000, check, pid);
                     Thread.sleep(round % 2 == 0 ? 0 : 20);
+                } finally {
+                    lock.unlock();
                 }
                 assertEquals(0, c2.drive());
                 c2.close();
