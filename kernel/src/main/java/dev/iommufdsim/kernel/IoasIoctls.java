@@ -3,6 +3,7 @@ package dev.iommufdsim.kernel;
 import static dev.iommufdsim.kernel.uapi.Errno.EBADF;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EMSGSIZE;
+import static dev.iommufdsim.kernel.uapi.Errno.ENODEV;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
@@ -93,7 +94,7 @@ final class IoasIoctls {
      * no dma-bufs, so dma_buf_get() always fails and the fd is taken as a file. Returns the IOVA.
      */
     static long mapFile(IommufdCtx ictx, int ioasId, int flags, int fd, long start, long length, long iova,
-            java.util.function.IntFunction<MappedFile> fget) {
+            java.util.function.IntFunction<Dmabuf> dmabufGet, java.util.function.IntFunction<MappedFile> fget) {
         if ((flags & ~MAP_FLAGS) != 0) {
             throw fail(EOPNOTSUPP, "unknown flag bits 0x%x", flags & ~MAP_FLAGS);
         }
@@ -113,6 +114,12 @@ final class IoasIoctls {
             throw fail(EOVERFLOW, "start 0x%x + length 0x%x overflows", start, length);
         }
         long startByte = start & (PAGE_SIZE - 1);
+        Dmabuf dmabuf = dmabufGet.apply(fd); // dma_buf_get(): anything else is taken as a file
+        if (dmabuf != null) {
+            Pages pages = allocDmabufPages(ictx, dmabuf, startByte, start, length, (prot & Area.IOMMU_WRITE) != 0);
+            return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova,
+                    (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, prot);
+        }
         MappedFile file = fget.apply(fd);
         if (file == null) {
             throw fail(EBADF, "fd %d is not an open file of the program", fd);
@@ -125,6 +132,28 @@ final class IoasIoctls {
         Pages pages = new Pages(start - startByte, (prot & Area.IOMMU_WRITE) != 0, ictx.memory(), file);
         return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova,
                 (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, prot);
+    }
+
+    /** MAX_NPFNS: the largest u32 (struct pfn_batch's npfns). */
+    private static final long MAX_NPFNS = 0xffffffffL;
+
+    /**
+     * iopt_alloc_dmabuf_pages(): the range must lie inside the dma-buf and fit a pfn batch
+     * (EINVAL), then iopt_alloc_pages()'s length check, then iopt_map_dmabuf(): the selftest
+     * exporter's iommufd_test_dma_buf_iommufd_map() refuses a revoked buffer (ENODEV).
+     */
+    private static Pages allocDmabufPages(IommufdCtx ictx, Dmabuf dmabuf, long startByte, long start, long length, boolean writable) {
+        if (Long.compareUnsigned(dmabuf.size(), start + length - 1) <= 0 || Long.compareUnsigned(length / PAGE_SIZE, MAX_NPFNS) >= 0) {
+            throw fail(EINVAL, "0x%x bytes from 0x%x do not lie inside the %s", length, start, dmabuf);
+        }
+        if (Long.compareUnsigned(length, ULONG_MAX - PAGE_SIZE) > 0) {
+            throw fail(EINVAL, "length 0x%x is too large", length);
+        }
+        FailNth.step("iopt_alloc_pages");
+        if (dmabuf.revoked()) {
+            throw fail(ENODEV, "the %s is revoked (iommufd_test_dma_buf_iommufd_map)", dmabuf);
+        }
+        return new Pages(start - startByte, writable, ictx.memory(), dmabuf);
     }
 
     /** iopt_map_user_pages(): also VFIO_IOMMU_MAP_DMA's path. Returns the IOVA. */

@@ -343,7 +343,13 @@ public final class IommufdCtx {
      * behind the caller's fd, which fget resolves (null: not an open file, EBADF). Returns iova.
      */
     public long ioasMapFile(int ioasId, int flags, int fd, long start, long length, long iova, java.util.function.IntFunction<MappedFile> fget) {
-        return IoasIoctls.mapFile(this, ioasId, flags, fd, start, length, iova, fget);
+        return IoasIoctls.mapFile(this, ioasId, flags, fd, start, length, iova, x -> null, fget);
+    }
+
+    /** IOMMU_IOAS_MAP_FILE where dmabufGet (dma_buf_get) names the fds that are dma-bufs. */
+    public long ioasMapFile(int ioasId, int flags, int fd, long start, long length, long iova, java.util.function.IntFunction<Dmabuf> dmabufGet,
+            java.util.function.IntFunction<MappedFile> fget) {
+        return IoasIoctls.mapFile(this, ioasId, flags, fd, start, length, iova, dmabufGet, fget);
     }
 
     /** IOMMU_IOAS_UNMAP: returns the length unmapped. iova 0 with length U64_MAX unmaps all. */

@@ -156,6 +156,9 @@ public final class Selftest {
         UserMemory.FileMapping[] m = {null};
         for (long off = 0; Long.compareUnsigned(off, length) < 0; off += pageSize) {
             Area a = hwpt.ioas().iopt().areaAt(iova + off);
+            if (a != null && a.pages().revoked()) {
+                throw fail(EINVAL, "iova 0x%x is a revoked dma-buf's: the domain does not translate it", iova + off);
+            }
             if (a != null && a.pages().file() != null) {
                 // IOAS_MAP_FILE pages: the page at uptr must be the file page the IOVA maps
                 long at = filePageAt(m, uptr + off);
@@ -187,6 +190,46 @@ public final class Selftest {
 
     private MappedFile.Id fileOf(UserMemory.FileMapping[] cache, long va) {
         return filePageAt(cache, va) < 0 ? null : cache[0].file();
+    }
+
+    /** The largest IOMMU_TEST_OP_DMABUF_GET buffer: PAGE_SIZE * 512. */
+    public static final long DMABUF_MAX = PAGE_SIZE * 512;
+
+    /**
+     * IOMMU_TEST_OP_DMABUF_GET (iommufd_test_dmabuf_get): a dma-buf of length rounded up to
+     * whole pages; EINVAL for 0 or more than 512 pages. The caller installs its fd
+     * (dma_buf_fd) and answers it as dma_buf_get() for IOAS_MAP_FILE and DMABUF_REVOKE.
+     */
+    public Dmabuf dmabufGet(int length, int openFlags) {
+        long len = (Integer.toUnsignedLong(length) + PAGE_SIZE - 1) & -PAGE_SIZE;
+        if (len == 0 || len > DMABUF_MAX) {
+            throw fail(EINVAL, "length 0x%x: a test dma-buf has 1 to 512 pages", Integer.toUnsignedLong(length));
+        }
+        FailNth.step("iommufd_test_dma_buf kzalloc");
+        return new Dmabuf(len);
+    }
+
+    /**
+     * IOMMU_TEST_OP_DMABUF_REVOKE (iommufd_test_dmabuf_revoke): dma_buf_get(fd) (EBADF for a
+     * closed fd, EINVAL for a file that is no dma-buf), then priv->revoked := revoked and
+     * dma_buf_invalidate_mappings(): every importer's iopt_revoke_notify() runs whatever the
+     * new value, so pages attached before stay revoked even when the buffer is restored.
+     */
+    public void dmabufRevoke(int fd, boolean revoked, java.util.function.IntFunction<Dmabuf> dmabufGet,
+            java.util.function.IntFunction<MappedFile> fget) {
+        Dmabuf d = dmabufGet.apply(fd);
+        if (d == null) {
+            if (fget.apply(fd) == null) {
+                throw fail(dev.iommufdsim.kernel.uapi.Errno.EBADF, "fd %d is not open", fd);
+            }
+            throw fail(EINVAL, "fd %d is not a dma-buf", fd);
+        }
+        d.setRevoked(revoked);
+        for (IommufdObject obj : ictx.objectList()) {
+            if (obj instanceof Ioas ioas) {
+                ioas.iopt().revokeDmabuf(d);
+            }
+        }
     }
 
     /** The most bits IOMMU_TEST_OP_DIRTY takes: SZ_16M * BITS_PER_BYTE. */
