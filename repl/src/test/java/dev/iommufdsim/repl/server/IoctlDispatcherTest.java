@@ -25,6 +25,7 @@ class IoctlDispatcherTest {
     private static final int ENOENT = 2;
     private static final int EIO = 5;
     private static final int EBADF = 9;
+    private static final int ENODEV = 19;
     private static final int E2BIG = 7;
     private static final int EBADE = 52;
     private static final int EBADFD = 77;
@@ -306,6 +307,29 @@ class IoctlDispatcherTest {
         assertEquals(0x4000000, p.u64(S + 32));
         assertEquals(0, checkRefs(mapping, 4096, 1));
         assertEquals(-ENOTTY, call(0x92, new Struct(8))); // IOAS_CHANGE_PROCESS stays a gap
+    }
+
+    /**
+     * IOMMU_TEST_OP_DMABUF_GET {length @16, open_flags @20} returns the program's new fd;
+     * DMABUF_REVOKE {dmabuf_fd @16, revoked @20}; IOAS_MAP_FILE of that fd maps the dma-buf.
+     */
+    @Test
+    void dmabufGetRevokeAndMapFile() {
+        int ioas = ioasAlloc();
+        mockDomain(ioas);
+        assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 22).u32(16, 0)));
+        long dfd = call(0xa0, new Struct(72).u32(4, 22).u32(16, 4 * 4096).u32(20, 02000000));
+        assertTrue(dfd >= 10, "the fd: " + dfd);
+        Struct map = new Struct(40).u32(4, 6).u32(8, ioas).u32(12, (int) dfd).u64(24, 4 * 4096);
+        assertEquals(-EINVAL, call(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, (int) dfd).u64(16, 4096).u64(24, 4 * 4096)));
+        assertEquals(0, call(0x8f, map));
+        assertEquals(-EBADF, call(0xa0, new Struct(72).u32(4, 23).u32(16, 99).u32(20, 1)));
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 23).u32(16, (int) dfd).u32(20, 1)));
+        assertEquals(-ENODEV, call(0x8f, map));
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 23).u32(16, (int) dfd).u32(20, 0)));
+        assertEquals(0, call(0x8f, map));
+        d.closeFd((int) dfd);
+        assertEquals(-EBADF, call(0x8f, map)); // no longer a dma-buf, nor an open file
     }
 
     /** IOMMU_TEST_OP_DIRTY {op 13, id, dirty {flags @16, iova @24, length @32, page_size @40, uptr @48, out_nr_dirty @56}}. */
