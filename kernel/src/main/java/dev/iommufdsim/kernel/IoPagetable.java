@@ -100,6 +100,23 @@ public final class IoPagetable {
         return domains;
     }
 
+    /**
+     * iopt_revoke_notify() for the areas over pages of a dma-buf being revoked: each is
+     * unmapped from every domain (iopt_area_unmap_domain_range) and its pages stay revoked.
+     */
+    void revokeDmabuf(Dmabuf d) {
+        for (Area a : areas()) {
+            if (a.pages().dmabuf() == d && !a.pages().revoked()) {
+                IommuMap.unfillDomains(domains, a);
+            }
+        }
+        for (Area a : areas()) {
+            if (a.pages().dmabuf() == d) {
+                a.pages().revoke();
+            }
+        }
+    }
+
     /** iopt->domains in order, a copy (for the invariant checker). */
     public List<HwptPaging> domainList() {
         return List.copyOf(domains);
@@ -689,6 +706,9 @@ public final class IoPagetable {
         }
         if (preventsAccess(area)) {
             throw fail(EBUSY, "cannot cut the area 0x%x-0x%x: an unmap is waiting for its accesses", start, last);
+        }
+        if (area.pages().dmabuf() != null) {
+            throw fail(dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP, "cannot cut the area 0x%x-0x%x: its pages are a dma-buf's", start, last);
         }
         long mask = iovaAlignment - 1;
         if ((newStart & mask) != 0 || (area.startByteAt(newStart) & mask) != 0) {

@@ -1,7 +1,9 @@
 package dev.iommufdsim.kernel;
 
+import static dev.iommufdsim.kernel.uapi.Errno.EBADF;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EMSGSIZE;
+import static dev.iommufdsim.kernel.uapi.Errno.ENODEV;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
@@ -84,6 +86,74 @@ final class IoasIoctls {
         }
         Ioas ioas = ictx.getIoas(ioasId);
         return mapUserPages(ictx, ioas, userVa, length, iova, (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, convIommuProt(flags));
+    }
+
+    /**
+     * iommufd_ioas_map_file(): the checks of iommufd_ioas_map() (no __reserved field), then
+     * iopt_map_file_pages(). fget looks the program's fd up (null: EBADF); the emulator has
+     * no dma-bufs, so dma_buf_get() always fails and the fd is taken as a file. Returns the IOVA.
+     */
+    static long mapFile(IommufdCtx ictx, int ioasId, int flags, int fd, long start, long length, long iova,
+            java.util.function.IntFunction<Dmabuf> dmabufGet, java.util.function.IntFunction<MappedFile> fget) {
+        if ((flags & ~MAP_FLAGS) != 0) {
+            throw fail(EOPNOTSUPP, "unknown flag bits 0x%x", flags & ~MAP_FLAGS);
+        }
+        if (iova == ULONG_MAX || length == ULONG_MAX) {
+            throw fail(EOVERFLOW, "iova 0x%x or length 0x%x is ULONG_MAX", iova, length);
+        }
+        if ((flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)) == 0) {
+            throw fail(EINVAL, "neither READABLE nor WRITEABLE is set");
+        }
+        Ioas ioas = ictx.getIoas(ioasId);
+        int prot = convIommuProt(flags);
+        // iopt_map_file_pages()
+        if (length == 0) {
+            throw fail(EINVAL, "length is 0");
+        }
+        if (Long.compareUnsigned(start + (length - 1), start) < 0) {
+            throw fail(EOVERFLOW, "start 0x%x + length 0x%x overflows", start, length);
+        }
+        long startByte = start & (PAGE_SIZE - 1);
+        Dmabuf dmabuf = dmabufGet.apply(fd); // dma_buf_get(): anything else is taken as a file
+        if (dmabuf != null) {
+            Pages pages = allocDmabufPages(ictx, dmabuf, startByte, start, length, (prot & Area.IOMMU_WRITE) != 0);
+            return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova,
+                    (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, prot);
+        }
+        MappedFile file = fget.apply(fd);
+        if (file == null) {
+            throw fail(EBADF, "fd %d is not an open file of the program", fd);
+        }
+        // iopt_alloc_file_pages() -> iopt_alloc_pages()
+        if (Long.compareUnsigned(length, ULONG_MAX - PAGE_SIZE) > 0) {
+            throw fail(EINVAL, "length 0x%x is too large", length);
+        }
+        FailNth.step("iopt_alloc_pages");
+        Pages pages = new Pages(start - startByte, (prot & Area.IOMMU_WRITE) != 0, ictx.memory(), file);
+        return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova,
+                (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, prot);
+    }
+
+    /** MAX_NPFNS: the largest u32 (struct pfn_batch's npfns). */
+    private static final long MAX_NPFNS = 0xffffffffL;
+
+    /**
+     * iopt_alloc_dmabuf_pages(): the range must lie inside the dma-buf and fit a pfn batch
+     * (EINVAL), then iopt_alloc_pages()'s length check, then iopt_map_dmabuf(): the selftest
+     * exporter's iommufd_test_dma_buf_iommufd_map() refuses a revoked buffer (ENODEV).
+     */
+    private static Pages allocDmabufPages(IommufdCtx ictx, Dmabuf dmabuf, long startByte, long start, long length, boolean writable) {
+        if (Long.compareUnsigned(dmabuf.size(), start + length - 1) <= 0 || Long.compareUnsigned(length / PAGE_SIZE, MAX_NPFNS) >= 0) {
+            throw fail(EINVAL, "0x%x bytes from 0x%x do not lie inside the %s", length, start, dmabuf);
+        }
+        if (Long.compareUnsigned(length, ULONG_MAX - PAGE_SIZE) > 0) {
+            throw fail(EINVAL, "length 0x%x is too large", length);
+        }
+        FailNth.step("iopt_alloc_pages");
+        if (dmabuf.revoked()) {
+            throw fail(ENODEV, "the %s is revoked (iommufd_test_dma_buf_iommufd_map)", dmabuf);
+        }
+        return new Pages(start - startByte, writable, ictx.memory(), dmabuf);
     }
 
     /** iopt_map_user_pages(): also VFIO_IOMMU_MAP_DMA's path. Returns the IOVA. */

@@ -40,6 +40,9 @@ final class IommuMap {
 
     /** iopt_area_unfill_domains() for the IOPTEs: the area out of every such domain. */
     static void unfillDomains(List<HwptPaging> domains, Area a) {
+        if (a.pages().revoked()) {
+            return; // iopt_area_unfill_domain(): a revoked dma-buf is out of the domains already
+        }
         for (HwptPaging hwpt : domains) {
             if (keepsIoptes(hwpt)) {
                 hwpt.owner.unmapPages(hwpt.domain(), a.iova(), a.length());
@@ -53,7 +56,7 @@ final class IommuMap {
      * are disabled (batch_iommu_map_small).
      */
     static void fillArea(HwptPaging hwpt, Area a, boolean disableLargePages) {
-        if (!keepsIoptes(hwpt)) {
+        if (!keepsIoptes(hwpt) || a.pages().revoked()) { // iopt_area_fill_domain(): nothing of a revoked dma-buf
             return;
         }
         if (!disableLargePages) {

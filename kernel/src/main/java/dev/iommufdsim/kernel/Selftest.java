@@ -153,11 +153,81 @@ public final class Selftest {
                 || Long.remainderUnsigned(uptr, pageSize) != 0 || Long.compareUnsigned(uptr + length, uptr) < 0) {
             throw fail(EINVAL, "iova 0x%x, length 0x%x and uptr 0x%x must be multiples of the domain page size 0x%x", iova, length, uptr, pageSize);
         }
+        UserMemory.FileMapping[] m = {null};
         for (long off = 0; Long.compareUnsigned(off, length) < 0; off += pageSize) {
             Area a = hwpt.ioas().iopt().areaAt(iova + off);
+            if (a != null && a.pages().revoked()) {
+                throw fail(EINVAL, "iova 0x%x is a revoked dma-buf's: the domain does not translate it", iova + off);
+            }
+            if (a != null && a.pages().file() != null) {
+                // IOAS_MAP_FILE pages: the page at uptr must be the file page the IOVA maps
+                long at = filePageAt(m, uptr + off);
+                if (at != a.userVa(iova + off) || !a.pages().file().id().equals(m[0].file())) {
+                    throw fail(EINVAL, "iova 0x%x maps offset 0x%x of %s, not the page at user address 0x%x", iova + off,
+                            a.userVa(iova + off), a.pages().file(), uptr + off);
+                }
+                continue;
+            }
             if (a == null || a.userVa(iova + off) != uptr + off) {
                 throw fail(EINVAL, "iova 0x%x does not translate to user address 0x%x%s", iova + off, uptr + off,
                         a == null ? " (not mapped)" : String.format(" (it maps 0x%x)", a.userVa(iova + off)));
+            }
+        }
+    }
+
+    /**
+     * The file offset of the page at va when it is a shared file mapping (cache[0] becomes
+     * that mapping, reused while va stays in it); -1 otherwise.
+     */
+    private long filePageAt(UserMemory.FileMapping[] cache, long va) {
+        UserMemory.FileMapping m = cache[0];
+        if (m == null || Long.compareUnsigned(va, m.start()) < 0 || Long.compareUnsigned(va, m.end()) >= 0) {
+            m = ictx.memory().fileAt(va);
+            cache[0] = m;
+        }
+        return m == null || m.file() == null ? -1 : m.offset() + (va - m.start());
+    }
+
+    private MappedFile.Id fileOf(UserMemory.FileMapping[] cache, long va) {
+        return filePageAt(cache, va) < 0 ? null : cache[0].file();
+    }
+
+    /** The largest IOMMU_TEST_OP_DMABUF_GET buffer: PAGE_SIZE * 512. */
+    public static final long DMABUF_MAX = PAGE_SIZE * 512;
+
+    /**
+     * IOMMU_TEST_OP_DMABUF_GET (iommufd_test_dmabuf_get): a dma-buf of length rounded up to
+     * whole pages; EINVAL for 0 or more than 512 pages. The caller installs its fd
+     * (dma_buf_fd) and answers it as dma_buf_get() for IOAS_MAP_FILE and DMABUF_REVOKE.
+     */
+    public Dmabuf dmabufGet(int length, int openFlags) {
+        long len = (Integer.toUnsignedLong(length) + PAGE_SIZE - 1) & -PAGE_SIZE;
+        if (len == 0 || len > DMABUF_MAX) {
+            throw fail(EINVAL, "length 0x%x: a test dma-buf has 1 to 512 pages", Integer.toUnsignedLong(length));
+        }
+        FailNth.step("iommufd_test_dma_buf kzalloc");
+        return new Dmabuf(len);
+    }
+
+    /**
+     * IOMMU_TEST_OP_DMABUF_REVOKE (iommufd_test_dmabuf_revoke): dma_buf_get(fd) (EBADF for a
+     * closed fd, EINVAL for a file that is no dma-buf), then priv->revoked := revoked and
+     * dma_buf_invalidate_mappings(): every importer's iopt_revoke_notify() runs whatever the
+     * new value, so pages attached before stay revoked even when the buffer is restored.
+     */
+    public void dmabufRevoke(int fd, boolean revoked, java.util.function.IntFunction<Dmabuf> dmabufGet,
+            java.util.function.IntFunction<MappedFile> fget) {
+        Dmabuf d = dmabufGet.apply(fd);
+        if (d == null) {
+            if (fget.apply(fd) == null) {
+                throw fail(dev.iommufdsim.kernel.uapi.Errno.EBADF, "fd %d is not open", fd);
+            }
+            throw fail(EINVAL, "fd %d is not a dma-buf", fd);
+        }
+        d.setRevoked(revoked);
+        for (IommufdObject obj : ictx.objectList()) {
+            if (obj instanceof Ioas ioas) {
+                ioas.iopt().revokeDmabuf(d);
             }
         }
     }
@@ -290,17 +360,23 @@ public final class Selftest {
         long last = first + Long.divideUnsigned(length, PAGE_SIZE) - 1;
         List<UserMemory.Range> compound = mm.compoundRanges(uptr, length);
         long[] bad = {-1, 0};
-        ictx.machine().userPagePins().forEachRun(mm, first, last, (s, l, count) -> {
-            if (Integer.toUnsignedLong(refs) == count) {
-                return true;
+        UserPagePins userPins = ictx.machine().userPagePins();
+        UserMemory.FileMapping[] map = {null};
+        boolean perPage = userPins.anyFilePinned();
+        userPins.forEachRun(mm, first, last, (s, l, mmCount) -> {
+            if (!perPage) {
+                return refsMatch(s, l, mmCount, refs, compound, bad);
             }
-            long p = firstNotCompound(s, l, compound);
-            if (p < 0) {
-                return true;
+            // a page of a shared file mapping also carries the pins of the IOAS_MAP_FILE areas
+            // of that file (counted page by page only while some file page is pinned)
+            for (long p = s; p <= l; p++) {
+                long off = filePageAt(map, p * PAGE_SIZE);
+                long count = mmCount + (off < 0 ? 0 : userPins.fileCount(map[0].file(), Long.divideUnsigned(off, PAGE_SIZE)));
+                if (!refsMatch(p, p, count, refs, compound, bad)) {
+                    return false;
+                }
             }
-            bad[0] = p;
-            bad[1] = count;
-            return false;
+            return true;
         });
         long pages = bad[0] < 0 ? last - first + 1 : bad[0] - first + 1;
         if (!mm.canPin(uptr, pages * PAGE_SIZE, false)) {
@@ -309,6 +385,20 @@ public final class Selftest {
         if (bad[0] >= 0) {
             throw fail(EIO, "the page at 0x%x is pinned %d times, not %d", bad[0] * PAGE_SIZE, bad[1], Integer.toUnsignedLong(refs));
         }
+    }
+
+    /** Whether pages [s, l] pinned count times pass; else bad = {first counted page, count}. */
+    private static boolean refsMatch(long s, long l, long count, int refs, List<UserMemory.Range> compound, long[] bad) {
+        if (Integer.toUnsignedLong(refs) == count) {
+            return true;
+        }
+        long p = firstNotCompound(s, l, compound);
+        if (p < 0) {
+            return true;
+        }
+        bad[0] = p;
+        bad[1] = count;
+        return false;
     }
 
     /** The first page number of [s, l] outside every compound range, or -1. */
@@ -399,10 +489,14 @@ public final class Selftest {
     private void checkPages(long uptr, List<IommufdAccess.PinnedPage> pages) {
         UserMemory mm = ictx.memory();
         long base = uptr - Long.remainderUnsigned(uptr, PAGE_SIZE);
+        UserMemory.FileMapping[] map = {null};
         int mismatch = -1;
         for (int k = 0; k < pages.size(); k++) {
             IommufdAccess.PinnedPage p = pages.get(k);
-            if (!p.mm().equals(mm.mm()) || p.va() != base + k * PAGE_SIZE) {
+            boolean same = p.mm() instanceof MappedFile.Id f
+                    ? f.equals(fileOf(map, base + k * PAGE_SIZE)) && p.va() == filePageAt(map, base + k * PAGE_SIZE)
+                    : p.mm().equals(mm.mm()) && p.va() == base + k * PAGE_SIZE;
+            if (!same) {
                 mismatch = k;
                 break;
             }

@@ -62,6 +62,25 @@ public final class UapiBuiltins {
                 .errnos(EOPNOTSUPP, EOVERFLOW, EINVAL, ENOENT, EEXIST, ENOSPC, EFAULT)
                 .on(t, (c, a) -> c.ioasMap(a.id("ioas_id"), mapFlags(a), a.u64("user_va"), a.u64("length"), a.u64("iova", 0),
                         a.u32("__reserved")));
+        Row.of("ioas_map_file", "IOMMU_IOAS_MAP_FILE: map [start, start+length) of a memfd; returns the iova."
+                        + " Scripts have no descriptors: the file is named by its inode number, and pins on the"
+                        + " same file count together")
+                .req("ioas_id", "the IOAS")
+                .req("length", "bytes to map")
+                .opt("start", 0L, "file offset of the first byte")
+                .opt("iova", "the IOVA; giving it adds FIXED_IOVA when flags are omitted")
+                .opt("flags", "FIXED_IOVA | READABLE | WRITEABLE (default READABLE | WRITEABLE)", MAP_FLAGS)
+                .opt("file", 1L, "the file's inode number")
+                .opt("file_size", "i_size (default: start + length, page aligned)")
+                .opt("memfd", 1L, "1: shmem/hugetlbfs (memfd_pin_folios pins it); 0: another file (EINVAL when pinned)")
+                .errnos(EOPNOTSUPP, EOVERFLOW, EINVAL, ENOENT, EEXIST, ENOSPC)
+                .on(t, (c, a) -> {
+                    long start = a.u64("start");
+                    long size = a.has("file_size") ? a.u64("file_size") : (start + a.u64("length") + Uapi.PAGE_SIZE - 1) & -Uapi.PAGE_SIZE;
+                    var file = dev.iommufdsim.kernel.MappedFile.of(new dev.iommufdsim.kernel.MappedFile.Id(0, 0, a.u64("file")), size,
+                            a.u64("memfd") != 0);
+                    return c.ioasMapFile(a.id("ioas_id"), mapFlags(a), 3, start, a.u64("length"), a.u64("iova", 0), fd -> file);
+                });
         Row.of("ioas_unmap", "IOMMU_IOAS_UNMAP: unmap whole areas inside [iova, iova+length); returns the length unmapped"
                         + " (iova 0 with length 0xffffffffffffffff, the default, unmaps all)")
                 .req("ioas_id", "the IOAS")

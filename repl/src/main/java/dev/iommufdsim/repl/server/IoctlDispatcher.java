@@ -13,6 +13,7 @@ import static dev.iommufdsim.repl.server.IoctlTable.IOAS_ALLOW_IOVAS;
 import static dev.iommufdsim.repl.server.IoctlTable.IOAS_COPY;
 import static dev.iommufdsim.repl.server.IoctlTable.IOAS_IOVA_RANGES;
 import static dev.iommufdsim.repl.server.IoctlTable.IOAS_MAP;
+import static dev.iommufdsim.repl.server.IoctlTable.IOAS_MAP_FILE;
 import static dev.iommufdsim.repl.server.IoctlTable.IOAS_UNMAP;
 import static dev.iommufdsim.repl.server.IoctlTable.OPTION;
 import static dev.iommufdsim.repl.server.IoctlTable.TEST_CMD;
@@ -62,6 +63,7 @@ public final class IoctlDispatcher {
     static final int FD_FAULT = 1;
     static final int FD_VEVENTQ = 2;
     static final int FD_ACCESS = 3;
+    static final int FD_DMABUF = 4;
     /**
      * How long MD_CHECK_REFS waits for other contexts to be released before it answers EIO:
      * the kernel releases a context inside close(), the server when it sees the connection
@@ -74,6 +76,8 @@ public final class IoctlDispatcher {
     private final PrintStream trace;
     /** Program descriptor -> the emulator's fd number of each fault / vEVENTQ queue and access. */
     private final Map<Integer, Integer> programFds = new HashMap<>();
+    /** The program's dma-buf descriptors (IOMMU_TEST_OP_DMABUF_GET): dma_buf_get() of this context. */
+    private final Map<Integer, dev.iommufdsim.kernel.Dmabuf> dmabufs = new HashMap<>();
     /** The processes (by pid) that called this context, as the kernel module's mm. */
     private final Map<Integer, ProcessMemory> processes = new HashMap<>();
     /** The program's mappings of the iommufd. */
@@ -133,6 +137,9 @@ public final class IoctlDispatcher {
      * goes; an access is unpinned and destroyed.
      */
     public void closeFd(int programFd) {
+        if (dmabufs.remove(programFd) != null) {
+            return; // the areas mapping it keep their reference, as the kernel's pages do
+        }
         Integer fd = programFds.remove(programFd);
         if (fd != null) {
             try {
@@ -205,6 +212,7 @@ public final class IoctlDispatcher {
             case IOAS_COPY -> ioasCopy(c);
             case IOAS_IOVA_RANGES -> ioasIovaRanges(c);
             case IOAS_MAP -> ioasMap(c);
+            case IOAS_MAP_FILE -> ioasMapFile(c);
             case IOAS_UNMAP -> ioasUnmap(c);
             case OPTION -> option(c);
             case VFIO_IOAS -> VfioCompatIoctls.vfioIoas(ctx, c);
@@ -217,9 +225,14 @@ public final class IoctlDispatcher {
             case VIOMMU_ALLOC -> viommuAlloc(c);
             case VDEVICE_ALLOC -> vdeviceAlloc(c);
             case VEVENTQ_ALLOC -> veventqAlloc(c);
-            case TEST_CMD -> test(c);
+            case TEST_CMD -> {
+                if (c.u32(4) == OP_DMABUF_GET) {
+                    return dmabufGet(c); // the new fd is the ioctl's return value
+                }
+                test(c);
+            }
             default -> {
-                // IOAS_MAP_FILE, IOAS_CHANGE_PROCESS, HW_QUEUE_ALLOC: the kernel module has no
+                // IOAS_CHANGE_PROCESS, HW_QUEUE_ALLOC: the kernel module has no
                 // method for them
                 gaps.gap(op.name());
                 return -ENOTTY;
@@ -448,6 +461,16 @@ public final class IoctlDispatcher {
 
     private void ioasMap(Call c) throws UserFault {
         long iova = ctx.ioasMap(c.u32(8), c.u32(4), c.u64(16), c.u64(24), c.u64(32), c.u32(12));
+        c.put64(32, iova);
+        c.respond();
+    }
+
+    /**
+     * IOMMU_IOAS_MAP_FILE {u32 size, flags, ioas_id; s32 fd; u64 start, length, iova}: the fd
+     * is the program's, looked up there (fstat) when the kernel's fget() would be.
+     */
+    private void ioasMapFile(Call c) throws UserFault {
+        long iova = ctx.ioasMapFile(c.u32(8), c.u32(4), c.u32(12), c.u64(16), c.u64(24), c.u64(32), dmabufs::get, c.mem::file);
         c.put64(32, iova);
         c.respond();
     }
@@ -713,6 +736,8 @@ public final class IoctlDispatcher {
     private static final int OP_PASID_REPLACE = 19;
     private static final int OP_PASID_DETACH = 20;
     private static final int OP_PASID_CHECK_HWPT = 21;
+    private static final int OP_DMABUF_GET = 22;
+    private static final int OP_DMABUF_REVOKE = 23;
 
     /** iommufd_test(): {size, op, id, __reserved, union @16, last @64}. */
     private void test(Call c) throws UserFault {
@@ -797,6 +822,8 @@ public final class IoctlDispatcher {
             // trigger_iopf {dev_id @16, pasid @20, grpid @24, perm @28, addr @32}
             case OP_TRIGGER_IOPF -> st.triggerIopf(c.u32(16), c.u32(20), c.u32(24), c.u32(28), c.u64(32));
             case OP_TRIGGER_VEVENT -> st.triggerVevent(c.u32(16));
+            // dmabuf_revoke {s32 dmabuf_fd @16, u32 revoked @20}
+            case OP_DMABUF_REVOKE -> st.dmabufRevoke(c.u32(16), c.u32(20) != 0, dmabufs::get, c.mem::file);
             default -> {
                 if (op > 0 && op < IoctlTable.TEST_OPS.length) {
                     gaps.gap("IOMMU_TEST_OP_" + IoctlTable.TEST_OPS[op]);
@@ -870,6 +897,20 @@ public final class IoctlDispatcher {
             throw f;
         }
         programFds.put(pfd, fd);
+    }
+
+    /**
+     * IOMMU_TEST_OP_DMABUF_GET {length @16, open_flags @20}: the dma-buf becomes a descriptor of
+     * the program (an eventfd placeholder), returned as the ioctl's value (dma_buf_fd).
+     */
+    private long dmabufGet(Call c) {
+        dev.iommufdsim.kernel.Dmabuf d = ctx.selftest().dmabufGet(c.u32(16), c.u32(20));
+        int pfd = c.mem.newFd(FD_DMABUF);
+        if (pfd < 0) {
+            throw new IommufdException(errnoOf(-pfd), "the program has no free descriptor");
+        }
+        dmabufs.put(pfd, d);
+        return pfd;
     }
 
     /** The emulator's fd behind a program's access descriptor; -1 (EBADFD) for anything else. */
