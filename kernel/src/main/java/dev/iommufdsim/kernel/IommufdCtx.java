@@ -496,6 +496,11 @@ public final class IommufdCtx {
         return ViommuIoctls.vdeviceAlloc(this, viommuId, devId, virtId);
     }
 
+    /** IOMMU_HW_QUEUE_ALLOC (iommufd_hw_queue_alloc_ioctl): out_hw_queue_id. */
+    public int hwQueueAlloc(int flags, int viommuId, int type, int index, long nestingParentIova, long length) {
+        return ViommuIoctls.hwQueueAlloc(this, flags, viommuId, type, index, nestingParentIova, length);
+    }
+
     /** IOMMU_FAULT_QUEUE_ALLOC / IOMMU_VEVENTQ_ALLOC outputs: the object ID and its fd. */
     public record QueueOut(int id, int fd) {
     }

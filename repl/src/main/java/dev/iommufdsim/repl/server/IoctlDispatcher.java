@@ -16,6 +16,7 @@ import static dev.iommufdsim.repl.server.IoctlTable.IOAS_MAP;
 import static dev.iommufdsim.repl.server.IoctlTable.IOAS_UNMAP;
 import static dev.iommufdsim.repl.server.IoctlTable.OPTION;
 import static dev.iommufdsim.repl.server.IoctlTable.TEST_CMD;
+import static dev.iommufdsim.repl.server.IoctlTable.HW_QUEUE_ALLOC;
 import static dev.iommufdsim.repl.server.IoctlTable.VDEVICE_ALLOC;
 import static dev.iommufdsim.repl.server.IoctlTable.VEVENTQ_ALLOC;
 import static dev.iommufdsim.repl.server.IoctlTable.VFIO_IOAS;
@@ -217,9 +218,10 @@ public final class IoctlDispatcher {
             case VIOMMU_ALLOC -> viommuAlloc(c);
             case VDEVICE_ALLOC -> vdeviceAlloc(c);
             case VEVENTQ_ALLOC -> veventqAlloc(c);
+            case HW_QUEUE_ALLOC -> hwQueueAlloc(c);
             case TEST_CMD -> test(c);
             default -> {
-                // IOAS_MAP_FILE, IOAS_CHANGE_PROCESS, HW_QUEUE_ALLOC: the kernel module has no
+                // IOAS_MAP_FILE, IOAS_CHANGE_PROCESS: the kernel module has no
                 // method for them
                 gaps.gap(op.name());
                 return -ENOTTY;
@@ -640,6 +642,13 @@ public final class IoctlDispatcher {
     private void vdeviceAlloc(Call c) throws UserFault {
         int id = ctx.vdeviceAlloc(c.u32(4), c.u32(8), c.u64(16));
         c.put32(12, id);
+        respondOrAbort(c, id);
+    }
+
+    /** iommufd_hw_queue_alloc_ioctl(): struct iommu_hw_queue_alloc; out_hw_queue_id at 20. */
+    private void hwQueueAlloc(Call c) throws UserFault {
+        int id = ctx.hwQueueAlloc(c.u32(4), c.u32(8), c.u32(12), c.u32(16), c.u64(24), c.u64(32));
+        c.put32(20, id);
         respondOrAbort(c, id);
     }
 
