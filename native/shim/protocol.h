@@ -45,6 +45,14 @@
  *   SIM_S_NEWFD    u32 kind                  -> SIM_R_FD: a new descriptor standing for a
  *                                               queue or access fd (or -errno)
  *   SIM_S_DROPFD   s32 fd                    -> SIM_R_OK: that descriptor closed again
+ *   SIM_S_FSTAT    s32 fd                    -> SIM_R_DATA: u32 major, u32 minor, u64 ino,
+ *                                               u64 size, u32 memfd (shmem/hugetlbfs) of the
+ *                                               program's fd, or no bytes when it is not open
+ *                                               (IOAS_MAP_FILE's fget)
+ *   SIM_S_FILEAT   u64 addr                  -> SIM_R_DATA: u64 start, u64 end, u64 offset,
+ *                                               u32 major, u32 minor, u64 ino, u32 shared: the
+ *                                               caller's mapping holding addr (/proc/self/maps),
+ *                                               or no bytes when unmapped
  *   SIM_S_DONE     s64 ret                   the result: >= 0 returned, < 0 is -errno
  */
 #ifndef IOMMUFD_SIM_PROTOCOL_H
@@ -71,6 +79,8 @@ enum {
 	SIM_S_NEWFD = 43,
 	SIM_S_DROPFD = 44,
 	SIM_S_HUGE = 45,
+	SIM_S_FSTAT = 46,
+	SIM_S_FILEAT = 47,
 	SIM_S_DONE = 50,
 };
 

@@ -29,6 +29,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -510,6 +513,67 @@ static size_t huge_ranges(uint64_t addr, uint64_t len, uint32_t pid, unsigned ch
 	return n;
 }
 
+/*
+ * SIM_S_FSTAT: the file behind the program's fd (IOAS_MAP_FILE's fget): u32 major, u32 minor,
+ * u64 ino, u64 size, u32 memfd (shmem or hugetlbfs: memfd_pin_folios() takes it); 28 bytes,
+ * or nothing when fd is not open.
+ */
+static size_t file_stat(int fd, unsigned char *out)
+{
+	struct stat st;
+	struct statfs sfs;
+	int memfd;
+
+	if (fstat(fd, &st))
+		return 0;
+	memfd = S_ISREG(st.st_mode) && fstatfs(fd, &sfs) == 0 &&
+		((unsigned long)sfs.f_type == 0x01021994UL /* TMPFS_MAGIC */ ||
+		 (unsigned long)sfs.f_type == 0x958458f6UL /* HUGETLBFS_MAGIC */);
+	put32(out, major(st.st_dev));
+	put32(out + 4, minor(st.st_dev));
+	put64(out + 8, (uint64_t)st.st_ino);
+	put64(out + 16, (uint64_t)st.st_size);
+	put32(out + 24, (uint32_t)memfd);
+	return 28;
+}
+
+/*
+ * SIM_S_FILEAT: the mapping of the caller holding addr (/proc/self/maps): u64 start, u64 end,
+ * u64 offset, u32 major, u32 minor, u64 ino, u32 shared; 44 bytes, or nothing when unmapped.
+ */
+static size_t file_at(uint64_t addr, unsigned char *out)
+{
+	size_t used, n = 0;
+	char *buf = read_proc(0, "maps", &used), *line, *nl;
+
+	if (!buf)
+		return 0;
+	for (line = buf; line && *line; line = nl ? nl + 1 : NULL) {
+		unsigned long a, b, off, ino;
+		unsigned int ma, mi;
+		char perms[8];
+
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &a, &b, perms, &off, &ma, &mi, &ino) != 7)
+			continue;
+		if (addr < a || addr >= b)
+			continue;
+		put64(out, a);
+		put64(out + 8, b);
+		put64(out + 16, off);
+		put32(out + 24, ma);
+		put32(out + 28, mi);
+		put64(out + 32, ino);
+		put32(out + 40, ino != 0 && perms[3] == 's');
+		n = 44;
+		break;
+	}
+	free(buf);
+	return n;
+}
+
 /* ---- descriptors ---------------------------------------------------------------------- */
 
 static int sim_socket_path(struct sockaddr_un *sa, socklen_t *len)
@@ -714,6 +778,24 @@ static int serve(int fd, long *ret)
 
 			free(ranges);
 			if (rc) {
+				free(buf);
+				return lost(fd);
+			}
+			break;
+		}
+		case SIM_S_FSTAT: {
+			unsigned char r[28];
+
+			if (answer(fd, SIM_R_DATA, r, len >= 4 ? file_stat((int)get32(buf), r) : 0)) {
+				free(buf);
+				return lost(fd);
+			}
+			break;
+		}
+		case SIM_S_FILEAT: {
+			unsigned char r[44];
+
+			if (answer(fd, SIM_R_DATA, r, len >= 8 ? file_at(get64(buf), r) : 0)) {
 				free(buf);
 				return lost(fd);
 			}

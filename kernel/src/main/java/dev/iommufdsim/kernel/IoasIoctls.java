@@ -1,5 +1,6 @@
 package dev.iommufdsim.kernel;
 
+import static dev.iommufdsim.kernel.uapi.Errno.EBADF;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EMSGSIZE;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
@@ -84,6 +85,46 @@ final class IoasIoctls {
         }
         Ioas ioas = ictx.getIoas(ioasId);
         return mapUserPages(ictx, ioas, userVa, length, iova, (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, convIommuProt(flags));
+    }
+
+    /**
+     * iommufd_ioas_map_file(): the checks of iommufd_ioas_map() (no __reserved field), then
+     * iopt_map_file_pages(). fget looks the program's fd up (null: EBADF); the emulator has
+     * no dma-bufs, so dma_buf_get() always fails and the fd is taken as a file. Returns the IOVA.
+     */
+    static long mapFile(IommufdCtx ictx, int ioasId, int flags, int fd, long start, long length, long iova,
+            java.util.function.IntFunction<MappedFile> fget) {
+        if ((flags & ~MAP_FLAGS) != 0) {
+            throw fail(EOPNOTSUPP, "unknown flag bits 0x%x", flags & ~MAP_FLAGS);
+        }
+        if (iova == ULONG_MAX || length == ULONG_MAX) {
+            throw fail(EOVERFLOW, "iova 0x%x or length 0x%x is ULONG_MAX", iova, length);
+        }
+        if ((flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)) == 0) {
+            throw fail(EINVAL, "neither READABLE nor WRITEABLE is set");
+        }
+        Ioas ioas = ictx.getIoas(ioasId);
+        int prot = convIommuProt(flags);
+        // iopt_map_file_pages()
+        if (length == 0) {
+            throw fail(EINVAL, "length is 0");
+        }
+        if (Long.compareUnsigned(start + (length - 1), start) < 0) {
+            throw fail(EOVERFLOW, "start 0x%x + length 0x%x overflows", start, length);
+        }
+        long startByte = start & (PAGE_SIZE - 1);
+        MappedFile file = fget.apply(fd);
+        if (file == null) {
+            throw fail(EBADF, "fd %d is not an open file of the program", fd);
+        }
+        // iopt_alloc_file_pages() -> iopt_alloc_pages()
+        if (Long.compareUnsigned(length, ULONG_MAX - PAGE_SIZE) > 0) {
+            throw fail(EINVAL, "length 0x%x is too large", length);
+        }
+        FailNth.step("iopt_alloc_pages");
+        Pages pages = new Pages(start - startByte, (prot & Area.IOMMU_WRITE) != 0, ictx.memory(), file);
+        return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova,
+                (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, prot);
     }
 
     /** iopt_map_user_pages(): also VFIO_IOMMU_MAP_DMA's path. Returns the IOVA. */

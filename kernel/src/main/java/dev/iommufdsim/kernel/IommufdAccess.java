@@ -29,7 +29,10 @@ public final class IommufdAccess extends IommufdObject {
         void unmap(long iova, long length);
     }
 
-    /** A user page an access pinned, as the driver gets it back ("struct page *"). */
+    /**
+     * A page an access pinned, as the driver gets it back ("struct page *"): (mm, user VA), or
+     * for IOAS_MAP_FILE pages (MappedFile.Id, file offset).
+     */
     record PinnedPage(Object mm, long va) {
     }
 
@@ -229,7 +232,7 @@ public final class IommufdAccess extends IommufdObject {
                 iopt.areaAddAccess(area, index, lastIndex, write, internal);
                 added++;
                 for (long x = index; x <= lastIndex; x++) {
-                    out.add(new PinnedPage(area.pages().sourceMm().mm(), area.pages().uptr() + x * PAGE_SIZE));
+                    out.add(area.pages().pinnedPage(x));
                 }
                 cur = last + 1;
             }

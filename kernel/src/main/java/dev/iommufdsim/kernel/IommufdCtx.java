@@ -338,6 +338,14 @@ public final class IommufdCtx {
         return IoasIoctls.map(this, ioasId, flags, userVa, length, iova, reserved);
     }
 
+    /**
+     * IOMMU_IOAS_MAP_FILE (iommufd_ioas_map_file): maps [start, start + length) of the file
+     * behind the caller's fd, which fget resolves (null: not an open file, EBADF). Returns iova.
+     */
+    public long ioasMapFile(int ioasId, int flags, int fd, long start, long length, long iova, java.util.function.IntFunction<MappedFile> fget) {
+        return IoasIoctls.mapFile(this, ioasId, flags, fd, start, length, iova, fget);
+    }
+
     /** IOMMU_IOAS_UNMAP: returns the length unmapped. iova 0 with length U64_MAX unmaps all. */
     public long ioasUnmap(int ioasId, long iova, long length) {
         return IoasIoctls.unmap(this, ioasId, iova, length);

@@ -1,6 +1,7 @@
 package dev.iommufdsim.kernel;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EPERM;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE;
@@ -38,6 +39,8 @@ public final class Pages {
     private final long uptr;
     private final boolean writable;
     private final UserMemory sourceMm;
+    /** pages->file of IOPT_ADDRESS_FILE pages (then uptr is pages->start, a file offset); else null. */
+    private final MappedFile file;
     /** Holders per index (domain areas and access nodes); null while nothing is held. */
     private RangeCounts holders;
     /** pages->access_itree; null while no access exists. */
@@ -49,14 +52,37 @@ public final class Pages {
      * @param sourceMm the process that mapped them (pages->source_mm)
      */
     Pages(long uptr, boolean writable, UserMemory sourceMm) {
-        this.uptr = uptr;
-        this.writable = writable;
-        this.sourceMm = sourceMm;
+        this(uptr, writable, sourceMm, null);
     }
 
-    /** User VA of page index 0. */
+    /**
+     * iopt_alloc_file_pages(): pages of a file from the page-aligned offset start (pages->start).
+     */
+    Pages(long start, boolean writable, UserMemory sourceMm, MappedFile file) {
+        this.uptr = start;
+        this.writable = writable;
+        this.sourceMm = sourceMm;
+        this.file = file;
+    }
+
+    /** User VA of page index 0; for file pages the file offset of index 0 (pages->start). */
     public long uptr() {
         return uptr;
+    }
+
+    /** The file of IOPT_ADDRESS_FILE pages, or null for user memory (IOPT_ADDRESS_USER). */
+    public MappedFile file() {
+        return file;
+    }
+
+    /** Whose pages {@link UserPagePins} counts: the file's for file pages, else the source mm's. */
+    public Object pinKey() {
+        return file != null ? file.id() : sourceMm.mm();
+    }
+
+    /** The page as an access hands it out: (file, offset) or (mm, user VA) of index. */
+    IommufdAccess.PinnedPage pinnedPage(long index) {
+        return new IommufdAccess.PinnedPage(pinKey(), uptr + index * PAGE_SIZE);
     }
 
     public boolean writable() {
@@ -107,6 +133,10 @@ public final class Pages {
      * process can pin them now (EFAULT otherwise, also when it is gone: mmget_not_zero).
      */
     private void checkPinnable(long start, long last) {
+        if (file != null) {
+            checkFilePinnable(start, last);
+            return;
+        }
         forEachHolderRun(start, last, (s, l, count) -> {
             if (count == 0 && !sourceMm.canPin(uptr + s * PAGE_SIZE, (l - s + 1) * PAGE_SIZE, writable)) {
                 throw fail(EFAULT, "user memory 0x%x-0x%x cannot be pinned%s (not mapped%s, or its process is gone)", uptr + s * PAGE_SIZE,
@@ -114,6 +144,29 @@ public final class Pages {
             }
             return true;
         });
+    }
+
+    /**
+     * pfn_reader_user_pin() of file pages: memfd_pin_folios(file, pages->start + start_index *
+     * PAGE_SIZE, end) refuses a file that is not shmem or hugetlbfs and an end at or past
+     * i_size (both EINVAL); missing folios are allocated, so every page in the file pins.
+     */
+    private void checkFilePinnable(long start, long last) {
+        boolean[] unpinned = {false};
+        forEachHolderRun(start, last, (s, l, count) -> {
+            unpinned[0] |= count == 0;
+            return !unpinned[0];
+        });
+        if (!unpinned[0]) {
+            return;
+        }
+        if (!file.memfd()) {
+            throw fail(EINVAL, "%s is not a memfd (shmem or hugetlbfs): memfd_pin_folios() cannot pin it", file);
+        }
+        long end = uptr + (last + 1) * PAGE_SIZE - 1;
+        if (Long.compareUnsigned(end, file.size()) >= 0) {
+            throw fail(EINVAL, "file offset 0x%x is at or past the end of %s (size 0x%x)", end, file, file.size());
+        }
     }
 
     /**
@@ -126,12 +179,12 @@ public final class Pages {
         if (holders == null) {
             holders = new RangeCounts();
         }
-        holders.add(start, last, 1, (s, l) -> pins.pin(sourceMm, pageNumber(s), pageNumber(l)));
+        holders.add(start, last, 1, (s, l) -> pins.pin(pinKey(), pageNumber(s), pageNumber(l)));
     }
 
     /** One holder of [start, last] less: unpins what nobody holds any more (batch_unpin). */
     void release(long start, long last, UserPagePins pins) {
-        holders.add(start, last, -1, (s, l) -> pins.unpin(sourceMm, pageNumber(s), pageNumber(l)));
+        holders.add(start, last, -1, (s, l) -> pins.unpin(pinKey(), pageNumber(s), pageNumber(l)));
         if (holders.isEmpty()) {
             holders = null;
         }
@@ -197,6 +250,11 @@ public final class Pages {
      * caller or shares it (MAP_SHARED memory inherited over fork, as the selftest's buffer).
      */
     void rwAccess(long startByte, byte[] data, int off, int length, int flags, UserMemory current) {
+        if (file != null) {
+            // The emulator holds no file contents and cannot reach the program's file after
+            // MAP_FILE (it may be closed): iopt_pages_rw_access() on file pages is not emulated.
+            throw new UnsupportedOperationException("ACCESS_RW on pages of " + file + " (IOAS_MAP_FILE) is not emulated");
+        }
         long startIndex = startByte / PAGE_SIZE;
         long lastIndex = (startByte + length - 1) / PAGE_SIZE;
         boolean write = (flags & ACCESS_RW_WRITE) != 0;

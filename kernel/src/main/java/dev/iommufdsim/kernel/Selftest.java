@@ -153,13 +153,40 @@ public final class Selftest {
                 || Long.remainderUnsigned(uptr, pageSize) != 0 || Long.compareUnsigned(uptr + length, uptr) < 0) {
             throw fail(EINVAL, "iova 0x%x, length 0x%x and uptr 0x%x must be multiples of the domain page size 0x%x", iova, length, uptr, pageSize);
         }
+        UserMemory.FileMapping[] m = {null};
         for (long off = 0; Long.compareUnsigned(off, length) < 0; off += pageSize) {
             Area a = hwpt.ioas().iopt().areaAt(iova + off);
+            if (a != null && a.pages().file() != null) {
+                // IOAS_MAP_FILE pages: the page at uptr must be the file page the IOVA maps
+                long at = filePageAt(m, uptr + off);
+                if (at != a.userVa(iova + off) || !a.pages().file().id().equals(m[0].file())) {
+                    throw fail(EINVAL, "iova 0x%x maps offset 0x%x of %s, not the page at user address 0x%x", iova + off,
+                            a.userVa(iova + off), a.pages().file(), uptr + off);
+                }
+                continue;
+            }
             if (a == null || a.userVa(iova + off) != uptr + off) {
                 throw fail(EINVAL, "iova 0x%x does not translate to user address 0x%x%s", iova + off, uptr + off,
                         a == null ? " (not mapped)" : String.format(" (it maps 0x%x)", a.userVa(iova + off)));
             }
         }
+    }
+
+    /**
+     * The file offset of the page at va when it is a shared file mapping (cache[0] becomes
+     * that mapping, reused while va stays in it); -1 otherwise.
+     */
+    private long filePageAt(UserMemory.FileMapping[] cache, long va) {
+        UserMemory.FileMapping m = cache[0];
+        if (m == null || Long.compareUnsigned(va, m.start()) < 0 || Long.compareUnsigned(va, m.end()) >= 0) {
+            m = ictx.memory().fileAt(va);
+            cache[0] = m;
+        }
+        return m == null || m.file() == null ? -1 : m.offset() + (va - m.start());
+    }
+
+    private MappedFile.Id fileOf(UserMemory.FileMapping[] cache, long va) {
+        return filePageAt(cache, va) < 0 ? null : cache[0].file();
     }
 
     /** The most bits IOMMU_TEST_OP_DIRTY takes: SZ_16M * BITS_PER_BYTE. */
@@ -290,17 +317,23 @@ public final class Selftest {
         long last = first + Long.divideUnsigned(length, PAGE_SIZE) - 1;
         List<UserMemory.Range> compound = mm.compoundRanges(uptr, length);
         long[] bad = {-1, 0};
-        ictx.machine().userPagePins().forEachRun(mm, first, last, (s, l, count) -> {
-            if (Integer.toUnsignedLong(refs) == count) {
-                return true;
+        UserPagePins userPins = ictx.machine().userPagePins();
+        UserMemory.FileMapping[] map = {null};
+        boolean perPage = userPins.anyFilePinned();
+        userPins.forEachRun(mm, first, last, (s, l, mmCount) -> {
+            if (!perPage) {
+                return refsMatch(s, l, mmCount, refs, compound, bad);
             }
-            long p = firstNotCompound(s, l, compound);
-            if (p < 0) {
-                return true;
+            // a page of a shared file mapping also carries the pins of the IOAS_MAP_FILE areas
+            // of that file (counted page by page only while some file page is pinned)
+            for (long p = s; p <= l; p++) {
+                long off = filePageAt(map, p * PAGE_SIZE);
+                long count = mmCount + (off < 0 ? 0 : userPins.fileCount(map[0].file(), Long.divideUnsigned(off, PAGE_SIZE)));
+                if (!refsMatch(p, p, count, refs, compound, bad)) {
+                    return false;
+                }
             }
-            bad[0] = p;
-            bad[1] = count;
-            return false;
+            return true;
         });
         long pages = bad[0] < 0 ? last - first + 1 : bad[0] - first + 1;
         if (!mm.canPin(uptr, pages * PAGE_SIZE, false)) {
@@ -309,6 +342,20 @@ public final class Selftest {
         if (bad[0] >= 0) {
             throw fail(EIO, "the page at 0x%x is pinned %d times, not %d", bad[0] * PAGE_SIZE, bad[1], Integer.toUnsignedLong(refs));
         }
+    }
+
+    /** Whether pages [s, l] pinned count times pass; else bad = {first counted page, count}. */
+    private static boolean refsMatch(long s, long l, long count, int refs, List<UserMemory.Range> compound, long[] bad) {
+        if (Integer.toUnsignedLong(refs) == count) {
+            return true;
+        }
+        long p = firstNotCompound(s, l, compound);
+        if (p < 0) {
+            return true;
+        }
+        bad[0] = p;
+        bad[1] = count;
+        return false;
     }
 
     /** The first page number of [s, l] outside every compound range, or -1. */
@@ -399,10 +446,14 @@ public final class Selftest {
     private void checkPages(long uptr, List<IommufdAccess.PinnedPage> pages) {
         UserMemory mm = ictx.memory();
         long base = uptr - Long.remainderUnsigned(uptr, PAGE_SIZE);
+        UserMemory.FileMapping[] map = {null};
         int mismatch = -1;
         for (int k = 0; k < pages.size(); k++) {
             IommufdAccess.PinnedPage p = pages.get(k);
-            if (!p.mm().equals(mm.mm()) || p.va() != base + k * PAGE_SIZE) {
+            boolean same = p.mm() instanceof MappedFile.Id f
+                    ? f.equals(fileOf(map, base + k * PAGE_SIZE)) && p.va() == filePageAt(map, base + k * PAGE_SIZE)
+                    : p.mm().equals(mm.mm()) && p.va() == base + k * PAGE_SIZE;
+            if (!same) {
                 mismatch = k;
                 break;
             }

@@ -42,6 +42,19 @@ public interface UserMemory {
     void write(long va, byte[] data);
 
     /**
+     * The mapping holding va, for the file pages behind user memory (IOAS_MAP_FILE pins are on
+     * the file's pages): [start, end) maps the file from offset, or file is null when the
+     * mapping is anonymous or private. Null when va is not mapped. Default: anonymous memory.
+     */
+    default FileMapping fileAt(long va) {
+        return null;
+    }
+
+    /** A mapping [start, end) of a shared file (or of no file) from a file offset. */
+    record FileMapping(long start, long end, MappedFile.Id file, long offset) {
+    }
+
+    /**
      * The parts of [va, va + length) backed by compound pages (hugetlb, THP): the kernel's
      * MD_CHECK_REFS does not count their references (PageCompound). Default: none.
      */

@@ -21,19 +21,49 @@ public final class UserPagePins {
 
     /** pin_user_pages() of [firstPage, lastPage] (user page numbers) in mm. */
     void pin(UserMemory mm, long firstPage, long lastPage) {
-        byMm.computeIfAbsent(mm.mm(), k -> new RangeCounts()).add(firstPage, lastPage, 1, null);
+        pin(mm.mm(), firstPage, lastPage);
     }
 
     /** unpin_user_pages() of [firstPage, lastPage] in mm. */
     void unpin(UserMemory mm, long firstPage, long lastPage) {
-        RangeCounts c = byMm.get(mm.mm());
+        unpin(mm.mm(), firstPage, lastPage);
+    }
+
+    /**
+     * Pins of [firstPage, lastPage] of a space: an mm key (user page numbers) or a
+     * {@link MappedFile.Id} (page offsets in the file: memfd_pin_folios()). File pages are
+     * counted per file, not per process: every process mapping the memfd sees the pins.
+     */
+    void pin(Object key, long firstPage, long lastPage) {
+        byMm.computeIfAbsent(key, k -> new RangeCounts()).add(firstPage, lastPage, 1, null);
+    }
+
+    /** unpin of [firstPage, lastPage] of a space (mm key or file). */
+    void unpin(Object key, long firstPage, long lastPage) {
+        RangeCounts c = byMm.get(key);
         if (c == null) {
-            throw new IllegalStateException("unpin of pages never pinned in " + mm.mm());
+            throw new IllegalStateException("unpin of pages never pinned in " + key);
         }
         c.add(firstPage, lastPage, -1, null);
         if (c.isEmpty()) {
-            byMm.remove(mm.mm());
+            byMm.remove(key);
         }
+    }
+
+    /** The pin count of page number page of a file. */
+    public int fileCount(MappedFile.Id file, long page) {
+        RangeCounts c = byMm.get(file);
+        return c == null ? 0 : c.count(page);
+    }
+
+    /** Whether some file page is pinned (IOAS_MAP_FILE areas). */
+    public boolean anyFilePinned() {
+        for (Object k : byMm.keySet()) {
+            if (k instanceof MappedFile.Id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The pin count of the user page holding va in mm. */

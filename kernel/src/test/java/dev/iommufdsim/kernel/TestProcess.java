@@ -21,6 +21,7 @@ final class TestProcess implements UserMemory {
 
     private final Map<Long, Page> pages;
     private final List<Range> compound = new ArrayList<>();
+    private final List<FileMapping> files = new ArrayList<>();
     private boolean alive = true;
 
     TestProcess() {
@@ -48,6 +49,23 @@ final class TestProcess implements UserMemory {
             pages.remove(p);
         }
         return this;
+    }
+
+    /** A MAP_SHARED mapping of file from offset at [va, va + length). */
+    TestProcess mapFile(long va, long length, MappedFile.Id file, long offset) {
+        map(va, length, true);
+        files.add(new FileMapping(va, va + length, file, offset));
+        return this;
+    }
+
+    @Override
+    public FileMapping fileAt(long va) {
+        for (FileMapping m : files) {
+            if (va >= m.start() && va < m.end()) {
+                return m;
+            }
+        }
+        return pages.containsKey(va / PAGE_SIZE) ? new FileMapping(va - va % PAGE_SIZE, va - va % PAGE_SIZE + PAGE_SIZE, null, 0) : null;
     }
 
     /** Marks [va, va + length) as backed by huge pages. */

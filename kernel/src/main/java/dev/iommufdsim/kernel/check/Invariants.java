@@ -594,7 +594,7 @@ public final class Invariants {
             long page0 = Long.divideUnsigned(p.uptr(), Uapi.PAGE_SIZE);
             h.forEachRun(0, Long.MAX_VALUE - 1, (s, l, c) -> {
                 if (c > 0) {
-                    pins.computeIfAbsent(p.sourceMm().mm(), k -> new RangeCounts()).add(page0 + s, page0 + l, 1, null);
+                    pins.computeIfAbsent(p.pinKey(), k -> new RangeCounts()).add(page0 + s, page0 + l, 1, null);
                 }
                 return true;
             });

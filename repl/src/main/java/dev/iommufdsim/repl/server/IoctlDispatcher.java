@@ -13,6 +13,7 @@ import static dev.iommufdsim.repl.server.IoctlTable.IOAS_ALLOW_IOVAS;
 import static dev.iommufdsim.repl.server.IoctlTable.IOAS_COPY;
 import static dev.iommufdsim.repl.server.IoctlTable.IOAS_IOVA_RANGES;
 import static dev.iommufdsim.repl.server.IoctlTable.IOAS_MAP;
+import static dev.iommufdsim.repl.server.IoctlTable.IOAS_MAP_FILE;
 import static dev.iommufdsim.repl.server.IoctlTable.IOAS_UNMAP;
 import static dev.iommufdsim.repl.server.IoctlTable.OPTION;
 import static dev.iommufdsim.repl.server.IoctlTable.TEST_CMD;
@@ -206,6 +207,7 @@ public final class IoctlDispatcher {
             case IOAS_COPY -> ioasCopy(c);
             case IOAS_IOVA_RANGES -> ioasIovaRanges(c);
             case IOAS_MAP -> ioasMap(c);
+            case IOAS_MAP_FILE -> ioasMapFile(c);
             case IOAS_UNMAP -> ioasUnmap(c);
             case OPTION -> option(c);
             case VFIO_IOAS -> VfioCompatIoctls.vfioIoas(ctx, c);
@@ -221,7 +223,7 @@ public final class IoctlDispatcher {
             case HW_QUEUE_ALLOC -> hwQueueAlloc(c);
             case TEST_CMD -> test(c);
             default -> {
-                // IOAS_MAP_FILE, IOAS_CHANGE_PROCESS: the kernel module has no
+                // IOAS_CHANGE_PROCESS: the kernel module has no
                 // method for them
                 gaps.gap(op.name());
                 return -ENOTTY;
@@ -450,6 +452,16 @@ public final class IoctlDispatcher {
 
     private void ioasMap(Call c) throws UserFault {
         long iova = ctx.ioasMap(c.u32(8), c.u32(4), c.u64(16), c.u64(24), c.u64(32), c.u32(12));
+        c.put64(32, iova);
+        c.respond();
+    }
+
+    /**
+     * IOMMU_IOAS_MAP_FILE {u32 size, flags, ioas_id; s32 fd; u64 start, length, iova}: the fd
+     * is the program's, looked up there (fstat) when the kernel's fget() would be.
+     */
+    private void ioasMapFile(Call c) throws UserFault {
+        long iova = ctx.ioasMapFile(c.u32(8), c.u32(4), c.u32(12), c.u64(16), c.u64(24), c.u64(32), c.mem::file);
         c.put64(32, iova);
         c.respond();
     }

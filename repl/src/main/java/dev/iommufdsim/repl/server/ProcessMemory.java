@@ -62,6 +62,12 @@ final class ProcessMemory implements UserMemory {
         }
     }
 
+    /** The caller's mapping at va (maps of the process in the ioctl; others have none known). */
+    @Override
+    public FileMapping fileAt(long va) {
+        return target() == 0 ? mem.fileAt(va) : null;
+    }
+
     @Override
     public List<Range> compoundRanges(long va, long length) {
         List<Range> out = new ArrayList<>();

@@ -316,6 +316,42 @@ final class ShimConnection implements UserAccess, Runnable {
     }
 
     @Override
+    public dev.iommufdsim.kernel.MappedFile file(int fd) {
+        if (!inIoctl) {
+            return null;
+        }
+        Frame f = request(Wire.S_FSTAT, le(4).putInt(0, fd).array());
+        if (f.type() != Wire.R_DATA || (f.payload().length != 0 && f.payload().length != 28)) {
+            throw protocol("fstat", f);
+        }
+        if (f.payload().length == 0) {
+            return null;
+        }
+        ByteBuffer b = le(f.payload());
+        var id = new dev.iommufdsim.kernel.MappedFile.Id(Integer.toUnsignedLong(b.getInt(0)), Integer.toUnsignedLong(b.getInt(4)), b.getLong(8));
+        return dev.iommufdsim.kernel.MappedFile.of(id, b.getLong(16), b.getInt(24) != 0);
+    }
+
+    @Override
+    public dev.iommufdsim.kernel.UserMemory.FileMapping fileAt(long addr) {
+        if (!inIoctl) {
+            return null;
+        }
+        Frame f = request(Wire.S_FILEAT, le(8).putLong(0, addr).array());
+        if (f.type() != Wire.R_DATA || (f.payload().length != 0 && f.payload().length != 44)) {
+            throw protocol("fileat", f);
+        }
+        if (f.payload().length == 0) {
+            return null;
+        }
+        ByteBuffer b = le(f.payload());
+        var id = b.getInt(40) != 0
+                ? new dev.iommufdsim.kernel.MappedFile.Id(Integer.toUnsignedLong(b.getInt(24)), Integer.toUnsignedLong(b.getInt(28)), b.getLong(32))
+                : null;
+        return new dev.iommufdsim.kernel.UserMemory.FileMapping(b.getLong(0), b.getLong(8), id, b.getLong(16));
+    }
+
+    @Override
     public List<long[]> hugeRanges(int pid, long addr, long len) {
         if (!inIoctl) {
             return List.of();

@@ -36,6 +36,22 @@ public interface UserAccess {
         return List.of();
     }
 
+    /**
+     * fget() of the caller's fd for IOAS_MAP_FILE (fstat/fstatfs in the program): the file,
+     * or null when fd is not open. Default: no files.
+     */
+    default dev.iommufdsim.kernel.MappedFile file(int fd) {
+        return null;
+    }
+
+    /**
+     * The caller's mapping holding addr (/proc/self/maps), or null when addr is unmapped.
+     * Default: anonymous memory, no file behind it.
+     */
+    default dev.iommufdsim.kernel.UserMemory.FileMapping fileAt(long addr) {
+        return null;
+    }
+
     /** get_unused_fd_flags() + fd_install(): a new descriptor in the process, or -errno. */
     int newFd(int kind);
 

@@ -42,6 +42,10 @@ final class Wire {
     static final int S_DROPFD = 44;
     /** Server to program: u64 addr, u64 len, u32 pid; answered R_DATA with u64 start, end pairs. */
     static final int S_HUGE = 45;
+    /** Server to program: s32 fd; answered R_DATA u32 major, u32 minor, u64 ino, u64 size, u32 memfd (or empty). */
+    static final int S_FSTAT = 46;
+    /** Server to program: u64 addr; answered R_DATA u64 start, end, offset, u32 major, minor, u64 ino, u32 shared (or empty). */
+    static final int S_FILEAT = 47;
     /** Server to program: s64 result (>= 0) or -errno. */
     static final int S_DONE = 50;
 

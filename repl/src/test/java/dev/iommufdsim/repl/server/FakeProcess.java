@@ -70,6 +70,33 @@ final class FakeProcess implements UserAccess {
         return caller;
     }
 
+    /** The program's open files by fd (fstat answers for IOAS_MAP_FILE). */
+    final Map<Integer, dev.iommufdsim.kernel.MappedFile> files = new HashMap<>();
+    /** Shared file mappings of this process. */
+    final List<dev.iommufdsim.kernel.UserMemory.FileMapping> fileMappings = new ArrayList<>();
+
+    @Override
+    public dev.iommufdsim.kernel.MappedFile file(int fd) {
+        return files.get(fd);
+    }
+
+    @Override
+    public dev.iommufdsim.kernel.UserMemory.FileMapping fileAt(long addr) {
+        for (var m : current().fileMappings) {
+            if (addr >= m.start() && addr < m.end()) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    /** mmap(addr, len, MAP_SHARED, fd, offset) of file: zeroed pages, the file behind them. */
+    FakeProcess mapFile(long addr, long len, dev.iommufdsim.kernel.MappedFile.Id file, long offset) {
+        map(addr, len, true);
+        fileMappings.add(new dev.iommufdsim.kernel.UserMemory.FileMapping(addr, addr + len, file, offset));
+        return this;
+    }
+
     /** mmap(addr, len) of fresh zeroed pages. */
     FakeProcess map(long addr, long len, boolean writable) {
         for (long p = addr / PAGE; p <= (addr + len - 1) / PAGE; p++) {

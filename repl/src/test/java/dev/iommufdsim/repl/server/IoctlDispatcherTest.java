@@ -26,6 +26,7 @@ class IoctlDispatcherTest {
     private static final int EIO = 5;
     private static final int EEXIST = 17;
     private static final int EOVERFLOW = 75;
+    private static final int EBADF = 9;
     private static final int E2BIG = 7;
     private static final int EBADE = 52;
     private static final int EBADFD = 77;
@@ -318,6 +319,39 @@ class IoctlDispatcherTest {
     /** MD_CHECK_REFS {length @16, uptr @24, refs @32}. */
     private long checkRefs(long uptr, long length, int refs) {
         return call(0xa0, new Struct(72).u32(4, 4).u64(16, length).u64(24, uptr).u32(32, refs));
+    }
+
+    /**
+     * IOMMU_IOAS_MAP_FILE {u32 size, flags, ioas_id; s32 fd; u64 start @16, length @24, iova @32}:
+     * decoded, the fd looked up in the program (EBADF when not open), iova written back; the
+     * pins land on the file's pages, which MD_CHECK_REFS sees through the program's mapping.
+     */
+    @Test
+    void ioasMapFileDecodesTheStructAndPinsTheFilePages() {
+        long mapping = 0x7e00_0000_0000L;
+        var id = new dev.iommufdsim.kernel.MappedFile.Id(0, 1, 77);
+        p.files.put(5, dev.iommufdsim.kernel.MappedFile.of(id, 16 * 4096, true));
+        p.mapFile(mapping, 16 * 4096, id, 0);
+        int ioas = ioasAlloc();
+        int hwpt = mockDomain(ioas)[1];
+        assertEquals(-EOPNOTSUPP, call(0x8f, new Struct(40).u32(4, 8).u32(8, ioas).u32(12, 5).u64(24, 4096)));
+        assertEquals(-EINVAL, call(0x8f, new Struct(40).u32(4, 0).u32(8, ioas).u32(12, 5).u64(24, 4096)));
+        assertEquals(-ENOENT, call(0x8f, new Struct(40).u32(4, 6).u32(8, 99).u32(12, 5).u64(24, 4096)));
+        assertEquals(-EBADF, call(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, 6).u64(24, 4096)));
+        assertEquals(-EINVAL, call(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, 5).u64(24, 16 * 4096 + 1)));
+        assertEquals(0, call(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, 5).u64(16, 4096).u64(24, 2 * 4096)));
+        long iova = p.u64(S + 32);
+        assertEquals(0, checkRefs(mapping + 4096, 2 * 4096, 1));
+        assertEquals(0, checkRefs(mapping, 4096, 0));
+        assertEquals(-EIO, checkRefs(mapping + 4096, 4096, 0));
+        // MD_CHECK_MAP {iova @16, length @24, uptr @32}: the IOVA maps the file page behind uptr
+        assertEquals(0, call(0xa0, new Struct(72).u32(4, 3).u32(8, hwpt).u64(16, iova).u64(24, 2 * 4096).u64(32, mapping + 4096)));
+        assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 3).u32(8, hwpt).u64(16, iova).u64(24, 4096).u64(32, mapping)));
+        // FIXED_IOVA: the iova field is read
+        assertEquals(0, call(0x8f, new Struct(40).u32(4, 7).u32(8, ioas).u32(12, 5).u64(24, 4096).u64(32, 0x4000000)));
+        assertEquals(0x4000000, p.u64(S + 32));
+        assertEquals(0, checkRefs(mapping, 4096, 1));
+        assertEquals(-ENOTTY, call(0x92, new Struct(8))); // IOAS_CHANGE_PROCESS stays a gap
     }
 
     /** IOMMU_TEST_OP_DIRTY {op 13, id, dirty {flags @16, iova @24, length @32, page_size @40, uptr @48, out_nr_dirty @56}}. */
