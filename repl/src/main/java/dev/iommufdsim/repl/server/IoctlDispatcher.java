@@ -18,6 +18,7 @@ import static dev.iommufdsim.repl.server.IoctlTable.IOAS_UNMAP;
 import static dev.iommufdsim.repl.server.IoctlTable.OPTION;
 import static dev.iommufdsim.repl.server.IoctlTable.TEST_CMD;
 import static dev.iommufdsim.repl.server.IoctlTable.HW_QUEUE_ALLOC;
+import static dev.iommufdsim.repl.server.IoctlTable.IOAS_CHANGE_PROCESS;
 import static dev.iommufdsim.repl.server.IoctlTable.VDEVICE_ALLOC;
 import static dev.iommufdsim.repl.server.IoctlTable.VEVENTQ_ALLOC;
 import static dev.iommufdsim.repl.server.IoctlTable.VFIO_IOAS;
@@ -221,10 +222,10 @@ public final class IoctlDispatcher {
             case VDEVICE_ALLOC -> vdeviceAlloc(c);
             case VEVENTQ_ALLOC -> veventqAlloc(c);
             case HW_QUEUE_ALLOC -> hwQueueAlloc(c);
+            case IOAS_CHANGE_PROCESS -> ctx.ioasChangeProcess(c.u32(4)); // nothing is copied back
             case TEST_CMD -> test(c);
             default -> {
-                // IOAS_CHANGE_PROCESS: the kernel module has no
-                // method for them
+                // none left: every entry of the table is served
                 gaps.gap(op.name());
                 return -ENOTTY;
             }

@@ -78,6 +78,20 @@ class NestingScenarioTest {
                 ""));
     }
 
+    /** IOAS_CHANGE_PROCESS from a script: user memory cannot move (EINVAL), __reserved first. */
+    @Test
+    void changeProcess() {
+        expectAll(String.join("\n",
+                "ioas = ioas_alloc()",
+                "expect ioas_change_process() == 0",
+                "iova = ioas_map(ioas, 4K)",
+                "expect ioas_change_process(__reserved: 1) fails EOPNOTSUPP",
+                "expect ioas_change_process() fails EINVAL",
+                "ioas_unmap(ioas)",
+                "expect ioas_change_process() == 0",
+                ""));
+    }
+
     /** A vSMMU: the vSTE rules (vendor policies 6.5) and the vDEVICE a translating vSTE needs to attach. */
     @Test
     void armVsmmu() {

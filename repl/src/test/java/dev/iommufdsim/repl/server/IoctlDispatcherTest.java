@@ -307,10 +307,22 @@ class IoctlDispatcherTest {
     }
 
     @Test
+    void changeProcessDecodesReservedAndCopiesNothingBack() {
+        int ioas = ioasAlloc();
+        mockDomain(ioas);
+        assertEquals(-EOPNOTSUPP, call(0x92, new Struct(8).u32(4, 1)));
+        assertEquals(0, call(0x92, new Struct(8)));
+        assertEquals(0, map(ioas, BUF, 4096));
+        // user memory cannot change process; the struct is left as it was
+        assertEquals(-EINVAL, call(0x92, new Struct(16).u32(0, 8).u32(8, 0x5a5a5a5a)));
+        assertEquals(0x5a5a5a5a, p.u32(S + 8));
+        assertEquals(-E2BIG, call(0x92, new Struct(16).u32(0, 16).u32(8, 1)));
+        assertTrue(gaps.gaps().isEmpty(), gaps.gaps().toString());
+    }
+
+    @Test
     void testOpsNotEmulatedAreEopnotsuppAndCounted() {
         assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 99)));
-        assertEquals(-ENOTTY, call(0x92, new Struct(8))); // IOMMU_IOAS_CHANGE_PROCESS
-        assertEquals(1, gaps.gaps().get("IOMMU_IOAS_CHANGE_PROCESS"));
         // SET_TEMP_MEMORY_LIMIT only checks its argument
         assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 9).u32(16, 11)));
         assertEquals(0, call(0xa0, new Struct(72).u32(4, 9).u32(16, 65536)));
@@ -351,7 +363,7 @@ class IoctlDispatcherTest {
         assertEquals(0, call(0x8f, new Struct(40).u32(4, 7).u32(8, ioas).u32(12, 5).u64(24, 4096).u64(32, 0x4000000)));
         assertEquals(0x4000000, p.u64(S + 32));
         assertEquals(0, checkRefs(mapping, 4096, 1));
-        assertEquals(-ENOTTY, call(0x92, new Struct(8))); // IOAS_CHANGE_PROCESS stays a gap
+        assertEquals(0, call(0x92, new Struct(8))); // IOAS_CHANGE_PROCESS: only file-backed areas here
     }
 
     /** IOMMU_TEST_OP_DIRTY {op 13, id, dirty {flags @16, iova @24, length @32, page_size @40, uptr @48, out_nr_dirty @56}}. */
