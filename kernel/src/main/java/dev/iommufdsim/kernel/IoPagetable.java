@@ -51,6 +51,8 @@ public final class IoPagetable {
     /** The access bookkeeping of one area. */
     private static final class AreaAccess {
         int numAccesses;
+        /** area->num_locks: accesses of internal objects (a HW queue) that forbid unmapping it. */
+        int numLocks;
         boolean preventAccess;
     }
 
@@ -355,13 +357,18 @@ public final class IoPagetable {
                 return;
             }
             Area a = i.value();
+            AreaAccess acc = areaAccess.isEmpty() ? null : areaAccess.get(a);
+            if (acc != null && acc.numLocks > 0) {
+                // before the partial-area check, as in iopt_unmap_iova_range()
+                throw fail(EBUSY, "area 0x%x-0x%x is locked by %d internal access(es) (a HW queue) until they are destroyed", a.iova(),
+                        a.last(), acc.numLocks);
+            }
             if (Long.compareUnsigned(a.iova(), start) < 0 || Long.compareUnsigned(a.last(), last) > 0) {
                 throw fail(ENOENT, "area 0x%x-0x%x is only partly inside 0x%x-0x%x (unmap never splits an area)", a.iova(), a.last(), start, last);
             }
             if (a.iova() != start) {
                 tries = 0;
             }
-            AreaAccess acc = areaAccess.isEmpty() ? null : areaAccess.get(a);
             if (acc != null && acc.numAccesses > 0) {
                 // Accesses have pages of it pinned: ask them to unpin (their unmap op), then look again.
                 start = a.iova();
@@ -802,15 +809,38 @@ public final class IoPagetable {
 
     /** iopt_area_add_access(): pins [startIndex, lastIndex] of the area's pages for an access. */
     void areaAddAccess(Area a, long startIndex, long lastIndex, boolean write) {
+        areaAddAccess(a, startIndex, lastIndex, write, false);
+    }
+
+    /** iopt_area_add_access() with lock_area (an internal access locks the area against unmap). */
+    void areaAddAccess(Area a, long startIndex, long lastIndex, boolean write, boolean lockArea) {
         a.pages().addAccess(startIndex, lastIndex, write, pins);
-        areaAccess.computeIfAbsent(a, k -> new AreaAccess()).numAccesses++;
+        AreaAccess acc = areaAccess.computeIfAbsent(a, k -> new AreaAccess());
+        acc.numAccesses++;
+        if (lockArea) {
+            acc.numLocks++;
+        }
+    }
+
+    /** area->num_locks. */
+    public int numLocks(Area a) {
+        AreaAccess acc = areaAccess.get(a);
+        return acc == null ? 0 : acc.numLocks;
     }
 
     /** iopt_area_remove_access(). */
     void areaRemoveAccess(Area a, long startIndex, long lastIndex) {
+        areaRemoveAccess(a, startIndex, lastIndex, false);
+    }
+
+    /** iopt_area_remove_access() with unlock_area (matching the add's lock_area). */
+    void areaRemoveAccess(Area a, long startIndex, long lastIndex, boolean unlockArea) {
         AreaAccess acc = areaAccess.get(a);
-        if (acc == null || acc.numAccesses == 0) {
+        if (acc == null || acc.numAccesses == 0 || (unlockArea && acc.numLocks == 0)) {
             throw new IllegalStateException("area 0x" + Long.toHexString(a.iova()) + " has no access to remove");
+        }
+        if (unlockArea) {
+            acc.numLocks--;
         }
         a.pages().removeAccess(startIndex, lastIndex, pins);
         if (--acc.numAccesses == 0 && !acc.preventAccess) {

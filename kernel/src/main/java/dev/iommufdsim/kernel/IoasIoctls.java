@@ -250,4 +250,39 @@ final class IoasIoctls {
         }
         throw fail(EOPNOTSUPP, "unknown option op %d", op);
     }
+
+    /**
+     * iommufd_ioas_change_process(): __reserved -> EOPNOTSUPP; then, with every IOAS of the
+     * context locked (ID order), any area whose pages are not IOPT_ADDRESS_FILE (user memory,
+     * dma-buf) -> EINVAL and nothing changes; otherwise every area's pages get current as
+     * their source process (change_mm). The accounting moves of the kernel (charge_current,
+     * the uncharge of the old mm, RLIMIT_MEMLOCK's ENOMEM) are not modelled: the emulator
+     * keeps no pinned_vm / locked_vm counters. (The kernel's EBUSY for an area without pages
+     * is a race with a concurrent map/unmap, which cannot happen here.)
+     */
+    static void changeProcess(IommufdCtx ictx, int reserved) {
+        if (reserved != 0) {
+            throw fail(EOPNOTSUPP, "__reserved must be 0");
+        }
+        List<Ioas> ioases = new java.util.ArrayList<>();
+        for (IommufdObject o : ictx.objectList()) {
+            if (o instanceof Ioas ioas) {
+                ioases.add(ioas);
+            }
+        }
+        for (Ioas ioas : ioases) {
+            for (Area area : ioas.iopt().areas()) {
+                if (area.pages().file() == null) {
+                    throw fail(EINVAL, "IOAS %d maps 0x%x-0x%x from user memory: only IOAS_MAP_FILE areas can change process",
+                            ioas.id(), area.iova(), area.last());
+                }
+            }
+        }
+        UserMemory current = ictx.memory();
+        for (Ioas ioas : ioases) {
+            for (Area area : ioas.iopt().areas()) {
+                area.pages().changeMm(current);
+            }
+        }
+    }
 }

@@ -175,6 +175,31 @@ public final class IommuInstanceHandle {
         }
     }
 
+    /** viommu_ops->get_hw_queue_size (and hw_queue_init_phys present) for a queue type. */
+    boolean hwQueueSupported(Viommu v, int queueType) {
+        return contain("get_hw_queue_size", () -> v.hwQueueSupported(queueType));
+    }
+
+    /** viommu_ops->hw_queue_init_phys; a driver that returns no queue is a plugin bug (EIO). */
+    dev.iommufdsim.kernel.spi.HwQueue hwQueueInitPhys(Viommu v, dev.iommufdsim.kernel.spi.HwQueueContext q, int index, long basePa) {
+        FailNth.step("driver hw_queue_init_phys");
+        dev.iommufdsim.kernel.spi.HwQueue hq = contain("hw_queue_init_phys", () -> v.hwQueueInitPhys(q, index, basePa));
+        if (hq == null) {
+            throw new IommufdException(dev.iommufdsim.kernel.uapi.Errno.EIO,
+                    String.format("driver plugin '%s' (%s) hw_queue_init_phys returned no queue", pluginId, driverName()));
+        }
+        return hq;
+    }
+
+    /** hw_queue->destroy, which cannot fail: a throwing plugin is ignored. */
+    void hwQueueDestroy(dev.iommufdsim.kernel.spi.HwQueue hq) {
+        try {
+            hq.destroy();
+        } catch (RuntimeException | LinkageError e) {
+            // a destroy cannot fail in the kernel
+        }
+    }
+
     long msiDoorbell(DeviceInfo dev) {
         return contain("msi doorbell", () -> ops.msiDoorbell(dev));
     }

@@ -38,6 +38,8 @@ public final class IommufdAccess extends IommufdObject {
 
     private final IommufdCtx ictx;
     private final Ops ops;
+    /** iommufd_access_is_internal(): made by the core for one of its objects (a HW queue), no driver ops. */
+    private final boolean internal;
     private final long iovaAlignment;
     /** access->ioas: where pins and reads go; null while detached or changing. */
     private Ioas ioas;
@@ -49,7 +51,41 @@ public final class IommufdAccess extends IommufdObject {
         super(ObjType.ACCESS);
         this.ictx = ictx;
         this.ops = ops;
-        this.iovaAlignment = ops.needsPinPages() ? PAGE_SIZE : 1;
+        this.internal = ops == null;
+        this.iovaAlignment = internal || ops.needsPinPages() ? PAGE_SIZE : 1;
+    }
+
+    /**
+     * iommufd_access_create_internal(): an access without driver ops (so never asked to unmap:
+     * its pins lock their areas instead), iova_alignment PAGE_SIZE. Like any access it takes
+     * an object ID, and its creator holds a user until {@link #destroyUser}.
+     */
+    static IommufdAccess createInternal(IommufdCtx ictx) {
+        IommufdAccess access = new IommufdAccess(ictx, null);
+        ictx.objects.reserve(access);
+        access.get();
+        ictx.objects.finalize(access);
+        return access;
+    }
+
+    /** iommufd_access_is_internal(). */
+    public boolean isInternal() {
+        return internal;
+    }
+
+    /** iommufd_access_attach_internal(): access->ioas must be unset (a WARN, EINVAL). */
+    void attachInternal(Ioas target) {
+        if (ioas != null) {
+            throw fail(EINVAL, "the access is already attached to IOAS %d", ioas.id());
+        }
+        changeIoas(target);
+    }
+
+    /** iommufd_access_detach() (iommufd_access_detach_internal()). */
+    void detach() {
+        if (ioas != null) {
+            changeIoas(null);
+        }
     }
 
     /** iommufd_access_create(): published at once, the driver holding a user until destroy. */
@@ -126,7 +162,9 @@ public final class IommufdAccess extends IommufdObject {
             newIoas.get();
         }
         if (cur != null) {
-            ops.unmap(0, ULONG_MAX);
+            if (!internal) {
+                ops.unmap(0, ULONG_MAX);
+            }
             cur.iopt().removeAccess(ioptAccessListId);
             cur.put();
         }
@@ -137,6 +175,9 @@ public final class IommufdAccess extends IommufdObject {
 
     /** The driver's unmap op, as iommufd_access_notify_unmap() calls it. */
     void notifyUnmap(long iova, long length) {
+        if (internal) {
+            return; // iommufd_access_notify_unmap() skips internal accesses: their areas are locked
+        }
         ops.unmap(iova, length);
     }
 
@@ -188,7 +229,7 @@ public final class IommufdAccess extends IommufdObject {
                 }
                 long index = area.iovaToIndex(cur);
                 long lastIndex = area.iovaToIndex(last);
-                iopt.areaAddAccess(area, index, lastIndex, write);
+                iopt.areaAddAccess(area, index, lastIndex, write, internal);
                 added++;
                 for (long x = index; x <= lastIndex; x++) {
                     out.add(area.pages().pinnedPage(x));
@@ -204,7 +245,7 @@ public final class IommufdAccess extends IommufdObject {
             for (int i = 0; i < added; i++) {
                 Area area = contig.get(i);
                 long last = Long.compareUnsigned(lastIova, area.last()) < 0 ? lastIova : area.last();
-                iopt.areaRemoveAccess(area, area.iovaToIndex(c), area.iovaToIndex(last));
+                iopt.areaRemoveAccess(area, area.iovaToIndex(c), area.iovaToIndex(last), internal);
                 c = last + 1;
             }
             throw e;
@@ -223,7 +264,7 @@ public final class IommufdAccess extends IommufdObject {
         long cur = iova;
         for (Area area : iopt.contigAreas(iova, lastIova)) {
             long last = Long.compareUnsigned(lastIova, area.last()) < 0 ? lastIova : area.last();
-            iopt.areaRemoveAccess(area, area.iovaToIndex(cur), area.iovaToIndex(last));
+            iopt.areaRemoveAccess(area, area.iovaToIndex(cur), area.iovaToIndex(last), internal);
             cur = last + 1;
         }
     }

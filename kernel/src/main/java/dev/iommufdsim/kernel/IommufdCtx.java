@@ -510,6 +510,16 @@ public final class IommufdCtx {
         return ViommuIoctls.vdeviceAlloc(this, viommuId, devId, virtId);
     }
 
+    /** IOMMU_IOAS_CHANGE_PROCESS (iommufd_ioas_change_process): file-backed pages move to the caller. */
+    public void ioasChangeProcess(int reserved) {
+        IoasIoctls.changeProcess(this, reserved);
+    }
+
+    /** IOMMU_HW_QUEUE_ALLOC (iommufd_hw_queue_alloc_ioctl): out_hw_queue_id. */
+    public int hwQueueAlloc(int flags, int viommuId, int type, int index, long nestingParentIova, long length) {
+        return ViommuIoctls.hwQueueAlloc(this, flags, viommuId, type, index, nestingParentIova, length);
+    }
+
     /** IOMMU_FAULT_QUEUE_ALLOC / IOMMU_VEVENTQ_ALLOC outputs: the object ID and its fd. */
     public record QueueOut(int id, int fd) {
     }

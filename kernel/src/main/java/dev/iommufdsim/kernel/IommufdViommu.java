@@ -19,6 +19,8 @@ public final class IommufdViommu extends IommufdObject implements VdevLookup {
     /** viommu->vdevs, keyed by virt_id. */
     final TreeMap<Long, IommufdVdevice> vdevs = new TreeMap<>(Long::compareUnsigned);
     final List<IommufdVeventq> veventqs = new ArrayList<>();
+    /** The driver's HW queues and their core objects (for iommufd_hw_queue_depend()). */
+    final java.util.Map<dev.iommufdsim.kernel.spi.HwQueue, IommufdHwQueue> hwQueues = new java.util.IdentityHashMap<>();
     /** The context's mmap regions, where the driver's regions are removed at destroy. */
     MmapTable mmaps;
 

@@ -38,7 +38,8 @@ public final class Pages {
 
     private final long uptr;
     private final boolean writable;
-    private final UserMemory sourceMm;
+    /** pages->source_mm; IOAS_CHANGE_PROCESS moves file pages to the caller (change_mm). */
+    private UserMemory sourceMm;
     /** pages->file of IOPT_ADDRESS_FILE pages (then uptr is pages->start, a file offset); else null. */
     private final MappedFile file;
     /** The dma-buf of IOPT_ADDRESS_DMABUF pages (then uptr is pages->dmabuf.start); else null. */
@@ -121,6 +122,11 @@ public final class Pages {
     /** pages->source_mm. */
     public UserMemory sourceMm() {
         return sourceMm;
+    }
+
+    /** change_mm() of ioas.c: the pages' source process becomes current (IOAS_CHANGE_PROCESS). */
+    void changeMm(UserMemory current) {
+        sourceMm = current;
     }
 
     private long pageNumber(long index) {

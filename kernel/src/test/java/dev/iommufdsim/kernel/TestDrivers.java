@@ -1,6 +1,8 @@
 package dev.iommufdsim.kernel;
 
+import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.EIO;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOMEM;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
@@ -10,6 +12,8 @@ import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
 import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.HwQueue;
+import dev.iommufdsim.kernel.spi.HwQueueContext;
 import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
@@ -248,9 +252,45 @@ final class TestDrivers {
                 @Override
                 public Viommu viommuInit(int type, PagingDomain parent, DeviceInfo dev, byte[] data) {
                     return new Viommu() {
+                        /** Queue slots: index i > 0 needs i - 1 and depends on it. */
+                        final HwQueue[] queues = new HwQueue[2];
+
                         @Override
                         public boolean hasAllocDomainNested() {
                             return true;
+                        }
+
+                        @Override
+                        public boolean hwQueueSupported(int queueType) {
+                            return queueType == HW_QUEUE_TYPE;
+                        }
+
+                        @Override
+                        public HwQueue hwQueueInitPhys(HwQueueContext q, int index, long basePa) {
+                            if (index >= queues.length) {
+                                throw fail(EINVAL, "regions: queue index %d", index);
+                            }
+                            if (basePa != q.iovaToPhys(q.baseAddr())) {
+                                throw fail(EFAULT, "regions: base_pa 0x%x", basePa);
+                            }
+                            HwQueue prev = index == 0 ? null : queues[index - 1];
+                            if (index != 0 && prev == null) {
+                                throw fail(EIO, "regions: queue %d before %d", index, index - 1);
+                            }
+                            HwQueue mine = new HwQueue() {
+                                @Override
+                                public void destroy() {
+                                    queues[index] = null;
+                                    if (prev != null) {
+                                        q.undepend(prev);
+                                    }
+                                }
+                            };
+                            if (prev != null) {
+                                q.depend(prev);
+                            }
+                            queues[index] = mine;
+                            return mine;
                         }
 
                         @Override
@@ -303,6 +343,7 @@ final class TestDrivers {
 
     static final int DATA_TYPE = 0x1234;
     static final int VIOMMU_TYPE = 0x77;
+    static final int HW_QUEUE_TYPE = 0x55;
     /** A GICv3 ITS GITS_TRANSLATER: the doorbell page 0x8090000, offset 0x40. */
     static final long ITS_DOORBELL = 0x8090040L;
 

@@ -44,4 +44,22 @@ public interface Viommu {
     default byte[] outData() {
         return null;
     }
+
+    /**
+     * Models viommu_ops->get_hw_queue_size != 0 for this queue type (with hw_queue_init_phys
+     * present): false makes IOMMU_HW_QUEUE_ALLOC EOPNOTSUPP.
+     */
+    default boolean hwQueueSupported(int queueType) {
+        return false;
+    }
+
+    /**
+     * Models viommu_ops->hw_queue_init_phys: initialize the queue at index whose memory the
+     * core has pinned, starting at physical address basePa; throws the driver's errno.
+     *
+     * @return the driver's queue (its destroy op)
+     */
+    default HwQueue hwQueueInitPhys(HwQueueContext queue, int index, long basePa) {
+        throw fail(EOPNOTSUPP, "this vIOMMU has no hw_queue_init_phys");
+    }
 }

@@ -76,6 +76,10 @@ public final class Uapi {
 
     // enum iommu_viommu_type, iommu_veventq_type, invalidation data types
     public static final int IOMMU_VIOMMU_TYPE_DEFAULT = 0;
+    /** enum iommu_hw_queue_type: IOMMU_HW_QUEUE_TYPE_DEFAULT is reserved (EOPNOTSUPP). */
+    public static final int IOMMU_HW_QUEUE_TYPE_DEFAULT = 0;
+    /** IOMMU_HW_QUEUE_TYPE_SELFTEST (the mock driver's, iommufd_test.h). */
+    public static final int IOMMU_HW_QUEUE_TYPE_SELFTEST = 0xdeadbeef;
     public static final int IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1;
     public static final int IOMMU_VEVENTQ_TYPE_DEFAULT = 0;
     public static final int IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1;

@@ -1,11 +1,13 @@
 package dev.iommufdsim.repl.builtins;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EEXIST;
+import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EIO;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
+import static dev.iommufdsim.kernel.uapi.Errno.ERANGE;
 
 import dev.iommufdsim.kernel.IommufdCtx;
 import dev.iommufdsim.kernel.SwMsi;
@@ -23,7 +25,7 @@ import java.util.List;
 
 /**
  * The nesting uAPI (IOMMU_VIOMMU_ALLOC, IOMMU_VDEVICE_ALLOC, IOMMU_HWPT_INVALIDATE,
- * IOMMU_FAULT_QUEUE_ALLOC, IOMMU_VEVENTQ_ALLOC), the driver-data constructors nested
+ * IOMMU_FAULT_QUEUE_ALLOC, IOMMU_VEVENTQ_ALLOC, IOMMU_HW_QUEUE_ALLOC), the driver-data constructors nested
  * HWPT_ALLOC takes, and msi_request, which plays the IRQ layer asking for a device's MSI
  * address (not a uAPI call).
  */
@@ -46,6 +48,9 @@ public final class NestingBuiltins {
                 "SMMUv3 commands on a vIOMMU");
         t.registerConstant("IOMMU_VEVENTQ_TYPE_ARM_SMMUV3", (long) Uapi.IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, "SMMUv3 vEVENTQ");
         t.registerConstant("IOMMU_VEVENTQ_TYPE_SELFTEST", 0xbeefbeefL, "selftest vEVENTQ");
+        t.registerConstant("IOMMU_HW_QUEUE_TYPE_DEFAULT", (long) Uapi.IOMMU_HW_QUEUE_TYPE_DEFAULT, "reserved HW queue type");
+        t.registerConstant("IOMMU_HW_QUEUE_TYPE_SELFTEST", Integer.toUnsignedLong(Uapi.IOMMU_HW_QUEUE_TYPE_SELFTEST),
+                "HW queue type of the selftest mock");
 
         Row.of("selftest_s1", "nested HWPT data for the mock: struct iommu_hwpt_selftest {iotlb}")
                 .req("iotlb", "the value all four mock IOTLB entries start with")
@@ -117,6 +122,17 @@ public final class NestingBuiltins {
                             a.u32("__reserved"));
                     return Record.of("iommu_veventq_alloc", "out_veventq_id", (long) o.id(), "out_veventq_fd", (long) o.fd());
                 });
+        Row.of("hw_queue_alloc", "IOMMU_HW_QUEUE_ALLOC: a vIOMMU's HW queue in guest memory; its pages stay pinned and their"
+                        + " areas cannot be unmapped (EBUSY) until it is destroyed; returns out_hw_queue_id")
+                .req("viommu_id", "the vIOMMU")
+                .req("type", "IOMMU_HW_QUEUE_TYPE_*", "IOMMU_HW_QUEUE_TYPE_SELFTEST")
+                .req("nesting_parent_iova", "the queue's base address (guest physical: an IOVA of the nesting parent's IOAS)")
+                .req("length", "bytes of queue memory")
+                .opt("index", 0L, "the queue's index within the vIOMMU")
+                .opt("flags", 0L, "must be 0")
+                .errnos(EOPNOTSUPP, EINVAL, EOVERFLOW, ENOENT, EEXIST, EIO, EFAULT, ERANGE)
+                .on(t, (c, a) -> (long) c.hwQueueAlloc(a.u32("flags"), a.id("viommu_id"), a.u32("type"), a.u32("index"),
+                        a.u64("nesting_parent_iova"), a.u64("length")));
         Row.of("msi_request", "not uAPI: the IRQ layer asks for a bound device's MSI address (iommufd_sw_msi);"
                         + " returns the address programmed and how it was mapped")
                 .req("dev_id", "the device")

@@ -88,6 +88,14 @@ public final class UapiBuiltins {
                 .opt("length", Uapi.ULONG_MAX, "bytes")
                 .errnos(ENOENT, EOVERFLOW, EINVAL, EBUSY)
                 .on(t, (c, a) -> c.ioasUnmap(a.id("ioas_id"), a.u64("iova"), a.u64("length")));
+        Row.of("ioas_change_process", "IOMMU_IOAS_CHANGE_PROCESS: the pages of every IOAS of the context become the caller's"
+                        + " (only IOAS_MAP_FILE areas can move: any user-memory area is EINVAL); returns 0")
+                .opt("__reserved", 0L, "must be 0")
+                .errnos(EOPNOTSUPP, EINVAL)
+                .on(t, (c, a) -> {
+                    c.ioasChangeProcess(a.u32("__reserved"));
+                    return 0L;
+                });
         Row.of("ioas_copy", "IOMMU_IOAS_COPY: map what src_ioas_id has at src_iova into dst_ioas_id; returns dst_iova")
                 .req("dst_ioas_id", "the IOAS to map into")
                 .req("src_ioas_id", "the IOAS to copy from")

@@ -17,6 +17,8 @@ import static dev.iommufdsim.repl.server.IoctlTable.IOAS_MAP_FILE;
 import static dev.iommufdsim.repl.server.IoctlTable.IOAS_UNMAP;
 import static dev.iommufdsim.repl.server.IoctlTable.OPTION;
 import static dev.iommufdsim.repl.server.IoctlTable.TEST_CMD;
+import static dev.iommufdsim.repl.server.IoctlTable.HW_QUEUE_ALLOC;
+import static dev.iommufdsim.repl.server.IoctlTable.IOAS_CHANGE_PROCESS;
 import static dev.iommufdsim.repl.server.IoctlTable.VDEVICE_ALLOC;
 import static dev.iommufdsim.repl.server.IoctlTable.VEVENTQ_ALLOC;
 import static dev.iommufdsim.repl.server.IoctlTable.VFIO_IOAS;
@@ -225,6 +227,8 @@ public final class IoctlDispatcher {
             case VIOMMU_ALLOC -> viommuAlloc(c);
             case VDEVICE_ALLOC -> vdeviceAlloc(c);
             case VEVENTQ_ALLOC -> veventqAlloc(c);
+            case HW_QUEUE_ALLOC -> hwQueueAlloc(c);
+            case IOAS_CHANGE_PROCESS -> ctx.ioasChangeProcess(c.u32(4)); // nothing is copied back
             case TEST_CMD -> {
                 if (c.u32(4) == OP_DMABUF_GET) {
                     return dmabufGet(c); // the new fd is the ioctl's return value
@@ -232,8 +236,7 @@ public final class IoctlDispatcher {
                 test(c);
             }
             default -> {
-                // IOAS_CHANGE_PROCESS, HW_QUEUE_ALLOC: the kernel module has no
-                // method for them
+                // none left: every entry of the table is served
                 gaps.gap(op.name());
                 return -ENOTTY;
             }
@@ -663,6 +666,13 @@ public final class IoctlDispatcher {
     private void vdeviceAlloc(Call c) throws UserFault {
         int id = ctx.vdeviceAlloc(c.u32(4), c.u32(8), c.u64(16));
         c.put32(12, id);
+        respondOrAbort(c, id);
+    }
+
+    /** iommufd_hw_queue_alloc_ioctl(): struct iommu_hw_queue_alloc; out_hw_queue_id at 20. */
+    private void hwQueueAlloc(Call c) throws UserFault {
+        int id = ctx.hwQueueAlloc(c.u32(4), c.u32(8), c.u32(12), c.u32(16), c.u64(24), c.u64(32));
+        c.put32(20, id);
         respondOrAbort(c, id);
     }
 

@@ -46,6 +46,52 @@ class NestingScenarioTest {
                 ""));
     }
 
+    /**
+     * iommufd_viommu.mock_viommu.hw_queue of the 7.2 selftest as a script: the mock's index
+     * rules (EIO, EINVAL, EEXIST), the locked page (IOAS_UNMAP EBUSY) and the dependency order.
+     */
+    @Test
+    void mockHwQueue() {
+        expectAll(String.join("\n",
+                "ioas = ioas_alloc()",
+                "m = mock_domain(ioas)",
+                "parent = hwpt_alloc(dev_id: m.out_idev_id, pt_id: ioas, flags: NEST_PARENT)",
+                "viommu = viommu_alloc(dev_id: m.out_idev_id, hwpt_id: parent, type: IOMMU_VIOMMU_TYPE_SELFTEST)",
+                "T = IOMMU_HW_QUEUE_TYPE_SELFTEST",
+                "expect hw_queue_alloc(viommu_id: viommu, type: IOMMU_HW_QUEUE_TYPE_DEFAULT, nesting_parent_iova: 0x1000000, length: 4K) fails EOPNOTSUPP",
+                "expect hw_queue_alloc(viommu_id: viommu, type: T, nesting_parent_iova: 0x1000000, length: 0) fails EINVAL",
+                "expect hw_queue_alloc(viommu_id: viommu, type: T, nesting_parent_iova: 0xffffffffffffffff, length: 4K) fails EOVERFLOW",
+                "expect hw_queue_alloc(viommu_id: viommu, type: T, nesting_parent_iova: 0x1000000, length: 4K) fails ENOENT",
+                "iova = ioas_map(ioas, 4K)",
+                "iova2 = ioas_map(ioas, 4K)",
+                "expect hw_queue_alloc(viommu_id: viommu, type: T, index: 1, nesting_parent_iova: iova, length: 4K) fails EIO",
+                "expect hw_queue_alloc(viommu_id: viommu, type: T, index: 2, nesting_parent_iova: iova, length: 4K) fails EINVAL",
+                "q0 = hw_queue_alloc(viommu_id: viommu, type: T, nesting_parent_iova: iova, length: 4K)",
+                "expect hw_queue_alloc(viommu_id: viommu, type: T, nesting_parent_iova: iova, length: 4K) fails EEXIST",
+                "expect ioas_unmap(ioas, iova, 4K) fails EBUSY",
+                "ioas_unmap(ioas, iova2, 4K)",
+                "q1 = hw_queue_alloc(viommu_id: viommu, type: T, index: 1, nesting_parent_iova: iova + 2K, length: 2K)",
+                "expect destroy(q0) fails EBUSY",
+                "destroy(q1)",
+                "destroy(q0)",
+                "ioas_unmap(ioas, iova, 4K)",
+                ""));
+    }
+
+    /** IOAS_CHANGE_PROCESS from a script: user memory cannot move (EINVAL), __reserved first. */
+    @Test
+    void changeProcess() {
+        expectAll(String.join("\n",
+                "ioas = ioas_alloc()",
+                "expect ioas_change_process() == 0",
+                "iova = ioas_map(ioas, 4K)",
+                "expect ioas_change_process(__reserved: 1) fails EOPNOTSUPP",
+                "expect ioas_change_process() fails EINVAL",
+                "ioas_unmap(ioas)",
+                "expect ioas_change_process() == 0",
+                ""));
+    }
+
     /** A vSMMU: the vSTE rules (vendor policies 6.5) and the vDEVICE a translating vSTE needs to attach. */
     @Test
     void armVsmmu() {

@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 class IoctlDispatcherTest {
     private static final int ENOENT = 2;
     private static final int EIO = 5;
+    private static final int EEXIST = 17;
+    private static final int EOVERFLOW = 75;
     private static final int EBADF = 9;
     private static final int ENODEV = 19;
     private static final int E2BIG = 7;
@@ -261,11 +263,67 @@ class IoctlDispatcherTest {
         assertEquals(-EOPNOTSUPP, call(0x8e, new Struct(16).u32(4, 1)));
     }
 
+    /** HW_QUEUE_ALLOC {flags @4, viommu_id @8, type @12, index @16, out_hw_queue_id @20, iova @24, length @32}. */
+    private long hwQueue(int viommu, int type, int index, long iova, long length) {
+        return call(0x94, new Struct(40).u32(8, viommu).u32(12, type).u32(16, index).u64(24, iova).u64(32, length));
+    }
+
+    @Test
+    void hwQueueAllocDecodesAndLocksItsPages() {
+        int ioas = ioasAlloc();
+        int[] mock = mockDomain(ioas);
+        // a NEST_PARENT HWPT, then a SELFTEST vIOMMU on it
+        assertEquals(0, call(0x89, new Struct(48).u32(4, 1).u32(8, mock[2]).u32(12, ioas)));
+        int parent = p.u32(S + 16);
+        assertEquals(0, call(0x90, new Struct(40).u32(8, 0xdeadbeef).u32(12, mock[2]).u32(16, parent)));
+        int viommu = p.u32(S + 20);
+        assertEquals(-EOPNOTSUPP, hwQueue(viommu, 0, 0, 0x1000000, 4096)); // TYPE_DEFAULT
+        assertEquals(-EOPNOTSUPP, call(0x94, new Struct(40).u32(4, 1).u32(8, viommu).u32(12, 0xdeadbeef).u64(32, 4096)));
+        assertEquals(-EINVAL, hwQueue(viommu, 0xdeadbeef, 0, 0x1000000, 0));
+        assertEquals(-EOVERFLOW, hwQueue(viommu, 0xdeadbeef, 0, -1L, 4096));
+        assertEquals(-ENOENT, hwQueue(viommu, 0xdeadbeef, 0, 0x1000000, 4096));
+        assertEquals(0, map(ioas, BUF, 4096));
+        long iova = p.u64(S + 32);
+        assertEquals(-EIO, hwQueue(viommu, 0xdeadbeef, 1, iova, 4096));
+        assertEquals(-EINVAL, hwQueue(viommu, 0xdeadbeef, 2, iova, 4096));
+        // a failed copy-back of out_hw_queue_id destroys the queue: its ID is free again
+        long ro = 0x7000_0020_0000L;
+        p.map(ro, 4096, false);
+        p.put(ro, new Struct(40).u32(0, 40).u32(8, viommu).u32(12, 0xdeadbeef).u64(24, iova).u64(32, 4096).bytes());
+        assertEquals(-EFAULT, d.ioctl(io(0x94), ro, p));
+        assertEquals(0, call(0x86, new Struct(24).u32(4, ioas).u64(8, iova).u64(16, 4096)), "the aborted queue unlocked its page");
+        assertEquals(0, map(ioas, BUF, 4096));
+        iova = p.u64(S + 32);
+        assertEquals(0, hwQueue(viommu, 0xdeadbeef, 0, iova, 4096));
+        int q0 = p.u32(S + 20);
+        assertEquals(-EEXIST, hwQueue(viommu, 0xdeadbeef, 0, iova, 4096));
+        assertEquals(-EBUSY, call(0x86, new Struct(24).u32(4, ioas).u64(8, iova).u64(16, 4096))); // IOAS_UNMAP
+        assertEquals(0, hwQueue(viommu, 0xdeadbeef, 1, iova + 2048, 2048));
+        int q1 = p.u32(S + 20);
+        assertEquals(q0 + 2, q1, "each queue's internal access takes the ID after it");
+        assertEquals(-EBUSY, call(0x80, new Struct(8).u32(4, q0)));
+        assertEquals(0, call(0x80, new Struct(8).u32(4, q1)));
+        assertEquals(0, call(0x80, new Struct(8).u32(4, q0)));
+        assertEquals(0, call(0x86, new Struct(24).u32(4, ioas).u64(8, iova).u64(16, 4096)));
+    }
+
+    @Test
+    void changeProcessDecodesReservedAndCopiesNothingBack() {
+        int ioas = ioasAlloc();
+        mockDomain(ioas);
+        assertEquals(-EOPNOTSUPP, call(0x92, new Struct(8).u32(4, 1)));
+        assertEquals(0, call(0x92, new Struct(8)));
+        assertEquals(0, map(ioas, BUF, 4096));
+        // user memory cannot change process; the struct is left as it was
+        assertEquals(-EINVAL, call(0x92, new Struct(16).u32(0, 8).u32(8, 0x5a5a5a5a)));
+        assertEquals(0x5a5a5a5a, p.u32(S + 8));
+        assertEquals(-E2BIG, call(0x92, new Struct(16).u32(0, 16).u32(8, 1)));
+        assertTrue(gaps.gaps().isEmpty(), gaps.gaps().toString());
+    }
+
     @Test
     void testOpsNotEmulatedAreEopnotsuppAndCounted() {
         assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 99)));
-        assertEquals(-ENOTTY, call(0x92, new Struct(8))); // IOMMU_IOAS_CHANGE_PROCESS
-        assertEquals(1, gaps.gaps().get("IOMMU_IOAS_CHANGE_PROCESS"));
         // SET_TEMP_MEMORY_LIMIT only checks its argument
         assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 9).u32(16, 11)));
         assertEquals(0, call(0xa0, new Struct(72).u32(4, 9).u32(16, 65536)));
@@ -306,7 +364,7 @@ class IoctlDispatcherTest {
         assertEquals(0, call(0x8f, new Struct(40).u32(4, 7).u32(8, ioas).u32(12, 5).u64(24, 4096).u64(32, 0x4000000)));
         assertEquals(0x4000000, p.u64(S + 32));
         assertEquals(0, checkRefs(mapping, 4096, 1));
-        assertEquals(-ENOTTY, call(0x92, new Struct(8))); // IOAS_CHANGE_PROCESS stays a gap
+        assertEquals(0, call(0x92, new Struct(8))); // IOAS_CHANGE_PROCESS: only file-backed areas here
     }
 
     /**

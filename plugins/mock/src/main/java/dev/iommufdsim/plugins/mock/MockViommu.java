@@ -1,6 +1,9 @@
 package dev.iommufdsim.plugins.mock;
 
+import static dev.iommufdsim.kernel.uapi.Errno.EEXIST;
+import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.EIO;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.plugins.mock.MockIommuDriver.IOMMU_TEST_INVALIDATE_FLAG_ALL;
@@ -13,6 +16,8 @@ import dev.iommufdsim.kernel.spi.NestedDomain;
 import dev.iommufdsim.kernel.spi.UserDataArray;
 import dev.iommufdsim.kernel.spi.UserStruct;
 import dev.iommufdsim.kernel.spi.VdevLookup;
+import dev.iommufdsim.kernel.spi.HwQueue;
+import dev.iommufdsim.kernel.spi.HwQueueContext;
 import dev.iommufdsim.kernel.spi.Viommu;
 import dev.iommufdsim.kernel.spi.ViommuContext;
 import dev.iommufdsim.kernel.uapi.Uapi;
@@ -22,7 +27,8 @@ import java.util.List;
 /**
  * struct mock_viommu with mock_viommu_ops (selftest.c): nested domains through the vIOMMU and
  * invalidation of the mock devices' caches by virtual device ID, and its mmap page (two pages
- * whose first u32 is in_data, for the loopback test). HW queues are not modelled.
+ * whose first u32 is in_data, for the loopback test). HW queues of
+ * IOMMU_HW_QUEUE_TYPE_SELFTEST, each after the one below it.
  */
 final class MockViommu implements Viommu {
     /** sizeof(struct iommu_viommu_selftest) and offsetofend(..., out_data). */
@@ -33,8 +39,35 @@ final class MockViommu implements Viommu {
     /** out_mmap_length: the two zeroed pages mock_viommu_init() allocates. */
     static final long MMAP_LENGTH = 2 * Uapi.PAGE_SIZE;
 
+    /** IOMMU_TEST_HW_QUEUE_MAX. */
+    static final int HW_QUEUE_MAX = 2;
+
     private final MockInstance iommu;
     private final byte[] outData;
+    /** mock_viommu->hw_queue[] (guarded by queue_mutex in the kernel; calls are serialized here). */
+    private final MockHwQueue[] hwQueues = new MockHwQueue[HW_QUEUE_MAX];
+
+    /** struct mock_hw_queue: its index and the queue it depends on. */
+    private final class MockHwQueue implements HwQueue {
+        final int index;
+        final MockHwQueue prev;
+        final HwQueueContext core;
+
+        MockHwQueue(int index, MockHwQueue prev, HwQueueContext core) {
+            this.index = index;
+            this.prev = prev;
+            this.core = core;
+        }
+
+        /** mock_hw_queue_destroy(): frees its slot and drops the dependency on prev. */
+        @Override
+        public void destroy() {
+            hwQueues[index] = null;
+            if (prev != null) {
+                core.undepend(prev);
+            }
+        }
+    }
 
     private MockViommu(MockInstance iommu, byte[] outData) {
         this.iommu = iommu;
@@ -130,5 +163,44 @@ final class MockViommu implements Viommu {
     @Override
     public byte[] outData() {
         return outData == null ? null : outData.clone();
+    }
+
+    /** mock_viommu_get_hw_queue_size(): only IOMMU_HW_QUEUE_TYPE_SELFTEST. */
+    @Override
+    public boolean hwQueueSupported(int queueType) {
+        return queueType == Uapi.IOMMU_HW_QUEUE_TYPE_SELFTEST;
+    }
+
+    /**
+     * mock_hw_queue_init_phys(): index >= IOMMU_TEST_HW_QUEUE_MAX -> EINVAL; a taken index ->
+     * EEXIST; index > 0 without a queue at index - 1 -> EIO; base_pa other than
+     * iommu_iova_to_phys(s2 parent, base_addr) -> EFAULT (a core conversion bug); then the
+     * queue depends on the one below it (iommufd_hw_queue_depend).
+     */
+    @Override
+    public HwQueue hwQueueInitPhys(HwQueueContext queue, int index, long basePa) {
+        if (Integer.compareUnsigned(index, HW_QUEUE_MAX) >= 0) {
+            throw fail(EINVAL, "mock: HW queue index %d >= IOMMU_TEST_HW_QUEUE_MAX", Integer.toUnsignedLong(index));
+        }
+        if (hwQueues[index] != null) {
+            throw fail(EEXIST, "mock: HW queue index %d is taken", index);
+        }
+        MockHwQueue prev = null;
+        if (index != 0) {
+            prev = hwQueues[index - 1];
+            if (prev == null) {
+                throw fail(EIO, "mock: HW queue index %d needs index %d first", index, index - 1);
+            }
+        }
+        if (basePa != queue.iovaToPhys(queue.baseAddr())) {
+            throw fail(EFAULT, "mock: base_pa 0x%x is not iova_to_phys(0x%x) = 0x%x", basePa, queue.baseAddr(),
+                    queue.iovaToPhys(queue.baseAddr()));
+        }
+        MockHwQueue q = new MockHwQueue(index, prev, queue);
+        if (prev != null) {
+            queue.depend(prev);
+        }
+        hwQueues[index] = q;
+        return q;
     }
 }
