@@ -4,16 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.iommufdsim.kernel.IommufdCtx;
-import dev.iommufdsim.kernel.KernelProfile;
-import dev.iommufdsim.kernel.Machine;
-import dev.iommufdsim.repl.TestPaths;
-import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.server.FakeProcess.Struct;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * The dispatcher against an in-memory process: iommufd_fops_ioctl()'s size rules, the
  * copy-backs, the memory the structs point to, and errno values the 7.2 selftest asserts.
  */
-class IoctlDispatcherTest {
+class IoctlDispatcherTest extends DispatcherFixture {
     private static final int ENOENT = 2;
     private static final int EIO = 5;
     private static final int EEXIST = 17;
@@ -39,73 +33,55 @@ class IoctlDispatcherTest {
     private static final int EOPNOTSUPP = 95;
     private static final int EADDRINUSE = 98;
 
-    /** Where structs go, an array area, and a 2 MiB aligned 16-page user buffer. */
-    private static final long S = 0x7000_0000_0000L;
+    /** An array area and a 2 MiB aligned 16-page user buffer (the structs go at S). */
     private static final long DATA = 0x7000_0010_0000L;
     private static final long BUF = 0x7f00_0000_0000L;
     private static final long BUF_SIZE = 16 * 4096;
 
-    private static PluginHost plugins;
-    private FakeProcess p;
-    private GapLog gaps;
-    private IoctlDispatcher d;
 
-    @BeforeAll
-    static void load() {
-        plugins = PluginHost.load(List.of(TestPaths.pluginsDir()));
-    }
 
     @BeforeEach
     void open() {
-        Machine m = ExecCommand.machine(plugins, KernelProfile.MAINLINE);
-        p = new FakeProcess().map(S, 0x2000, true).map(DATA, 0x2000, true).map(BUF, BUF_SIZE, true);
-        IommufdCtx ctx = m.open();
-        gaps = new GapLog();
-        d = new IoctlDispatcher(ctx, new ServerOptions(gaps, null));
+        open(new FakeProcess().map(DATA, 0x2000, true).map(BUF, BUF_SIZE, true));
     }
 
     private static int io(int nr) {
         return 0x3b00 | nr;
     }
 
-    /** The struct at S, ioctl(fd, _IO(';', nr), S). */
-    private long call(int nr, Struct s) {
-        p.put(S, s.bytes());
-        return d.ioctl(io(nr), S, p);
-    }
 
     private int ioasAlloc() {
-        assertEquals(0, call(0x81, new Struct(12)));
+        assertEquals(0, iommufd(0x81, new Struct(12)));
         return p.u32(S + 8);
     }
 
     /** IOMMU_TEST_OP_MOCK_DOMAIN on pt: {stdev, hwpt, idev}. */
     private int[] mockDomain(int pt) {
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 2).u32(8, pt)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 2).u32(8, pt)));
         return new int[] {p.u32(S + 16), p.u32(S + 20), p.u32(S + 24)};
     }
 
     private long map(int ioas, long va, long len) {
-        return call(0x85, new Struct(40).u32(4, 6).u32(8, ioas).u64(16, va).u64(24, len));
+        return iommufd(0x85, new Struct(40).u32(4, 6).u32(8, ioas).u64(16, va).u64(24, len));
     }
 
     @Test
     void cmdFail() {
-        assertEquals(-ENOENT, call(0x80, new Struct(8).u32(4, 0)));
+        assertEquals(-ENOENT, iommufd(0x80, new Struct(8).u32(4, 0)));
         assertEquals(-EFAULT, d.ioctl(io(0x80), 0, p)); // NULL
-        assertEquals(-ENOTTY, call(0x7f, new Struct(8))); // below the table: VFIO compat
-        assertEquals(-ENOTTY, call(0x95, new Struct(8))); // a hole in the table
-        assertEquals(-ENOTTY, call(0xa1, new Struct(8))); // above it
+        assertEquals(-ENOTTY, iommufd(0x7f, new Struct(8))); // below the table: VFIO compat
+        assertEquals(-ENOTTY, iommufd(0x95, new Struct(8))); // a hole in the table
+        assertEquals(-ENOTTY, iommufd(0xa1, new Struct(8))); // above it
         assertEquals(-ENOTTY, d.ioctl(0x40083b80, S, p)); // _IOW(';', 0x80, u64): not IOMMU_DESTROY
     }
 
     @Test
     void sizeRulesOfCopyStructFromUser() {
         // cmd_ex_fail: DESTROY {size 16, id 0, 8 more bytes}
-        assertEquals(-ENOENT, call(0x80, new Struct(16)));
-        assertEquals(-E2BIG, call(0x80, new Struct(16).u64(8, 1)));
-        assertEquals(-ENOENT, call(0x80, new Struct(8)));
-        assertEquals(-EINVAL, call(0x80, new Struct(7)));
+        assertEquals(-ENOENT, iommufd(0x80, new Struct(16)));
+        assertEquals(-E2BIG, iommufd(0x80, new Struct(16).u64(8, 1)));
+        assertEquals(-ENOENT, iommufd(0x80, new Struct(8)));
+        assertEquals(-EINVAL, iommufd(0x80, new Struct(7)));
         // cmd_length for every table entry: min-1 EINVAL, sizeof+1 with 0xff E2BIG, with 0 like sizeof
         int[][] table = {{0x80, 8, 8}, {0x81, 12, 12}, {0x82, 24, 24}, {0x83, 40, 40}, {0x84, 32, 32}, {0x85, 40, 40},
             {0x86, 24, 24}, {0x87, 24, 24}, {0x88, 12, 12}, {0x89, 48, 24}, {0x8a, 40, 32}, {0x8b, 16, 16},
@@ -113,8 +89,8 @@ class IoctlDispatcherTest {
             {0x92, 8, 8}, {0x93, 32, 28}, {0x94, 40, 40}, {0xa0, 72, 68}};
         for (int[] t : table) {
             Struct s = new Struct(t[1] + 1).u32(0, t[2] - 1).u8(t[1], 0xff);
-            assertEquals(-EINVAL, call(t[0], s), "min-1 of 0x" + Integer.toHexString(t[0]));
-            assertEquals(-E2BIG, call(t[0], s.u32(0, t[1] + 1)), "sizeof+1 of 0x" + Integer.toHexString(t[0]));
+            assertEquals(-EINVAL, iommufd(t[0], s), "min-1 of 0x" + Integer.toHexString(t[0]));
+            assertEquals(-E2BIG, iommufd(t[0], s.u32(0, t[1] + 1)), "sizeof+1 of 0x" + Integer.toHexString(t[0]));
         }
         // a tail running off the end of mapped memory: check_zeroed_user() faults
         p.put(S + 0x2000 - 8, new Struct(8).u32(0, 64).bytes());
@@ -130,7 +106,7 @@ class IoctlDispatcherTest {
         p.put(DATA, junk);
         // GET_HW_INFO with size 32 (no out_capabilities): 8 bytes of data, 8 zeroed, 32 bytes back
         Struct s = new Struct(40).u32(0, 32).u32(8, mock[2]).u32(12, 16).u64(16, DATA).u64(32, 0x5555555555555555L);
-        assertEquals(0, call(0x8a, s));
+        assertEquals(0, iommufd(0x8a, s));
         assertEquals(0, p.u32(DATA)); // flags
         assertEquals(0xdeadbeef, p.u32(DATA + 4)); // test_reg
         assertEquals(0, p.u64(DATA + 8)); // clear_user() of the rest
@@ -143,17 +119,17 @@ class IoctlDispatcherTest {
     void iovaRangesWritesBackOnEmsgsize() {
         int ioas = ioasAlloc();
         p.put(DATA, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
-        assertEquals(-EMSGSIZE, call(0x84, new Struct(32).u32(4, ioas).u32(8, 0).u64(16, DATA)));
+        assertEquals(-EMSGSIZE, iommufd(0x84, new Struct(32).u32(4, ioas).u32(8, 0).u64(16, DATA)));
         assertEquals(1, p.u32(S + 8));
         assertEquals(1, p.u64(S + 24));
         assertEquals(0x0807060504030201L, p.u64(DATA)); // the array untouched
-        assertEquals(0, call(0x84, new Struct(32).u32(4, ioas).u32(8, 4).u64(16, DATA)));
+        assertEquals(0, iommufd(0x84, new Struct(32).u32(4, ioas).u32(8, 4).u64(16, DATA)));
         assertEquals(0, p.u64(DATA));
         assertEquals(-1L, p.u64(DATA + 8));
-        assertEquals(-EFAULT, call(0x84, new Struct(32).u32(4, ioas).u32(8, 4).u64(16, 0x1000)));
+        assertEquals(-EFAULT, iommufd(0x84, new Struct(32).u32(4, ioas).u32(8, 4).u64(16, 0x1000)));
         // with a mock domain: [0x1000000, 0x7fffffff], alignment 2048
         mockDomain(ioas);
-        assertEquals(0, call(0x84, new Struct(32).u32(4, ioas).u32(8, 4).u64(16, DATA)));
+        assertEquals(0, iommufd(0x84, new Struct(32).u32(4, ioas).u32(8, 4).u64(16, DATA)));
         assertEquals(1, p.u32(S + 8));
         assertEquals(2048, p.u64(S + 24));
         assertEquals(0x1000000, p.u64(DATA));
@@ -165,15 +141,15 @@ class IoctlDispatcherTest {
         int ioas = ioasAlloc();
         long end = DATA + 0x2000 - 16; // the last entry that fits in mapped memory
         p.put(end, new Struct(16).u32(0, 0).u64(0, 0x10000).u64(8, 0x1ffff).bytes());
-        assertEquals(0, call(0x82, new Struct(24).u32(4, ioas).u32(8, 1).u64(16, end)));
+        assertEquals(0, iommufd(0x82, new Struct(24).u32(4, ioas).u32(8, 1).u64(16, end)));
         // entry 1 unmapped: EFAULT ...
-        assertEquals(-EFAULT, call(0x82, new Struct(24).u32(4, ioas).u32(8, 2).u64(16, end)));
+        assertEquals(-EFAULT, iommufd(0x82, new Struct(24).u32(4, ioas).u32(8, 2).u64(16, end)));
         // ... unless entry 0 was refused first (start >= last)
         p.put(end, new Struct(16).u32(0, 0).u64(0, 0x20000).u64(8, 0x20000).bytes());
-        assertEquals(-EINVAL, call(0x82, new Struct(24).u32(4, ioas).u32(8, 2).u64(16, end)));
+        assertEquals(-EINVAL, iommufd(0x82, new Struct(24).u32(4, ioas).u32(8, 2).u64(16, end)));
         // __reserved and the IOAS come before the array
-        assertEquals(-EOPNOTSUPP, call(0x82, new Struct(24).u32(4, ioas).u32(8, 2).u32(12, 1).u64(16, end)));
-        assertEquals(-ENOENT, call(0x82, new Struct(24).u32(4, 99).u32(8, 2).u64(16, end)));
+        assertEquals(-EOPNOTSUPP, iommufd(0x82, new Struct(24).u32(4, ioas).u32(8, 2).u32(12, 1).u64(16, end)));
+        assertEquals(-ENOENT, iommufd(0x82, new Struct(24).u32(4, 99).u32(8, 2).u64(16, end)));
     }
 
     @Test
@@ -181,8 +157,8 @@ class IoctlDispatcherTest {
         int ioas = ioasAlloc();
         assertEquals(0, map(ioas, BUF, BUF_SIZE)); // no domain: nothing pinned
         assertEquals(0x10000, p.u64(S + 32));
-        assertEquals(-EADDRINUSE, call(0xa0, new Struct(72).u32(4, 2).u32(8, ioas)));
-        assertEquals(0, call(0x86, new Struct(24).u32(4, ioas).u64(8, 0).u64(16, -1L)));
+        assertEquals(-EADDRINUSE, iommufd(0xa0, new Struct(72).u32(4, 2).u32(8, ioas)));
+        assertEquals(0, iommufd(0x86, new Struct(24).u32(4, ioas).u64(8, 0).u64(16, -1L)));
         assertEquals(BUF_SIZE, p.u64(S + 16));
         mockDomain(ioas);
         assertEquals(0, map(ioas, BUF, BUF_SIZE));
@@ -209,21 +185,21 @@ class IoctlDispatcherTest {
     private int[] nested() {
         int ioas = ioasAlloc();
         int idev = mockDomain(ioas)[2];
-        assertEquals(0, call(0x89, new Struct(48).u32(4, 1).u32(8, idev).u32(12, ioas)));
+        assertEquals(0, iommufd(0x89, new Struct(48).u32(4, 1).u32(8, idev).u32(12, ioas)));
         int parent = p.u32(S + 16);
         p.put(DATA, new Struct(8).u32(0, 0xbadbeef).u32(4, 0).bytes());
-        assertEquals(0, call(0x89, new Struct(48).u32(8, idev).u32(12, parent).u32(24, 0xdead).u32(28, 4).u64(32, DATA)));
+        assertEquals(0, iommufd(0x89, new Struct(48).u32(8, idev).u32(12, parent).u32(24, 0xdead).u32(28, 4).u64(32, DATA)));
         return new int[] {idev, parent, p.u32(S + 16)};
     }
 
     @Test
     void hwptAllocDataFaultIsEfaultAndLeavesNothing() {
         int[] n = nested();
-        assertEquals(-EFAULT, call(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0xdead).u32(28, 4).u64(32, 0)));
+        assertEquals(-EFAULT, iommufd(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0xdead).u32(28, 4).u64(32, 0)));
         // the kernel's earlier checks still win
-        assertEquals(-EOPNOTSUPP, call(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0xdead + 1).u32(28, 4).u64(32, 0)));
-        assertEquals(-EINVAL, call(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0).u32(28, 8).u64(32, DATA)));
-        assertEquals(0, call(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0xdead).u32(28, 4).u64(32, DATA)));
+        assertEquals(-EOPNOTSUPP, iommufd(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0xdead + 1).u32(28, 4).u64(32, 0)));
+        assertEquals(-EINVAL, iommufd(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0).u32(28, 8).u64(32, DATA)));
+        assertEquals(0, iommufd(0x89, new Struct(48).u32(8, n[0]).u32(12, n[1]).u32(24, 0xdead).u32(28, 4).u64(32, DATA)));
         assertEquals(n[2] + 1, p.u32(S + 16));
     }
 
@@ -233,39 +209,39 @@ class IoctlDispatcherTest {
         long e = DATA + 0x100;
         p.put(e, new Struct(16).u32(0, 0).u32(4, 1).u32(8, 0xffffffffL).u32(12, 0).bytes());
         Struct inv = new Struct(32).u32(4, n[2]).u64(8, e).u32(16, 0xdeadbeefL).u32(20, 8).u32(24, 2);
-        assertEquals(-EOPNOTSUPP, call(0x8d, inv));
+        assertEquals(-EOPNOTSUPP, iommufd(0x8d, inv));
         assertEquals(1, p.u32(S + 24));
         // MD_CHECK_IOTLB: entry 1 was invalidated (0), entry 0 still the default
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 14).u32(8, n[2]).u32(16, 1).u32(20, 0)));
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 14).u32(8, n[2]).u32(16, 0).u32(20, 0xbadbeef)));
-        assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 14).u32(8, n[2]).u32(16, 0).u32(20, 0)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 14).u32(8, n[2]).u32(16, 1).u32(20, 0)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 14).u32(8, n[2]).u32(16, 0).u32(20, 0xbadbeef)));
+        assertEquals(-EINVAL, iommufd(0xa0, new Struct(72).u32(4, 14).u32(8, n[2]).u32(16, 0).u32(20, 0)));
         // early EINVAL: entry_num written back as 0
-        assertEquals(-EINVAL, call(0x8d, inv.u64(8, 0)));
+        assertEquals(-EINVAL, iommufd(0x8d, inv.u64(8, 0)));
         assertEquals(0, p.u32(S + 24));
         // the second entry in unmapped memory: the first is handled, then EFAULT
         long edge = DATA + 0x2000 - 8;
         p.put(edge, new Struct(8).u32(0, 0).u32(4, 2).bytes());
-        assertEquals(-EFAULT, call(0x8d, inv.u64(8, edge)));
+        assertEquals(-EFAULT, iommufd(0x8d, inv.u64(8, edge)));
         assertEquals(1, p.u32(S + 24));
         // a paging HWPT cannot be invalidated
-        assertEquals(-EINVAL, call(0x8d, new Struct(32).u32(4, n[1]).u64(8, e).u32(16, 0xdeadbeefL).u32(20, 8).u32(24, 1)));
+        assertEquals(-EINVAL, iommufd(0x8d, new Struct(32).u32(4, n[1]).u64(8, e).u32(16, 0xdeadbeefL).u32(20, 8).u32(24, 1)));
     }
 
     @Test
     void queueFdsComeFromTheProcess() {
-        assertEquals(0, call(0x8e, new Struct(16)));
+        assertEquals(0, iommufd(0x8e, new Struct(16)));
         int id = p.u32(S + 8);
         int fd = p.u32(S + 12);
         assertEquals(10, fd);
-        assertEquals(-EBUSY, call(0x80, new Struct(8).u32(4, id))); // the fd holds the object
+        assertEquals(-EBUSY, iommufd(0x80, new Struct(8).u32(4, id))); // the fd holds the object
         d.closeFd(fd);
-        assertEquals(0, call(0x80, new Struct(8).u32(4, id)));
-        assertEquals(-EOPNOTSUPP, call(0x8e, new Struct(16).u32(4, 1)));
+        assertEquals(0, iommufd(0x80, new Struct(8).u32(4, id)));
+        assertEquals(-EOPNOTSUPP, iommufd(0x8e, new Struct(16).u32(4, 1)));
     }
 
     /** HW_QUEUE_ALLOC {flags @4, viommu_id @8, type @12, index @16, out_hw_queue_id @20, iova @24, length @32}. */
     private long hwQueue(int viommu, int type, int index, long iova, long length) {
-        return call(0x94, new Struct(40).u32(8, viommu).u32(12, type).u32(16, index).u64(24, iova).u64(32, length));
+        return iommufd(0x94, new Struct(40).u32(8, viommu).u32(12, type).u32(16, index).u64(24, iova).u64(32, length));
     }
 
     @Test
@@ -273,12 +249,12 @@ class IoctlDispatcherTest {
         int ioas = ioasAlloc();
         int[] mock = mockDomain(ioas);
         // a NEST_PARENT HWPT, then a SELFTEST vIOMMU on it
-        assertEquals(0, call(0x89, new Struct(48).u32(4, 1).u32(8, mock[2]).u32(12, ioas)));
+        assertEquals(0, iommufd(0x89, new Struct(48).u32(4, 1).u32(8, mock[2]).u32(12, ioas)));
         int parent = p.u32(S + 16);
-        assertEquals(0, call(0x90, new Struct(40).u32(8, 0xdeadbeef).u32(12, mock[2]).u32(16, parent)));
+        assertEquals(0, iommufd(0x90, new Struct(40).u32(8, 0xdeadbeef).u32(12, mock[2]).u32(16, parent)));
         int viommu = p.u32(S + 20);
         assertEquals(-EOPNOTSUPP, hwQueue(viommu, 0, 0, 0x1000000, 4096)); // TYPE_DEFAULT
-        assertEquals(-EOPNOTSUPP, call(0x94, new Struct(40).u32(4, 1).u32(8, viommu).u32(12, 0xdeadbeef).u64(32, 4096)));
+        assertEquals(-EOPNOTSUPP, iommufd(0x94, new Struct(40).u32(4, 1).u32(8, viommu).u32(12, 0xdeadbeef).u64(32, 4096)));
         assertEquals(-EINVAL, hwQueue(viommu, 0xdeadbeef, 0, 0x1000000, 0));
         assertEquals(-EOVERFLOW, hwQueue(viommu, 0xdeadbeef, 0, -1L, 4096));
         assertEquals(-ENOENT, hwQueue(viommu, 0xdeadbeef, 0, 0x1000000, 4096));
@@ -291,47 +267,47 @@ class IoctlDispatcherTest {
         p.map(ro, 4096, false);
         p.put(ro, new Struct(40).u32(0, 40).u32(8, viommu).u32(12, 0xdeadbeef).u64(24, iova).u64(32, 4096).bytes());
         assertEquals(-EFAULT, d.ioctl(io(0x94), ro, p));
-        assertEquals(0, call(0x86, new Struct(24).u32(4, ioas).u64(8, iova).u64(16, 4096)), "the aborted queue unlocked its page");
+        assertEquals(0, iommufd(0x86, new Struct(24).u32(4, ioas).u64(8, iova).u64(16, 4096)), "the aborted queue unlocked its page");
         assertEquals(0, map(ioas, BUF, 4096));
         iova = p.u64(S + 32);
         assertEquals(0, hwQueue(viommu, 0xdeadbeef, 0, iova, 4096));
         int q0 = p.u32(S + 20);
         assertEquals(-EEXIST, hwQueue(viommu, 0xdeadbeef, 0, iova, 4096));
-        assertEquals(-EBUSY, call(0x86, new Struct(24).u32(4, ioas).u64(8, iova).u64(16, 4096))); // IOAS_UNMAP
+        assertEquals(-EBUSY, iommufd(0x86, new Struct(24).u32(4, ioas).u64(8, iova).u64(16, 4096))); // IOAS_UNMAP
         assertEquals(0, hwQueue(viommu, 0xdeadbeef, 1, iova + 2048, 2048));
         int q1 = p.u32(S + 20);
         assertEquals(q0 + 2, q1, "each queue's internal access takes the ID after it");
-        assertEquals(-EBUSY, call(0x80, new Struct(8).u32(4, q0)));
-        assertEquals(0, call(0x80, new Struct(8).u32(4, q1)));
-        assertEquals(0, call(0x80, new Struct(8).u32(4, q0)));
-        assertEquals(0, call(0x86, new Struct(24).u32(4, ioas).u64(8, iova).u64(16, 4096)));
+        assertEquals(-EBUSY, iommufd(0x80, new Struct(8).u32(4, q0)));
+        assertEquals(0, iommufd(0x80, new Struct(8).u32(4, q1)));
+        assertEquals(0, iommufd(0x80, new Struct(8).u32(4, q0)));
+        assertEquals(0, iommufd(0x86, new Struct(24).u32(4, ioas).u64(8, iova).u64(16, 4096)));
     }
 
     @Test
     void changeProcessDecodesReservedAndCopiesNothingBack() {
         int ioas = ioasAlloc();
         mockDomain(ioas);
-        assertEquals(-EOPNOTSUPP, call(0x92, new Struct(8).u32(4, 1)));
-        assertEquals(0, call(0x92, new Struct(8)));
+        assertEquals(-EOPNOTSUPP, iommufd(0x92, new Struct(8).u32(4, 1)));
+        assertEquals(0, iommufd(0x92, new Struct(8)));
         assertEquals(0, map(ioas, BUF, 4096));
         // user memory cannot change process; the struct is left as it was
-        assertEquals(-EINVAL, call(0x92, new Struct(16).u32(0, 8).u32(8, 0x5a5a5a5a)));
+        assertEquals(-EINVAL, iommufd(0x92, new Struct(16).u32(0, 8).u32(8, 0x5a5a5a5a)));
         assertEquals(0x5a5a5a5a, p.u32(S + 8));
-        assertEquals(-E2BIG, call(0x92, new Struct(16).u32(0, 16).u32(8, 1)));
+        assertEquals(-E2BIG, iommufd(0x92, new Struct(16).u32(0, 16).u32(8, 1)));
         assertTrue(gaps.gaps().isEmpty(), gaps.gaps().toString());
     }
 
     @Test
     void testOpsNotEmulatedAreEopnotsuppAndCounted() {
-        assertEquals(-EOPNOTSUPP, call(0xa0, new Struct(72).u32(4, 99)));
+        assertEquals(-EOPNOTSUPP, iommufd(0xa0, new Struct(72).u32(4, 99)));
         // SET_TEMP_MEMORY_LIMIT only checks its argument
-        assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 9).u32(16, 11)));
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 9).u32(16, 65536)));
+        assertEquals(-EINVAL, iommufd(0xa0, new Struct(72).u32(4, 9).u32(16, 11)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 9).u32(16, 65536)));
     }
 
     /** MD_CHECK_REFS {length @16, uptr @24, refs @32}. */
     private long checkRefs(long uptr, long length, int refs) {
-        return call(0xa0, new Struct(72).u32(4, 4).u64(16, length).u64(24, uptr).u32(32, refs));
+        return iommufd(0xa0, new Struct(72).u32(4, 4).u64(16, length).u64(24, uptr).u32(32, refs));
     }
 
     /**
@@ -347,24 +323,24 @@ class IoctlDispatcherTest {
         p.mapFile(mapping, 16 * 4096, id, 0);
         int ioas = ioasAlloc();
         int hwpt = mockDomain(ioas)[1];
-        assertEquals(-EOPNOTSUPP, call(0x8f, new Struct(40).u32(4, 8).u32(8, ioas).u32(12, 5).u64(24, 4096)));
-        assertEquals(-EINVAL, call(0x8f, new Struct(40).u32(4, 0).u32(8, ioas).u32(12, 5).u64(24, 4096)));
-        assertEquals(-ENOENT, call(0x8f, new Struct(40).u32(4, 6).u32(8, 99).u32(12, 5).u64(24, 4096)));
-        assertEquals(-EBADF, call(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, 6).u64(24, 4096)));
-        assertEquals(-EINVAL, call(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, 5).u64(24, 16 * 4096 + 1)));
-        assertEquals(0, call(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, 5).u64(16, 4096).u64(24, 2 * 4096)));
+        assertEquals(-EOPNOTSUPP, iommufd(0x8f, new Struct(40).u32(4, 8).u32(8, ioas).u32(12, 5).u64(24, 4096)));
+        assertEquals(-EINVAL, iommufd(0x8f, new Struct(40).u32(4, 0).u32(8, ioas).u32(12, 5).u64(24, 4096)));
+        assertEquals(-ENOENT, iommufd(0x8f, new Struct(40).u32(4, 6).u32(8, 99).u32(12, 5).u64(24, 4096)));
+        assertEquals(-EBADF, iommufd(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, 6).u64(24, 4096)));
+        assertEquals(-EINVAL, iommufd(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, 5).u64(24, 16 * 4096 + 1)));
+        assertEquals(0, iommufd(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, 5).u64(16, 4096).u64(24, 2 * 4096)));
         long iova = p.u64(S + 32);
         assertEquals(0, checkRefs(mapping + 4096, 2 * 4096, 1));
         assertEquals(0, checkRefs(mapping, 4096, 0));
         assertEquals(-EIO, checkRefs(mapping + 4096, 4096, 0));
         // MD_CHECK_MAP {iova @16, length @24, uptr @32}: the IOVA maps the file page behind uptr
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 3).u32(8, hwpt).u64(16, iova).u64(24, 2 * 4096).u64(32, mapping + 4096)));
-        assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 3).u32(8, hwpt).u64(16, iova).u64(24, 4096).u64(32, mapping)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 3).u32(8, hwpt).u64(16, iova).u64(24, 2 * 4096).u64(32, mapping + 4096)));
+        assertEquals(-EINVAL, iommufd(0xa0, new Struct(72).u32(4, 3).u32(8, hwpt).u64(16, iova).u64(24, 4096).u64(32, mapping)));
         // FIXED_IOVA: the iova field is read
-        assertEquals(0, call(0x8f, new Struct(40).u32(4, 7).u32(8, ioas).u32(12, 5).u64(24, 4096).u64(32, 0x4000000)));
+        assertEquals(0, iommufd(0x8f, new Struct(40).u32(4, 7).u32(8, ioas).u32(12, 5).u64(24, 4096).u64(32, 0x4000000)));
         assertEquals(0x4000000, p.u64(S + 32));
         assertEquals(0, checkRefs(mapping, 4096, 1));
-        assertEquals(0, call(0x92, new Struct(8))); // IOAS_CHANGE_PROCESS: only file-backed areas here
+        assertEquals(0, iommufd(0x92, new Struct(8))); // IOAS_CHANGE_PROCESS: only file-backed areas here
     }
 
     /**
@@ -375,29 +351,29 @@ class IoctlDispatcherTest {
     void dmabufGetRevokeAndMapFile() {
         int ioas = ioasAlloc();
         mockDomain(ioas);
-        assertEquals(-EINVAL, call(0xa0, new Struct(72).u32(4, 22).u32(16, 0)));
-        long dfd = call(0xa0, new Struct(72).u32(4, 22).u32(16, 4 * 4096).u32(20, 02000000));
+        assertEquals(-EINVAL, iommufd(0xa0, new Struct(72).u32(4, 22).u32(16, 0)));
+        long dfd = iommufd(0xa0, new Struct(72).u32(4, 22).u32(16, 4 * 4096).u32(20, 02000000));
         assertTrue(dfd >= 10, "the fd: " + dfd);
         Struct map = new Struct(40).u32(4, 6).u32(8, ioas).u32(12, (int) dfd).u64(24, 4 * 4096);
-        assertEquals(-EINVAL, call(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, (int) dfd).u64(16, 4096).u64(24, 4 * 4096)));
-        assertEquals(0, call(0x8f, map));
-        assertEquals(-EBADF, call(0xa0, new Struct(72).u32(4, 23).u32(16, 99).u32(20, 1)));
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 23).u32(16, (int) dfd).u32(20, 1)));
-        assertEquals(-ENODEV, call(0x8f, map));
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 23).u32(16, (int) dfd).u32(20, 0)));
-        assertEquals(0, call(0x8f, map));
+        assertEquals(-EINVAL, iommufd(0x8f, new Struct(40).u32(4, 6).u32(8, ioas).u32(12, (int) dfd).u64(16, 4096).u64(24, 4 * 4096)));
+        assertEquals(0, iommufd(0x8f, map));
+        assertEquals(-EBADF, iommufd(0xa0, new Struct(72).u32(4, 23).u32(16, 99).u32(20, 1)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 23).u32(16, (int) dfd).u32(20, 1)));
+        assertEquals(-ENODEV, iommufd(0x8f, map));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 23).u32(16, (int) dfd).u32(20, 0)));
+        assertEquals(0, iommufd(0x8f, map));
         d.closeFd((int) dfd);
-        assertEquals(-EBADF, call(0x8f, map)); // no longer a dma-buf, nor an open file
+        assertEquals(-EBADF, iommufd(0x8f, map)); // no longer a dma-buf, nor an open file
     }
 
     /** IOMMU_TEST_OP_DIRTY {op 13, id, dirty {flags @16, iova @24, length @32, page_size @40, uptr @48, out_nr_dirty @56}}. */
     private long testDirty(int hwpt, long iova, long length, long pageSize, long uptr) {
-        return call(0xa0, new Struct(72).u32(4, 13).u32(8, hwpt).u64(24, iova).u64(32, length).u64(40, pageSize).u64(48, uptr));
+        return iommufd(0xa0, new Struct(72).u32(4, 13).u32(8, hwpt).u64(24, iova).u64(32, length).u64(40, pageSize).u64(48, uptr));
     }
 
     /** IOMMU_HWPT_GET_DIRTY_BITMAP {size, hwpt_id, flags, __reserved, iova, length, page_size, data}. */
     private long getDirtyBitmap(int hwpt, int flags, long iova, long length, long pageSize, long data) {
-        return call(0x8c, new Struct(48).u32(4, hwpt).u32(8, flags).u64(16, iova).u64(24, length).u64(32, pageSize).u64(40, data));
+        return iommufd(0x8c, new Struct(48).u32(4, hwpt).u32(8, flags).u64(16, iova).u64(24, length).u64(32, pageSize).u64(40, data));
     }
 
     /**
@@ -410,14 +386,14 @@ class IoctlDispatcherTest {
         final long mockPage = 2048;
         final long base = 1L << 24;
         int ioas = ioasAlloc();
-        assertEquals(0, call(0x87, new Struct(24).u32(4, 1).u32(12, ioas))); // IOMMU_OPTION_HUGE_PAGES = 0, as the selftest
+        assertEquals(0, iommufd(0x87, new Struct(24).u32(4, 1).u32(12, ioas))); // IOMMU_OPTION_HUGE_PAGES = 0, as the selftest
         int idev = mockDomain(ioas)[2];
-        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, base)));
-        assertEquals(0, call(0x89, new Struct(48).u32(4, 2).u32(8, idev).u32(12, ioas))); // DIRTY_TRACKING
+        assertEquals(0, iommufd(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, base)));
+        assertEquals(0, iommufd(0x89, new Struct(48).u32(4, 2).u32(8, idev).u32(12, ioas))); // DIRTY_TRACKING
         int hwpt = p.u32(S + 16);
-        assertEquals(-EOPNOTSUPP, call(0x8b, new Struct(16).u32(4, 2).u32(8, hwpt)));
+        assertEquals(-EOPNOTSUPP, iommufd(0x8b, new Struct(16).u32(4, 2).u32(8, hwpt)));
         assertEquals(-EINVAL, testDirty(hwpt, base, BUF_SIZE, mockPage, DATA)); // tracking is off
-        assertEquals(0, call(0x8b, new Struct(16).u32(4, 1).u32(8, hwpt).u32(12, 7))); // __reserved is not checked
+        assertEquals(0, iommufd(0x8b, new Struct(16).u32(4, 1).u32(8, hwpt).u32(12, 7))); // __reserved is not checked
 
         p.put(DATA, new byte[] {0x12, 0, 0, 0}); // pages 1 and 4
         assertEquals(0, testDirty(hwpt, base, BUF_SIZE, mockPage, DATA));
@@ -457,7 +433,7 @@ class IoctlDispatcherTest {
         // hugetlb pages are not counted
         p.huge.add(new long[] {BUF, BUF + BUF_SIZE});
         assertEquals(0, checkRefs(BUF, BUF_SIZE, 3));
-        assertEquals(0, call(0x86, new Struct(24).u32(4, ioas).u64(8, 0).u64(16, -1L)));
+        assertEquals(0, iommufd(0x86, new Struct(24).u32(4, ioas).u64(8, 0).u64(16, -1L)));
         p.huge.clear();
         assertEquals(0, checkRefs(BUF, BUF_SIZE, 0));
         assertEquals("{}", gaps.gaps().toString());
@@ -465,7 +441,7 @@ class IoctlDispatcherTest {
 
     /** CREATE_ACCESS on ioas: the program's access fd. */
     private int createAccess(int ioas, int flags) {
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 5).u32(8, ioas).u32(20, flags)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 5).u32(8, ioas).u32(20, flags)));
         return p.u32(S + 16);
     }
 
@@ -474,57 +450,57 @@ class IoctlDispatcherTest {
         int ioas = ioasAlloc();
         int fd = createAccess(ioas, 1);
         assertEquals(10, fd); // a descriptor of the program
-        assertEquals(-EBUSY, call(0x80, new Struct(8).u32(4, ioas))); // the access holds the IOAS
-        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
+        assertEquals(-EBUSY, iommufd(0x80, new Struct(8).u32(4, ioas))); // the access holds the IOAS
+        assertEquals(0, iommufd(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
         // ACCESS_PAGES {flags @16, out_access_pages_id @20, iova @24, length @32, uptr @40}
         Struct pages = new Struct(72).u32(4, 7).u32(8, fd).u64(24, 0x1000000).u64(32, 2 * 4096).u64(40, BUF);
-        assertEquals(0, call(0xa0, pages));
+        assertEquals(0, iommufd(0xa0, pages));
         assertEquals(0, p.u32(S + 20));
-        assertEquals(0, call(0xa0, pages.u64(24, 0x1000000 + 4 * 4096).u64(40, BUF + 4 * 4096)));
+        assertEquals(0, iommufd(0xa0, pages.u64(24, 0x1000000 + 4 * 4096).u64(40, BUF + 4 * 4096)));
         assertEquals(1, p.u32(S + 20));
         assertEquals(0, checkRefs(BUF, 2 * 4096, 1));
-        assertEquals(-EBADE, call(0xa0, pages.u64(40, BUF)));
-        assertEquals(-EBADFD, call(0xa0, pages.u32(8, 99)));
+        assertEquals(-EBADE, iommufd(0xa0, pages.u64(40, BUF)));
+        assertEquals(-EBADFD, iommufd(0xa0, pages.u32(8, 99)));
         // DESTROY_ACCESS_PAGES {access_pages_id @16}
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 6).u32(8, fd).u32(16, 0)));
-        assertEquals(-ENOENT, call(0xa0, new Struct(72).u32(4, 6).u32(8, fd).u32(16, 0)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 6).u32(8, fd).u32(16, 0)));
+        assertEquals(-ENOENT, iommufd(0xa0, new Struct(72).u32(4, 6).u32(8, fd).u32(16, 0)));
         assertEquals(0, checkRefs(BUF, 2 * 4096, 0));
         // ACCESS_RW {iova @16, length @24, uptr @32, flags @40}: write DATA into the IOVAs, read it back
         p.put(DATA, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 8).u32(8, fd).u64(16, 0x1000000 + 4090).u64(24, 9).u64(32, DATA).u32(40, 1)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 8).u32(8, fd).u64(16, 0x1000000 + 4090).u64(24, 9).u64(32, DATA).u32(40, 1)));
         assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, p.get(BUF + 4090, 9));
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 8).u32(8, fd).u64(16, 0x1000000 + 4091).u64(24, 3).u64(32, DATA + 100)
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 8).u32(8, fd).u64(16, 0x1000000 + 4091).u64(24, 3).u64(32, DATA + 100)
                 .u32(40, 4)));
         assertArrayEquals(new byte[] {2, 3, 4}, p.get(DATA + 100, 3));
         // ACCESS_REPLACE_IOAS {ioas_id @16}: the old IOAS's pins go with the unmap op
         int other = ioasAlloc();
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 11).u32(8, fd).u32(16, other)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 11).u32(8, fd).u32(16, other)));
         assertEquals(0, checkRefs(BUF, BUF_SIZE, 0));
-        assertEquals(0, call(0x80, new Struct(8).u32(4, ioas)));
+        assertEquals(0, iommufd(0x80, new Struct(8).u32(4, ioas)));
         // close(): the access goes, and with it its hold on the IOAS
-        assertEquals(-EBUSY, call(0x80, new Struct(8).u32(4, other)));
+        assertEquals(-EBUSY, iommufd(0x80, new Struct(8).u32(4, other)));
         d.closeFd(fd);
-        assertEquals(0, call(0x80, new Struct(8).u32(4, other)));
+        assertEquals(0, iommufd(0x80, new Struct(8).u32(4, other)));
         assertEquals("{}", gaps.gaps().toString());
     }
 
     @Test
     void aFailedCopyBackUndoesTheAccessCalls() {
         int ioas = ioasAlloc();
-        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
+        assertEquals(0, iommufd(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
         long ro = 0x7000_0020_0000L;
         p.map(ro, 4096, false);
         p.put(ro, new Struct(72).u32(4, 5).u32(8, ioas).u32(20, 1).bytes());
         assertEquals(-EFAULT, d.ioctl(io(0xa0), ro, p)); // CREATE_ACCESS: the fd and the access go again
         assertEquals(List.of(10), p.dropped);
-        assertEquals(0, call(0x80, new Struct(8).u32(4, ioas))); // no access holds the IOAS
+        assertEquals(0, iommufd(0x80, new Struct(8).u32(4, ioas))); // no access holds the IOAS
         ioas = ioasAlloc();
-        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
+        assertEquals(0, iommufd(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
         int fd = createAccess(ioas, 1);
         p.put(ro, new Struct(72).u32(4, 7).u32(8, fd).u64(24, 0x1000000).u64(32, 4096).u64(40, BUF).bytes());
         assertEquals(-EFAULT, d.ioctl(io(0xa0), ro, p)); // ACCESS_PAGES: unpinned again
         assertEquals(0, checkRefs(BUF, BUF_SIZE, 0));
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 7).u32(8, fd).u64(24, 0x1000000).u64(32, 4096).u64(40, BUF)));
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 7).u32(8, fd).u64(24, 0x1000000).u64(32, 4096).u64(40, BUF)));
         assertEquals(1, p.u32(S + 20)); // the failed item's ID was used
     }
 
@@ -534,20 +510,20 @@ class IoctlDispatcherTest {
         int ioas = ioasAlloc();
         p.fork(42);
         p.as(42);
-        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
+        assertEquals(0, iommufd(0x85, new Struct(40).u32(4, 7).u32(8, ioas).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
         p.as(0);
         p.exit(42);
-        assertEquals(-EFAULT, call(0xa0, new Struct(72).u32(4, 2).u32(8, ioas)));
+        assertEquals(-EFAULT, iommufd(0xa0, new Struct(72).u32(4, 2).u32(8, ioas)));
         // fork_present: with the child alive its pages are pinned from it
         int ioas2 = ioasAlloc();
         p.fork(43);
         p.as(43);
-        assertEquals(0, call(0x85, new Struct(40).u32(4, 7).u32(8, ioas2).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
+        assertEquals(0, iommufd(0x85, new Struct(40).u32(4, 7).u32(8, ioas2).u64(16, BUF).u64(24, BUF_SIZE).u64(32, 0x1000000)));
         p.as(0);
         int[] mock = mockDomain(ioas2);
         assertEquals(0, checkRefs(BUF, BUF_SIZE, 0)); // the pins are on the child's pages
         p.exit(43);
-        assertEquals(0, call(0x80, new Struct(8).u32(4, mock[0])));
+        assertEquals(0, iommufd(0x80, new Struct(8).u32(4, mock[0])));
     }
 
     /** Random bytes in every struct: answers, never an exception, never an emulator error. */
@@ -576,7 +552,7 @@ class IoctlDispatcherTest {
                     s.u64(off, pointers[r.nextInt(pointers.length)]);
                 }
             }
-            long rc = call(nr, s);
+            long rc = iommufd(nr, s);
             assertTrue(rc <= 0, "ioctl 0x" + Integer.toHexString(nr) + " returned " + rc);
         }
         assertEquals("{}", gaps.bugs().toString());

@@ -2,14 +2,7 @@ package dev.iommufdsim.repl.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.iommufdsim.kernel.IommufdCtx;
-import dev.iommufdsim.kernel.KernelProfile;
-import dev.iommufdsim.kernel.Machine;
-import dev.iommufdsim.repl.TestPaths;
-import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.server.FakeProcess.Struct;
-import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * {pasid @16, pt_id / hwpt_id @20}, the struct copied back by ATTACH and REPLACE, and an
  * attach whose copy-back faults detached again.
  */
-class PasidOpsDispatchTest {
+class PasidOpsDispatchTest extends DispatcherFixture {
     private static final int ENOENT = 2;
     private static final int EFAULT = 14;
     private static final int ENOMEM = 12;
@@ -29,31 +22,18 @@ class PasidOpsDispatchTest {
     private static final int OP_PASID_DETACH = 20;
     private static final int OP_PASID_CHECK_HWPT = 21;
 
-    private static final long S = 0x7000_0000_0000L;
     /** A read-only page: structs there can be read, their copy-back faults. */
     private static final long RO = 0x7000_0020_0000L;
 
-    private static PluginHost plugins;
-    private FakeProcess p;
-    private GapLog gaps;
-    private IoctlDispatcher d;
     private int stdev;
     private int s2;
     private int s2b;
 
-    @BeforeAll
-    static void load() {
-        plugins = PluginHost.load(List.of(TestPaths.pluginsDir()));
-    }
 
     /** ioas 1, a PASID-capable mock device (stdev 2, idev 3) with its RID on ALLOC_PASID HWPT s2; s2b another. */
     @BeforeEach
     void open() {
-        Machine m = ExecCommand.machine(plugins, KernelProfile.MAINLINE);
-        p = new FakeProcess().map(S, 0x2000, true).map(RO, 0x1000, false);
-        IommufdCtx ctx = m.open();
-        gaps = new GapLog();
-        d = new IoctlDispatcher(ctx, new ServerOptions(gaps, null));
+        open(new FakeProcess().map(RO, 0x1000, false));
         assertEquals(0, iommufd(0x81, new Struct(12)));
         assertEquals(0, test(new Struct(72).u32(4, 12).u32(8, 1).u32(28, 1 << 2))); // MOCK_DOMAIN_FLAGS, MOCK_FLAGS_DEVICE_PASID
         stdev = p.u32(S + 16);
@@ -63,10 +43,6 @@ class PasidOpsDispatchTest {
         assertEquals(0, test(new Struct(72).u32(4, 10).u32(8, stdev).u32(16, s2))); // MOCK_DOMAIN_REPLACE
     }
 
-    private long iommufd(int nr, Struct s) {
-        p.put(S, s.bytes());
-        return d.ioctl(0x3b00 | nr, S, p);
-    }
 
     private long test(Struct s) {
         return iommufd(0xa0, s);

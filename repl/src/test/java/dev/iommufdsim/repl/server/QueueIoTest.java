@@ -2,14 +2,7 @@ package dev.iommufdsim.repl.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.iommufdsim.kernel.IommufdCtx;
-import dev.iommufdsim.kernel.KernelProfile;
-import dev.iommufdsim.kernel.Machine;
-import dev.iommufdsim.repl.TestPaths;
-import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.server.FakeProcess.Struct;
-import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -17,35 +10,17 @@ import org.junit.jupiter.api.Test;
  * Fault queue descriptors through the dispatcher, as the selftest's _test_cmd_trigger_iopf
  * uses them: TRIGGER_IOPF, poll, read of an iommu_hwpt_pgfault, write of its response.
  */
-class QueueIoTest {
+class QueueIoTest extends DispatcherFixture {
     private static final int EBADF = 9;
     private static final int EFAULT = 14;
     private static final int ENOENT = 2;
     private static final int EINVAL = 22;
     private static final int ESPIPE = 29;
-    private static final long S = 0x7000_0000_0000L;
     private static final long BUF = 0x7f00_0000_0000L;
-
-    private static PluginHost plugins;
-    private FakeProcess p;
-    private IoctlDispatcher d;
-
-    @BeforeAll
-    static void load() {
-        plugins = PluginHost.load(List.of(TestPaths.pluginsDir()));
-    }
 
     @BeforeEach
     void open() {
-        Machine m = ExecCommand.machine(plugins, KernelProfile.MAINLINE);
-        p = new FakeProcess().map(S, 0x2000, true).map(BUF, 0x1000, true);
-        IommufdCtx ctx = m.open();
-        d = new IoctlDispatcher(ctx, new ServerOptions(new GapLog(), null));
-    }
-
-    private long call(int nr, Struct s) {
-        p.put(S, s.bytes());
-        return d.ioctl(0x3b00 | nr, S, p);
+        open(new FakeProcess().map(BUF, 0x1000, true));
     }
 
     private static Struct trigger(int op, int devId, int pasid) {
@@ -54,21 +29,21 @@ class QueueIoTest {
 
     @Test
     void iopfRoundTrip() {
-        assertEquals(0, call(0x81, new Struct(12)));
+        assertEquals(0, iommufd(0x81, new Struct(12)));
         int ioas = p.u32(S + 8);
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 2).u32(8, ioas))); // MOCK_DOMAIN
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 2).u32(8, ioas))); // MOCK_DOMAIN
         int stdev = p.u32(S + 16);
         int idev = p.u32(S + 24);
-        assertEquals(0, call(0x8e, new Struct(16))); // FAULT_QUEUE_ALLOC
+        assertEquals(0, iommufd(0x8e, new Struct(16))); // FAULT_QUEUE_ALLOC
         int faultId = p.u32(S + 8);
         int pfd = p.u32(S + 12);
         // HWPT_ALLOC with IOMMU_HWPT_FAULT_ID_VALID, then the device onto it
-        assertEquals(0, call(0x89, new Struct(48).u32(4, 1 << 2).u32(8, idev).u32(12, ioas).u32(40, faultId)));
+        assertEquals(0, iommufd(0x89, new Struct(48).u32(4, 1 << 2).u32(8, idev).u32(12, ioas).u32(40, faultId)));
         int hwpt = p.u32(S + 16);
-        assertEquals(0, call(0xa0, new Struct(72).u32(4, 10).u32(8, stdev).u32(16, hwpt))); // MOCK_DOMAIN_REPLACE
+        assertEquals(0, iommufd(0xa0, new Struct(72).u32(4, 10).u32(8, stdev).u32(16, hwpt))); // MOCK_DOMAIN_REPLACE
         assertEquals(4, d.queuePoll(pfd)); // EPOLLOUT only
-        assertEquals(-ENOENT, call(0xa0, trigger(15, 999, 0)));
-        assertEquals(0, call(0xa0, trigger(15, idev, 0)));
+        assertEquals(-ENOENT, iommufd(0xa0, trigger(15, 999, 0)));
+        assertEquals(0, iommufd(0xa0, trigger(15, idev, 0)));
         assertEquals(0x45, d.queuePoll(pfd)); // EPOLLOUT | EPOLLIN | EPOLLRDNORM
 
         assertEquals(-ESPIPE, d.queueIo(pfd, false, BUF, 39, p));
@@ -88,7 +63,7 @@ class QueueIoTest {
         assertEquals(8, d.queueIo(pfd, true, BUF + 0x100, 8, p));
         assertEquals(-EINVAL, d.queueIo(pfd, true, BUF + 0x100, 8, p)); // the cookie was consumed
         assertEquals(-EBADF, d.queueIo(pfd + 100, false, BUF, 40, p));
-        assertEquals(-ENOENT, call(0xa0, trigger(17, idev, 0))); // TRIGGER_VEVENT without a vDEVICE
+        assertEquals(-ENOENT, iommufd(0xa0, trigger(17, idev, 0))); // TRIGGER_VEVENT without a vDEVICE
         assertEquals(-EBADF, d.queueIo(pfd + 100, true, -4096L, 8, p)); // fdget before access_ok
         assertEquals(-EFAULT, d.queueIo(pfd, true, -4096L, 8, p));
     }

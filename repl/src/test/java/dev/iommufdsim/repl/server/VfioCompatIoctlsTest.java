@@ -3,16 +3,9 @@ package dev.iommufdsim.repl.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.iommufdsim.kernel.IommufdCtx;
-import dev.iommufdsim.kernel.KernelProfile;
-import dev.iommufdsim.kernel.Machine;
-import dev.iommufdsim.repl.TestPaths;
-import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.server.FakeProcess.Struct;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * against an in-memory process: integer arguments, argsz instead of size, the copy-backs and
  * where a fault stops them.
  */
-class VfioCompatIoctlsTest {
+class VfioCompatIoctlsTest extends DispatcherFixture {
     private static final int ENOENT = 2;
     private static final int EFAULT = 14;
     private static final int ENODEV = 19;
@@ -39,36 +32,12 @@ class VfioCompatIoctlsTest {
     private static final long MOCK_APERTURE_START = 0x1000000;
     private static final long MOCK_APERTURE_LAST = 0x7fffffff;
 
-    private static final long S = 0x7000_0000_0000L;
     private static final long BUF = 0x7f00_0000_0000L;
     private static final long BUF_SIZE = 16 * 4096;
 
-    private static PluginHost plugins;
-    private FakeProcess p;
-    private GapLog gaps;
-    private IoctlDispatcher d;
-
-    @BeforeAll
-    static void load() {
-        plugins = PluginHost.load(List.of(TestPaths.pluginsDir()));
-    }
-
     @BeforeEach
     void open() {
-        Machine m = ExecCommand.machine(plugins, KernelProfile.MAINLINE);
-        p = new FakeProcess().map(S, 0x2000, true).map(BUF, BUF_SIZE, true);
-        IommufdCtx ctx = m.open();
-        gaps = new GapLog();
-        d = new IoctlDispatcher(ctx, new ServerOptions(gaps, null));
-    }
-
-    private long call(int cmd, Struct s) {
-        p.put(S, s.bytes());
-        return d.ioctl(cmd, S, p);
-    }
-
-    private long iommufd(int nr, Struct s) {
-        return call(0x3b00 | nr, s);
+        open(new FakeProcess().map(BUF, BUF_SIZE, true));
     }
 
     /** IOMMU_VFIO_IOAS {size 12, ioas_id, op, __reserved}. */
@@ -132,34 +101,34 @@ class VfioCompatIoctlsTest {
 
     @Test
     void mapAndUnmapDma() {
-        assertEquals(-EINVAL, call(VFIO_IOMMU_MAP_DMA, dmaMap(BUF, MOCK_APERTURE_START, 4096).u32(0, 1)));
-        assertEquals(-EINVAL, call(VFIO_IOMMU_MAP_DMA, dmaMap(BUF, MOCK_APERTURE_START, 4096).u32(4, 1 << 31)));
-        assertEquals(-ENODEV, call(VFIO_IOMMU_MAP_DMA, dmaMap(BUF, MOCK_APERTURE_START, 4096)));
-        assertEquals(-EINVAL, call(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(1, MOCK_APERTURE_START, 4096))); // GET_DIRTY_BITMAP
-        assertEquals(-ENODEV, call(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(0, MOCK_APERTURE_START, 4096)));
+        assertEquals(-EINVAL, ioctl(VFIO_IOMMU_MAP_DMA, dmaMap(BUF, MOCK_APERTURE_START, 4096).u32(0, 1)));
+        assertEquals(-EINVAL, ioctl(VFIO_IOMMU_MAP_DMA, dmaMap(BUF, MOCK_APERTURE_START, 4096).u32(4, 1 << 31)));
+        assertEquals(-ENODEV, ioctl(VFIO_IOMMU_MAP_DMA, dmaMap(BUF, MOCK_APERTURE_START, 4096)));
+        assertEquals(-EINVAL, ioctl(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(1, MOCK_APERTURE_START, 4096))); // GET_DIRTY_BITMAP
+        assertEquals(-ENODEV, ioctl(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(0, MOCK_APERTURE_START, 4096)));
         fixture();
-        assertEquals(0, call(VFIO_IOMMU_MAP_DMA, dmaMap(BUF, MOCK_APERTURE_START, BUF_SIZE)));
+        assertEquals(0, ioctl(VFIO_IOMMU_MAP_DMA, dmaMap(BUF, MOCK_APERTURE_START, BUF_SIZE)));
         // UNMAP copies argsz..size (24 bytes) back with size = the bytes unmapped; the bitmap area stays
         byte[] tail = new byte[8];
         Arrays.fill(tail, (byte) 0xaa);
         p.put(S + 24, tail);
-        assertEquals(0, call(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(0, MOCK_APERTURE_START, BUF_SIZE)));
+        assertEquals(0, ioctl(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(0, MOCK_APERTURE_START, BUF_SIZE)));
         assertEquals(BUF_SIZE, p.u64(S + 16));
         assertEquals(0xaaaaaaaaaaaaaaaaL, p.u64(S + 24));
-        assertEquals(0, call(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(0, MOCK_APERTURE_START, BUF_SIZE)));
+        assertEquals(0, ioctl(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(0, MOCK_APERTURE_START, BUF_SIZE)));
         assertEquals(0, p.u64(S + 16)); // unmap of nothing succeeds with size 0
         // a failed unmap still writes size back: one area of two unmapped, then ENOENT
-        assertEquals(0, call(VFIO_IOMMU_MAP_DMA, dmaMap(BUF, MOCK_APERTURE_START, 2 * 4096)));
-        assertEquals(0, call(VFIO_IOMMU_MAP_DMA, dmaMap(BUF + 0x2000, MOCK_APERTURE_START + 0x2000, 2 * 4096)));
-        assertEquals(-ENOENT, call(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(0, MOCK_APERTURE_START, 3 * 4096)));
+        assertEquals(0, ioctl(VFIO_IOMMU_MAP_DMA, dmaMap(BUF, MOCK_APERTURE_START, 2 * 4096)));
+        assertEquals(0, ioctl(VFIO_IOMMU_MAP_DMA, dmaMap(BUF + 0x2000, MOCK_APERTURE_START + 0x2000, 2 * 4096)));
+        assertEquals(-ENOENT, ioctl(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(0, MOCK_APERTURE_START, 3 * 4096)));
         assertEquals(2 * 4096, p.u64(S + 16));
         // UNMAP_ALL's iova/size check is before the unmap: nothing written back
-        assertEquals(-EINVAL, call(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(2, MOCK_APERTURE_START, 0)));
+        assertEquals(-EINVAL, ioctl(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(2, MOCK_APERTURE_START, 0)));
         assertEquals(0, p.u64(S + 16));
-        assertEquals(0, call(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(2, 0, 0)));
+        assertEquals(0, ioctl(VFIO_IOMMU_UNMAP_DMA, dmaUnmap(2, 0, 0)));
         assertEquals(2 * 4096, p.u64(S + 16));
         // pinning asks the process: unmapped memory is EFAULT
-        assertEquals(-EFAULT, call(VFIO_IOMMU_MAP_DMA, dmaMap(0x1000_0000, MOCK_APERTURE_START, 4096)));
+        assertEquals(-EFAULT, ioctl(VFIO_IOMMU_MAP_DMA, dmaMap(0x1000_0000, MOCK_APERTURE_START, 4096)));
     }
 
     @Test
