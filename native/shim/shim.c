@@ -1244,7 +1244,8 @@ static int status_fd(pid_t pid, int flags)
 	int conn, fd, rc;
 	ssize_t r;
 
-	if ((flags & O_ACCMODE) != O_RDONLY || !getenv("IOMMUFD_SIM_SOCKET"))
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_PATH | O_DIRECTORY | O_CREAT | O_TMPFILE)) ||
+	    !getenv("IOMMUFD_SIM_SOCKET"))
 		return -1;
 	pthread_mutex_lock(&lock);
 	conn = any_iommufd();

@@ -35,6 +35,11 @@ public final class PinnedVm {
         return pinnedVm.isEmpty() && mmLockedVm.isEmpty() && userLockedVm.isEmpty();
     }
 
+    /** Copies of the three counters (pinned_vm per mm, locked_vm per mm, locked_vm per user), for checks. */
+    public java.util.List<Map<Object, Long>> snapshot() {
+        return java.util.List.of(new HashMap<>(pinnedVm), new HashMap<>(mmLockedVm), new HashMap<>(userLockedVm));
+    }
+
     void addPinnedVm(Object mm, long delta) {
         add(pinnedVm, mm, delta);
     }

@@ -192,4 +192,22 @@ class PinnedVmTest {
         assertTrue(vm.isEmpty(), vm::toString);
         check();
     }
+
+    @Test
+    void changeProcessLeavesANoneChargeWithTheOldMm() {
+        // CAP_IPC_LOCK: IOPT_PAGES_ACCOUNT_NONE, need_charge_update() is false, yet change_mm()
+        // moves the source, so the later uncharge of pinned_vm hits the new mm (as in 7.2)
+        int ioas = ctx.ioasAlloc(0);
+        ctx.selftest().mockDomain(ioas, 0);
+        long iova = ctx.ioasMapFile(ioas, RW, MFD, 0, P, 0, fget);
+        TestProcess child = proc.fork();
+        ctx.setUserMemory(child);
+        ctx.ioasChangeProcess(0);
+        assertEquals(1, vm.pinnedVm(proc.mm()));
+        assertEquals(0, vm.pinnedVm(child.mm()));
+        ctx.ioasUnmap(ioas, iova, P);
+        assertEquals(1, vm.pinnedVm(proc.mm()));
+        assertEquals(-1, vm.pinnedVm(child.mm()));
+        check();
+    }
 }
