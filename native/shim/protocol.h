@@ -24,6 +24,9 @@
  *                  fills with the region's bytes (SIM_S_WRITE); SIM_S_DONE has the mapping's
  *                  ID (> 0) or -errno
  *   SIM_T_MUNMAP   s32 id: that mapping went (munmap); no answer
+ *   SIM_T_VMSTAT   u32 pid: the emulator's accounting of that process (mm->pinned_vm,
+ *                  mm->locked_vm); answered SIM_S_DONE with u64 pinned kB, u64 locked kB
+ *                  (16 bytes): the shim's /proc/PID/status VmPin and VmLck
  *   answers:       SIM_R_DATA bytes | SIM_R_FAULT | SIM_R_OK | SIM_R_BOOL u32 | SIM_R_FD s32
  *
  * Server -> program, only while an ioctl is in flight:
@@ -66,6 +69,7 @@ enum {
 	SIM_T_QPOLL = 6,
 	SIM_T_MMAP = 7,
 	SIM_T_MUNMAP = 8,
+	SIM_T_VMSTAT = 9,
 
 	SIM_R_DATA = 20,
 	SIM_R_FAULT = 21,

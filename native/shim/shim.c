@@ -78,6 +78,8 @@ static ssize_t (*real_write)(int, const void *, size_t);
 static int (*real_poll)(struct pollfd *, nfds_t, int);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
+static FILE *(*real_fopen)(const char *, const char *);
+static FILE *(*real_fopen64)(const char *, const char *);
 
 static void *next(const char *name)
 {
@@ -106,6 +108,8 @@ static void resolve(void)
 	real_poll = next("poll");
 	real_mmap = next("mmap");
 	real_munmap = next("munmap");
+	real_fopen = next("fopen");
+	real_fopen64 = next("fopen64");
 	real_ioctl = next("ioctl");
 }
 
@@ -1172,14 +1176,199 @@ static mode_t mode_arg(int flags, va_list ap)
 	return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE ? va_arg(ap, mode_t) : 0;
 }
 
+/* ---- /proc/PID/status: VmPin and VmLck carry the emulator's pinned-page accounting ------ */
+
+/*
+ * "/proc/self/status" or "/proc/<pid>/status": the pid it names (0 when it is not such a path).
+ */
+static pid_t proc_status_pid(const char *path)
+{
+	const char *p;
+	long pid = 0;
+
+	if (!path || strncmp(path, "/proc/", 6) != 0)
+		return 0;
+	p = path + 6;
+	if (strncmp(p, "self/", 5) == 0) {
+		pid = (long)syscall(SYS_getpid);
+		p += 4;
+	} else {
+		if (*p < '1' || *p > '9')
+			return 0;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			pid = pid * 10 + (*p - '0');
+			if (pid > INT_MAX)
+				return 0;
+		}
+	}
+	return strcmp(p, "/status") == 0 ? (pid_t)pid : 0;
+}
+
+/* One of the process's iommufd connections (any: they share the emulator), or -1. */
+static int any_iommufd(void)
+{
+	for (int fd = 0; fd < FD_TABLE; fd++)
+		if (fd_kind[fd] == FD_IOMMUFD)
+			return fd;
+	return -1;
+}
+
+/* Rewrites the value of line "tag\t%8lu kB" in buf (host's figure + add kB); 0 on success. */
+static int status_add(char *out, size_t cap, size_t *n, const char *line, size_t len, const char *tag,
+		      unsigned long add)
+{
+	size_t tl = strlen(tag);
+	int w;
+
+	if (len < tl || memcmp(line, tag, tl) != 0)
+		return 1;
+	w = snprintf(out + *n, cap - *n, "%s\t%8lu kB\n", tag, strtoul(line + tl, NULL, 10) + add);
+	if (w < 0 || (size_t)w >= cap - *n)
+		return -1;
+	*n += (size_t)w;
+	return 0;
+}
+
+/*
+ * open() of /proc/PID/status for reading while the emulator serves this process: a memfd
+ * holding the host's file with the emulator's mm->pinned_vm added to VmPin and its
+ * mm->locked_vm to VmLck (SIM_T_VMSTAT), positioned at 0. -1 when anything fails: the caller
+ * then opens the real file.
+ */
+static int status_fd(pid_t pid, int flags)
+{
+	char host[16384], out[16640];
+	unsigned char m[4], h[8], a[16];
+	size_t hn = 0, n = 0;
+	unsigned long pinned, locked;
+	int conn, fd, rc;
+	ssize_t r;
+
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_PATH | O_DIRECTORY | O_CREAT | O_TMPFILE)) ||
+	    !getenv("IOMMUFD_SIM_SOCKET"))
+		return -1;
+	pthread_mutex_lock(&lock);
+	conn = any_iommufd();
+	if (conn < 0) {
+		pthread_mutex_unlock(&lock);
+		return -1;
+	}
+	put32(m, (uint32_t)pid);
+	rc = send_frame(conn, SIM_T_VMSTAT, m, 4, NULL, 0);
+	if (!rc)
+		rc = recv_all(conn, h, 8);
+	if (!rc && (get32(h) != SIM_S_DONE || get32(h + 4) != 16))
+		rc = -1; /* out of step: give up on this connection's answer */
+	if (!rc)
+		rc = recv_all(conn, a, 16);
+	pthread_mutex_unlock(&lock);
+	if (rc)
+		return -1;
+	pinned = (unsigned long)get64(a);
+	locked = (unsigned long)get64(a + 8);
+
+	{
+		char path[32];
+
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		fd = real_open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -1;
+	while (hn < sizeof(host) && (r = real_read(fd, host + hn, sizeof(host) - hn)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		hn += (size_t)r;
+	}
+	syscall(SYS_close, fd);
+	if (hn == 0 || hn == sizeof(host))
+		return -1;
+	for (size_t i = 0; i < hn;) {
+		const char *line = host + i;
+		const char *nl = memchr(line, '\n', hn - i);
+		size_t len = nl ? (size_t)(nl - line) + 1 : hn - i;
+
+		rc = status_add(out, sizeof(out), &n, line, len, "VmPin:", pinned);
+		if (rc > 0)
+			rc = status_add(out, sizeof(out), &n, line, len, "VmLck:", locked);
+		if (rc < 0)
+			return -1;
+		if (rc > 0) {
+			if (len > sizeof(out) - n)
+				return -1;
+			memcpy(out + n, line, len);
+			n += len;
+		}
+		i += len;
+	}
+	fd = (int)syscall(SYS_memfd_create, "iommufd-sim-status", (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+	if (fd < 0)
+		return -1;
+	if (real_write(fd, out, n) != (ssize_t)n || lseek(fd, 0, SEEK_SET) != 0) {
+		syscall(SYS_close, fd);
+		return -1;
+	}
+	trace("iommufd-sim-shim: /proc/%d/status -> fd %d (VmPin +%lu kB, VmLck +%lu kB)\n", (int)pid, fd, pinned, locked);
+	return fd;
+}
+
+/* open(path, flags) of a /proc status file: the emulator's view, or -1 (use the real one). */
+static int maybe_status(const char *path, int flags)
+{
+	pid_t pid = proc_status_pid(path);
+
+	return pid > 0 ? status_fd(pid, flags) : -1;
+}
+
+static FILE *status_fopen(const char *path, const char *mode)
+{
+	pid_t pid = proc_status_pid(path);
+	FILE *f;
+	int fd;
+
+	if (pid <= 0 || !mode || mode[0] != 'r' || strchr(mode, '+'))
+		return NULL;
+	fd = status_fd(pid, O_RDONLY | (strchr(mode, 'e') ? O_CLOEXEC : 0));
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, mode);
+	if (!f)
+		syscall(SYS_close, fd);
+	return f;
+}
+
+EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	FILE *f;
+
+	resolve();
+	f = status_fopen(path, mode);
+	return f ? f : real_fopen(path, mode);
+}
+
+EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+	FILE *f;
+
+	resolve();
+	f = status_fopen(path, mode);
+	return f ? f : (real_fopen64 ? real_fopen64 : real_fopen)(path, mode);
+}
+
 EXPORT int open(const char *path, int flags, ...)
 {
 	va_list ap;
 	mode_t mode;
+	int st;
 
 	resolve();
 	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
 		return sim_open(flags);
+	if ((st = maybe_status(path, flags)) >= 0)
+		return st;
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
 	va_end(ap);
@@ -1190,10 +1379,13 @@ EXPORT int open64(const char *path, int flags, ...)
 {
 	va_list ap;
 	mode_t mode;
+	int st;
 
 	resolve();
 	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
 		return sim_open(flags);
+	if ((st = maybe_status(path, flags)) >= 0)
+		return st;
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
 	va_end(ap);
@@ -1204,10 +1396,13 @@ EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
 	va_list ap;
 	mode_t mode;
+	int st;
 
 	resolve();
 	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
 		return sim_open(flags);
+	if ((st = maybe_status(path, flags)) >= 0)
+		return st;
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
 	va_end(ap);
@@ -1218,10 +1413,13 @@ EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
 	va_list ap;
 	mode_t mode;
+	int st;
 
 	resolve();
 	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
 		return sim_open(flags);
+	if ((st = maybe_status(path, flags)) >= 0)
+		return st;
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
 	va_end(ap);
@@ -1231,32 +1429,48 @@ EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 /* _FORTIFY_SOURCE variants */
 EXPORT int __open_2(const char *path, int flags)
 {
+	int st;
+
 	resolve();
 	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
 		return sim_open(flags);
+	if ((st = maybe_status(path, flags)) >= 0)
+		return st;
 	return real___open_2(path, flags);
 }
 
 EXPORT int __open64_2(const char *path, int flags)
 {
+	int st;
+
 	resolve();
 	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
 		return sim_open(flags);
+	if ((st = maybe_status(path, flags)) >= 0)
+		return st;
 	return (real___open64_2 ? real___open64_2 : real___open_2)(path, flags);
 }
 
 EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
+	int st;
+
 	resolve();
 	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
 		return sim_open(flags);
+	if ((st = maybe_status(path, flags)) >= 0)
+		return st;
 	return real___openat_2(dirfd, path, flags);
 }
 
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
+	int st;
+
 	resolve();
 	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
 		return sim_open(flags);
+	if ((st = maybe_status(path, flags)) >= 0)
+		return st;
 	return (real___openat64_2 ? real___openat64_2 : real___openat_2)(dirfd, path, flags);
 }

@@ -130,6 +130,7 @@ final class IoasIoctls {
         }
         FailNth.step("iopt_alloc_pages");
         Pages pages = new Pages(start - startByte, (prot & Area.IOMMU_WRITE) != 0, ictx.memory(), file);
+        pages.applyContextAccountMode(ictx.accountModeMm()); // iopt_map_common()
         return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova,
                 (flags & IOMMU_IOAS_MAP_FIXED_IOVA) == 0, prot);
     }
@@ -160,6 +161,7 @@ final class IoasIoctls {
     static long mapUserPages(IommufdCtx ictx, Ioas ioas, long userVa, long length, long iova, boolean allocIova, int iommuProt) {
         Pages pages = allocUserPages(userVa, length, (iommuProt & Area.IOMMU_WRITE) != 0, ictx.memory());
         long startByte = userVa - pages.uptr();
+        pages.applyContextAccountMode(ictx.accountModeMm()); // iopt_map_common()
         return ioas.iopt().mapPages(List.of(new IoPagetable.PagesSlice(pages, startByte, length)), length, iova, allocIova, iommuProt);
     }
 
@@ -254,11 +256,14 @@ final class IoasIoctls {
     /**
      * iommufd_ioas_change_process(): __reserved -> EOPNOTSUPP; then, with every IOAS of the
      * context locked (ID order), any area whose pages are not IOPT_ADDRESS_FILE (user memory,
-     * dma-buf) -> EINVAL and nothing changes; otherwise every area's pages get current as
-     * their source process (change_mm). The accounting moves of the kernel (charge_current,
-     * the uncharge of the old mm, RLIMIT_MEMLOCK's ENOMEM) are not modelled: the emulator
-     * keeps no pinned_vm / locked_vm counters. (The kernel's EBUSY for an area without pages
-     * is a race with a concurrent map/unmap, which cannot happen here.)
+     * dma-buf) -> EINVAL and nothing changes. Then the charges move: the last_npinned of every
+     * pages whose charge must move (need_charge_update) is summed per account mode and zeroed,
+     * charge_current() charges the sums to current (mode by mode, NONE, USER, MM; an ENOMEM
+     * from RLIMIT_MEMLOCK uncharges the modes done, restores last_npinned and changes
+     * nothing), then each such pages is uncharged from its old mm and user
+     * (iopt_pages_update_pinned(npinned, false)) and every area's pages get current as their
+     * source process and user (change_mm). (The kernel's EBUSY for an area without pages is a
+     * race with a concurrent map/unmap, which cannot happen here.)
      */
     static void changeProcess(IommufdCtx ictx, int reserved) {
         if (reserved != 0) {
@@ -270,18 +275,58 @@ final class IoasIoctls {
                 ioases.add(ioas);
             }
         }
+        List<Pages> all = new java.util.ArrayList<>(); // for_each_ioas_area: pages once per area
         for (Ioas ioas : ioases) {
             for (Area area : ioas.iopt().areas()) {
                 if (area.pages().file() == null) {
                     throw fail(EINVAL, "IOAS %d maps 0x%x-0x%x from user memory: only IOAS_MAP_FILE areas can change process",
                             ioas.id(), area.iova(), area.last());
                 }
+                all.add(area.pages());
             }
         }
         UserMemory current = ictx.memory();
-        for (Ioas ioas : ioases) {
-            for (Area area : ioas.iopt().areas()) {
-                area.pages().changeMm(current);
+        PinnedVm vm = ictx.machine().userPagePins().pinnedVm();
+        long[] allNpinned = new long[Pages.ACCOUNT_MODE_NUM];
+        for (Pages pages : all) {
+            if (pages.needChargeUpdate(current)) {
+                allNpinned[pages.accountMode()] += pages.lastNpinned();
+                pages.setLastNpinned(0);
+            }
+        }
+        try {
+            chargeCurrent(current, allNpinned, vm);
+        } catch (RuntimeException e) {
+            for (Pages pages : all) {
+                pages.setLastNpinned(pages.npinned());
+            }
+            throw e;
+        }
+        for (Pages pages : all) {
+            if (pages.needChargeUpdate(current)) {
+                pages.updatePinned(pages.npinned(), false, vm); // uncharge the old, restores last_npinned
+            }
+            pages.changeMm(current);
+        }
+    }
+
+    /** charge_current() of ioas.c: npinned[mode] charged to current, undone on failure. */
+    private static void chargeCurrent(UserMemory current, long[] npinned, PinnedVm vm) {
+        int mode;
+        for (mode = 0; mode != Pages.ACCOUNT_MODE_NUM; mode++) {
+            if (npinned[mode] == 0) {
+                continue;
+            }
+            try {
+                Pages.updatePinned(mode, current, current.user(), npinned[mode], true, vm);
+            } catch (RuntimeException e) {
+                while (mode != 0) {
+                    mode--;
+                    if (npinned[mode] != 0) {
+                        Pages.updatePinned(mode, current, current.user(), npinned[mode], false, vm);
+                    }
+                }
+                throw e;
             }
         }
     }

@@ -218,6 +218,11 @@ public final class IommufdCtx {
         this.memory = memory;
     }
 
+    /** ctx->account_mode == IOPT_PAGES_ACCOUNT_MM (IOMMU_OPTION_RLIMIT_MODE 1). */
+    boolean accountModeMm() {
+        return accountModeMm;
+    }
+
     public void setCapSysResource(boolean cap) {
         this.capSysResource = cap;
     }

@@ -2,6 +2,7 @@ package dev.iommufdsim.kernel;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOMEM;
 import static dev.iommufdsim.kernel.uapi.Errno.EPERM;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE;
@@ -51,6 +52,21 @@ public final class Pages {
     /** pages->access_itree; null while no access exists. */
     private List<PagesAccess> accesses;
 
+    /** IOPT_PAGES_ACCOUNT_NONE, _USER and _MM (io_pagetable.h). */
+    public static final int ACCOUNT_NONE = 0;
+    public static final int ACCOUNT_USER = 1;
+    public static final int ACCOUNT_MM = 2;
+    static final int ACCOUNT_MODE_NUM = 3;
+
+    /** pages->account_mode. */
+    private int accountMode;
+    /** pages->source_user (current_user() of the source; source_task is the source process). */
+    private Object sourceUser;
+    /** pages->npinned: the indices pinned from the user (held by something). */
+    private long npinned;
+    /** pages->last_npinned: what iopt_pages_update_pinned() last charged. */
+    private long lastNpinned;
+
     /**
      * @param uptr     user VA of index 0 (ALIGN_DOWN(user_va, PAGE_SIZE))
      * @param writable the pages may be mapped WRITEABLE (pinned with FOLL_WRITE)
@@ -78,6 +94,109 @@ public final class Pages {
         this.sourceMm = sourceMm;
         this.file = file;
         this.dmabuf = dmabuf;
+        // iopt_alloc_pages(): capable(CAP_IPC_LOCK) of current charges nobody; dma-buf pages
+        // "do not use pinned page accounting" (iopt_alloc_dmabuf_pages)
+        this.accountMode = dmabuf != null || sourceMm.capIpcLock() ? ACCOUNT_NONE : ACCOUNT_USER;
+        this.sourceUser = sourceMm.user();
+    }
+
+    /** pages->account_mode. */
+    public int accountMode() {
+        return accountMode;
+    }
+
+    /** pages->source_user. */
+    public Object sourceUser() {
+        return sourceUser;
+    }
+
+    /** pages->npinned. */
+    public long npinned() {
+        return npinned;
+    }
+
+    /**
+     * iopt_map_common(): a context in IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM)
+     * turns USER pages into MM pages before they are mapped.
+     */
+    void applyContextAccountMode(boolean ctxAccountMm) {
+        if (ctxAccountMm && accountMode == ACCOUNT_USER) {
+            accountMode = ACCOUNT_MM;
+        }
+    }
+
+    /**
+     * iopt_pages_update_pinned() of pages->account_mode, source mm and user, without the
+     * last_npinned update (charge_current() calls it on a stack iopt_pages): USER
+     * (incr_user_locked_vm) and MM (update_mm_locked_vm, __account_locked_vm) refuse an
+     * increase past the source task's RLIMIT_MEMLOCK with ENOMEM and then charge nothing;
+     * otherwise mm->pinned_vm moves in every mode.
+     */
+    static void updatePinned(int mode, UserMemory mm, Object user, long npages, boolean inc, PinnedVm vm) {
+        switch (mode) {
+            case ACCOUNT_USER -> {
+                if (inc) {
+                    // incr_user_locked_vm(): lock_limit = task_rlimit(source_task) >> PAGE_SHIFT
+                    long limit = mm.rlimitMemlock() >>> 12;
+                    long cur = vm.userLockedVm(user);
+                    if (Long.compareUnsigned(cur + npages, limit) > 0) {
+                        throw fail(ENOMEM, "RLIMIT_MEMLOCK: user %s has %d pages locked, %d more exceed the limit of %d (no CAP_IPC_LOCK)",
+                                user, cur, npages, limit);
+                    }
+                    vm.addUserLockedVm(user, npages);
+                } else {
+                    // decr_user_locked_vm(): WARN_ON and nothing when it would go negative
+                    if (vm.userLockedVm(user) >= npages) {
+                        vm.addUserLockedVm(user, -npages);
+                    }
+                }
+            }
+            case ACCOUNT_MM -> {
+                // update_mm_locked_vm() -> __account_locked_vm(mm, npages, inc, source_task, false)
+                if (inc) {
+                    long limit = mm.rlimitMemlock() >>> 12;
+                    long cur = vm.lockedVm(mm.mm());
+                    if (Long.compareUnsigned(cur + npages, limit) > 0) {
+                        throw fail(ENOMEM, "RLIMIT_MEMLOCK: %s has %d pages locked, %d more exceed the limit of %d (no CAP_IPC_LOCK)",
+                                mm, cur, npages, limit);
+                    }
+                    vm.addMmLockedVm(mm.mm(), npages);
+                } else {
+                    vm.addMmLockedVm(mm.mm(), -Math.min(npages, vm.lockedVm(mm.mm()))); // WARN_ON_ONCE
+                }
+            }
+            default -> {
+                // IOPT_PAGES_ACCOUNT_NONE
+            }
+        }
+        vm.addPinnedVm(mm.mm(), inc ? npages : -npages);
+    }
+
+    /** iopt_pages_update_pinned(pages, npages, inc): the charge, then last_npinned = npinned. */
+    void updatePinned(long npages, boolean inc, PinnedVm vm) {
+        updatePinned(accountMode, sourceMm, sourceUser, npages, inc, vm);
+        lastNpinned = npinned;
+    }
+
+    /**
+     * need_charge_update() of ioas.c: whether IOAS_CHANGE_PROCESS from current moves the
+     * charge (MM: another mm; USER: another user or mm, as USER also charges pinned_vm).
+     */
+    boolean needChargeUpdate(UserMemory current) {
+        return switch (accountMode) {
+            case ACCOUNT_NONE -> false;
+            case ACCOUNT_MM -> !sourceMm.mm().equals(current.mm());
+            default -> !sourceUser.equals(current.user()) || !sourceMm.mm().equals(current.mm());
+        };
+    }
+
+    /** pages->last_npinned, for IOAS_CHANGE_PROCESS's count and its undo. */
+    long lastNpinned() {
+        return lastNpinned;
+    }
+
+    void setLastNpinned(long n) {
+        lastNpinned = n;
     }
 
     /** The dma-buf of IOPT_ADDRESS_DMABUF pages, or null. */
@@ -127,6 +246,7 @@ public final class Pages {
     /** change_mm() of ioas.c: the pages' source process becomes current (IOAS_CHANGE_PROCESS). */
     void changeMm(UserMemory current) {
         sourceMm = current;
+        sourceUser = current.user();
     }
 
     private long pageNumber(long index) {
@@ -214,6 +334,26 @@ public final class Pages {
      */
     void hold(long start, long last, UserPagePins pins) {
         checkPinnable(start, last);
+        if (dmabuf == null) {
+            // pfn_reader_user_update_pinned(): the pages pinned from the user are charged after
+            // the pin; ENOMEM unwinds them (here: before anything is held)
+            long[] fresh = {0};
+            forEachHolderRun(start, last, (s, l, count) -> {
+                if (count == 0) {
+                    fresh[0] += l - s + 1;
+                }
+                return true;
+            });
+            if (fresh[0] > 0) {
+                npinned += fresh[0];
+                try {
+                    updatePinned(npinned - lastNpinned, true, pins.pinnedVm());
+                } catch (RuntimeException e) {
+                    npinned -= fresh[0];
+                    throw e;
+                }
+            }
+        }
         if (holders == null) {
             holders = new RangeCounts();
         }
@@ -222,9 +362,18 @@ public final class Pages {
 
     /** One holder of [start, last] less: unpins what nobody holds any more (batch_unpin). */
     void release(long start, long last, UserPagePins pins) {
-        holders.add(start, last, -1, dmabuf != null ? null : (s, l) -> pins.unpin(pinKey(), pageNumber(s), pageNumber(l)));
+        long[] gone = {0};
+        holders.add(start, last, -1, dmabuf != null ? null : (s, l) -> {
+            pins.unpin(pinKey(), pageNumber(s), pageNumber(l));
+            gone[0] += l - s + 1;
+        });
         if (holders.isEmpty()) {
             holders = null;
+        }
+        if (gone[0] > 0) {
+            // batch_unpin() -> iopt_pages_sub_npinned(), then update_unpinned()
+            npinned -= gone[0];
+            updatePinned(lastNpinned - npinned, false, pins.pinnedVm());
         }
     }
 

@@ -61,4 +61,31 @@ public interface UserMemory {
     default List<Range> compoundRanges(long va, long length) {
         return List.of();
     }
+
+    /** RLIM_INFINITY as an unsigned long. */
+    long RLIM_INFINITY = -1L;
+
+    /**
+     * capable(CAP_IPC_LOCK) of this process (as current): iopt_alloc_pages() then charges its
+     * pages to nobody (IOPT_PAGES_ACCOUNT_NONE). Default: yes (scripts run as root).
+     */
+    default boolean capIpcLock() {
+        return true;
+    }
+
+    /**
+     * task_rlimit(task, RLIMIT_MEMLOCK) of this process's group leader, in bytes (an unsigned
+     * long; {@link #RLIM_INFINITY} when unlimited). Default: unlimited.
+     */
+    default long rlimitMemlock() {
+        return RLIM_INFINITY;
+    }
+
+    /**
+     * current_user() of this process: the key of its user_struct (the real uid), whose
+     * locked_vm IOPT_PAGES_ACCOUNT_USER charges. Default: root.
+     */
+    default Object user() {
+        return Integer.valueOf(0);
+    }
 }

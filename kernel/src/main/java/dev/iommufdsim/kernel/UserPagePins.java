@@ -18,6 +18,13 @@ import java.util.Map;
 public final class UserPagePins {
     /** Per mm key ({@link UserMemory#mm()}): pins per user page number (va / PAGE_SIZE). */
     private final Map<Object, RangeCounts> byMm = new HashMap<>();
+    /** What the pins are charged to (pinned_vm, locked_vm), kept beside them. */
+    private final PinnedVm pinnedVm = new PinnedVm();
+
+    /** The pinned-page accounting of these pins (iopt_pages_update_pinned's counters). */
+    public PinnedVm pinnedVm() {
+        return pinnedVm;
+    }
 
     /** pin_user_pages() of [firstPage, lastPage] (user page numbers) in mm. */
     void pin(UserMemory mm, long firstPage, long lastPage) {

@@ -23,6 +23,9 @@ final class TestProcess implements UserMemory {
     private final List<Range> compound = new ArrayList<>();
     private final List<FileMapping> files = new ArrayList<>();
     private boolean alive = true;
+    private boolean capIpcLock = true;
+    private long rlimitMemlock = RLIM_INFINITY;
+    private int uid;
 
     TestProcess() {
         this.pages = new HashMap<>();
@@ -34,7 +37,34 @@ final class TestProcess implements UserMemory {
 
     /** A child whose pages are the parent's (MAP_SHARED). */
     TestProcess fork() {
-        return new TestProcess(pages);
+        TestProcess child = new TestProcess(pages);
+        child.capIpcLock = capIpcLock;
+        child.rlimitMemlock = rlimitMemlock;
+        child.uid = uid;
+        return child;
+    }
+
+    /** Drops CAP_IPC_LOCK (as the selftest's drop_cap_ipc_lock) and sets RLIMIT_MEMLOCK (bytes) and the uid. */
+    TestProcess creds(boolean ipcLock, long memlock, int user) {
+        this.capIpcLock = ipcLock;
+        this.rlimitMemlock = memlock;
+        this.uid = user;
+        return this;
+    }
+
+    @Override
+    public boolean capIpcLock() {
+        return capIpcLock;
+    }
+
+    @Override
+    public long rlimitMemlock() {
+        return rlimitMemlock;
+    }
+
+    @Override
+    public Object user() {
+        return Integer.valueOf(uid);
     }
 
     TestProcess map(long va, long length, boolean writable) {

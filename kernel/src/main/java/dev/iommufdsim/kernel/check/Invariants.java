@@ -608,6 +608,33 @@ public final class Invariants {
                 return true;
             });
         });
+        // iopt_pages_update_pinned(): npinned is what the pages hold, all of it charged
+        // (last_npinned): pinned_vm in every mode, locked_vm of a user (USER) or mm (MM). The
+        // totals, not the owners: IOAS_CHANGE_PROCESS leaves a NONE charge with the old mm
+        // (need_charge_update) while the later uncharge hits the new one, as in the kernel.
+        long[] charged = new long[3];
+        holders.forEach((p, h) -> {
+            if (p.dmabuf() != null) {
+                return;
+            }
+            long[] held = {0};
+            h.forEachRun(0, Long.MAX_VALUE - 1, (s, l, c) -> {
+                held[0] += c > 0 ? l - s + 1 : 0;
+                return true;
+            });
+            r.check(held[0] == p.npinned(), "pins", "pages at user 0x%x: npinned %d, but it holds %d pages", p.uptr(), p.npinned(), held[0]);
+            charged[0] += p.npinned();
+            charged[1] += p.accountMode() == Pages.ACCOUNT_MM ? p.npinned() : 0;
+            charged[2] += p.accountMode() == Pages.ACCOUNT_USER ? p.npinned() : 0;
+        });
+        List<Map<Object, Long>> vm = machine.userPagePins().pinnedVm().snapshot();
+        long[] total = new long[3];
+        for (int i = 0; i < 3; i++) {
+            total[i] = vm.get(i).values().stream().mapToLong(Long::longValue).sum();
+        }
+        r.check(java.util.Arrays.equals(charged, total), "pins",
+                "pinned_vm, mm locked_vm, user locked_vm total %s (%s), but the pages of the open contexts charge %s", java.util.Arrays.toString(total),
+                vm, java.util.Arrays.toString(charged));
         Map<Object, String> expected = new HashMap<>();
         pins.forEach((mm, c) -> expected.put(mm, c.toString()));
         Map<Object, String> actual = machine.userPagePins().describe();

@@ -77,6 +77,77 @@ final class ProcessMemory implements UserMemory {
         return out;
     }
 
+    /** CAP_IPC_LOCK's bit in a capability set (include/uapi/linux/capability.h). */
+    private static final int CAP_IPC_LOCK = 14;
+
+    /**
+     * capable(CAP_IPC_LOCK): the CapEff line of /proc/PID/status, read by the server when the
+     * kernel asks (iopt_alloc_pages), as the program changes it (the selftest drops it). Yes
+     * when unknown (no pid, not readable: another pid namespace), as for scripts.
+     */
+    @Override
+    public boolean capIpcLock() {
+        String eff = statusField("CapEff:");
+        try {
+            return eff == null || (Long.parseUnsignedLong(eff, 16) & (1L << CAP_IPC_LOCK)) != 0;
+        } catch (NumberFormatException e) {
+            return true;
+        }
+    }
+
+    /** current_user(): the real uid of the Uid line of /proc/PID/status (0 when unknown). */
+    @Override
+    public Object user() {
+        String uid = statusField("Uid:");
+        try {
+            return uid == null ? Integer.valueOf(0) : Integer.valueOf(Integer.parseUnsignedInt(uid));
+        } catch (NumberFormatException e) {
+            return Integer.valueOf(0);
+        }
+    }
+
+    /**
+     * task_rlimit(RLIMIT_MEMLOCK): the soft limit of "Max locked memory" in /proc/PID/limits
+     * (bytes; unlimited, or unknown, is RLIM_INFINITY).
+     */
+    @Override
+    public long rlimitMemlock() {
+        for (String line : proc("limits")) {
+            if (line.startsWith("Max locked memory")) {
+                String[] f = line.substring("Max locked memory".length()).trim().split("\\s+");
+                try {
+                    return f[0].equals("unlimited") ? RLIM_INFINITY : Long.parseUnsignedLong(f[0]);
+                } catch (NumberFormatException e) {
+                    return RLIM_INFINITY;
+                }
+            }
+        }
+        return RLIM_INFINITY;
+    }
+
+    /** The first word after tag in /proc/PID/status, or null. */
+    private String statusField(String tag) {
+        for (String line : proc("status")) {
+            if (line.startsWith(tag)) {
+                String[] f = line.substring(tag.length()).trim().split("\\s+");
+                return f.length > 0 ? f[0] : null;
+            }
+        }
+        return null;
+    }
+
+    /** The lines of /proc/PID/name, none when there is no pid or it cannot be read. */
+    private List<String> proc(String name) {
+        if (pid <= 0) {
+            return List.of();
+        }
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Integer.toString(pid), name));
+        } catch (java.io.IOException | RuntimeException e) {
+            return List.of();
+        }
+    }
+
     @Override
     public String toString() {
         return pid != 0 ? "pid " + pid : "the process";

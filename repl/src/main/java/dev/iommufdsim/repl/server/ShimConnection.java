@@ -153,6 +153,22 @@ final class ShimConnection implements UserAccess, Runnable {
                             lock.unlock();
                         }
                     }
+                    case Wire.T_VMSTAT -> {
+                        long pinned;
+                        long locked;
+                        lock.lock();
+                        try {
+                            // the mm key of the process is its pid (ProcessMemory.mm())
+                            Integer mm = p.getInt(0);
+                            dev.iommufdsim.kernel.PinnedVm vm = machine.userPagePins().pinnedVm();
+                            pinned = vm.pinnedVm(mm);
+                            locked = vm.lockedVm(mm);
+                        } finally {
+                            lock.unlock();
+                        }
+                        long kb = dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE / 1024;
+                        sendFrame(Wire.S_DONE, le(16).putLong(0, pinned * kb).putLong(8, locked * kb).array());
+                    }
                     case Wire.T_CLOSEFD -> {
                         lock.lock();
                         try {

@@ -23,6 +23,12 @@ final class Wire {
     static final int T_MMAP = 7;
     /** Program to server: s32 id: munmap() of a mapping T_MMAP made (no answer). */
     static final int T_MUNMAP = 8;
+    /**
+     * Program to server: u32 pid: the emulator's mm->pinned_vm and mm->locked_vm of that
+     * process (the shim's /proc/PID/status VmPin and VmLck); answered S_DONE with u64 pinned
+     * kB, u64 locked kB.
+     */
+    static final int T_VMSTAT = 9;
 
     static final int R_DATA = 20;
     static final int R_FAULT = 21;

@@ -180,4 +180,30 @@ class SimServerTest {
             }
         }
     }
+
+    @Test
+    void vmStatAnswersTheEmulatorsPinnedVm() throws Exception {
+        // what the shim asks when the program opens /proc/PID/status (VmPin, VmLck)
+        Machine m = ExecCommand.machine(PluginHost.load(List.of(TestPaths.pluginsDir())), KernelProfile.MAINLINE);
+        int pid = (int) ProcessHandle.current().pid(); // a real process: its CapEff and limits are read
+        long buf = 0x7f0000000000L;
+        try (SimServer s = SimServer.start(dir.resolve("s.sock"), m, ServerOptions.defaults()); Client c = new Client(s.socket())) {
+            c.send(Wire.T_VMSTAT, le(pid));
+            ByteBuffer none = c.recv(Wire.S_DONE);
+            assertEquals(16, none.remaining());
+            assertEquals(0, none.getLong(0));
+            c.ioctl(0x3b81, 0x1000, le(12, 0, 0), pid); // IOAS_ALLOC
+            assertEquals(0, c.drive());
+            c.ioctl(0x3ba0, 0x1000, struct(72, 2, 1), pid); // MOCK_DOMAIN on IOAS 1
+            assertEquals(0, c.drive());
+            c.ioctl(0x3b85, 0x1000, struct(40, 7, 1, 16, buf, 24, 0x3000, 32, 0x1000000), pid); // IOAS_MAP 3 pages
+            assertEquals(0, c.drive());
+            c.send(Wire.T_VMSTAT, le(pid));
+            ByteBuffer st = c.recv(Wire.S_DONE);
+            assertEquals(12, st.getLong(0), "pinned_vm in kB: charged in every mode");
+            assertEquals(0, st.getLong(8), "locked_vm: only RLIMIT_MODE 1 charges the mm");
+            c.send(Wire.T_VMSTAT, le(pid + 1)); // another process: nothing
+            assertEquals(0, c.recv(Wire.S_DONE).getLong(0));
+        }
+    }
 }
