@@ -11,13 +11,9 @@ import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.repl.TestPaths;
 import dev.iommufdsim.repl.host.PluginHost;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,60 +35,6 @@ class ServerPluginContainmentTest {
 
     private static final int IOAS_ALLOC = 0x3b81;
     private static final int GET_HW_INFO = 0x3b8a;
-
-    /** A program's end of the socket, answering the server's requests as a process with all memory mapped. */
-    private static final class Client implements AutoCloseable {
-        final SocketChannel ch;
-
-        Client(Path socket) throws IOException {
-            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-            ch.connect(UnixDomainSocketAddress.of(socket));
-        }
-
-        void send(int type, byte[] payload) throws IOException {
-            ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-            b.putInt(type).putInt(payload.length).put(payload).flip();
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-        }
-
-        private ByteBuffer read(int n) throws IOException {
-            ByteBuffer b = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
-            while (b.hasRemaining()) {
-                if (ch.read(b) < 0) {
-                    throw new IOException("end of stream");
-                }
-            }
-            return b.flip();
-        }
-
-        /** One ioctl with its struct prefetched; the result the server answers. */
-        long ioctl(int cmd, byte[] struct) throws IOException {
-            ByteBuffer b = ByteBuffer.allocate(16 + struct.length).order(ByteOrder.LITTLE_ENDIAN);
-            b.putInt(cmd).putInt(77).putLong(0x1000).put(struct);
-            send(Wire.T_IOCTL, b.array());
-            while (true) {
-                ByteBuffer h = read(8);
-                ByteBuffer p = read(h.getInt(4));
-                switch (h.getInt(0)) {
-                    case Wire.S_WRITE -> send(Wire.R_OK, new byte[0]);
-                    case Wire.S_READ -> send(Wire.R_DATA, new byte[p.getInt(8)]);
-                    case Wire.S_PROBE -> send(Wire.R_BOOL, new byte[] {1, 0, 0, 0});
-                    case Wire.S_HUGE -> send(Wire.R_DATA, new byte[0]);
-                    case Wire.S_DONE -> {
-                        return p.getLong(0);
-                    }
-                    default -> throw new IOException("unexpected request " + h.getInt(0));
-                }
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            ch.close();
-        }
-    }
 
     private static byte[] words(int... w) {
         ByteBuffer b = ByteBuffer.allocate(4 * w.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -126,10 +68,10 @@ class ServerPluginContainmentTest {
         PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
         ServerOptions so = new ServerOptions(null, null, Duration.ofMillis(300), err);
         try (SimServer s = SimServer.start(dir.resolve("s.sock"), m, so);
-                Client c = new Client(s.socket());
-                Client other = new Client(s.socket())) {
+                ShimClient c = new ShimClient(s.socket());
+                ShimClient other = new ShimClient(s.socket())) {
             // the program's context, with the broken driver's device bound in it (as a VMM's VFIO cdev bind would)
-            assertEquals(0, c.ioctl(IOAS_ALLOC, words(12, 0, 0)));
+            assertEquals(0, c.call(IOAS_ALLOC, 0x1000, words(12, 0, 0), 77));
             int devId;
             MachineLock lock = MachineLock.of(m);
             lock.lock();
@@ -139,11 +81,11 @@ class ServerPluginContainmentTest {
             } finally {
                 lock.unlock();
             }
-            assertEquals(0, c.ioctl(GET_HW_INFO, hwInfo(devId)), "hw_info answers while the plugin behaves");
+            assertEquals(0, c.call(GET_HW_INFO, 0x1000, hwInfo(devId), 77), "hw_info answers while the plugin behaves");
             misbehave(m, "hw_info", "loop");
 
             long t0 = System.nanoTime();
-            assertEquals(-5, c.ioctl(GET_HW_INFO, hwInfo(devId)), "EIO");
+            assertEquals(-5, c.call(GET_HW_INFO, 0x1000, hwInfo(devId), 77), "EIO");
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(ms >= 300 && ms < 2000, "answered after " + ms + " ms");
             String said = errBytes.toString(StandardCharsets.UTF_8);
@@ -152,11 +94,11 @@ class ServerPluginContainmentTest {
             assertEquals("DISABLED", host.plugins().get(0).state());
 
             // The connection goes on (a fresh thread serves it), so do the others: the machine's lock is free.
-            assertEquals(0, c.ioctl(IOAS_ALLOC, words(12, 0, 0)));
-            assertEquals(0, other.ioctl(IOAS_ALLOC, words(12, 0, 0)));
+            assertEquals(0, c.call(IOAS_ALLOC, 0x1000, words(12, 0, 0), 77));
+            assertEquals(0, other.call(IOAS_ALLOC, 0x1000, words(12, 0, 0), 77));
             // The plugin is not called again: EIO at once.
             t0 = System.nanoTime();
-            assertEquals(-5, c.ioctl(GET_HW_INFO, hwInfo(devId)));
+            assertEquals(-5, c.call(GET_HW_INFO, 0x1000, hwInfo(devId), 77));
             assertTrue((System.nanoTime() - t0) / 1_000_000 < 250, "a disabled plugin answers at once");
             assertEquals(1, said.lines().count(), said);
 
@@ -169,7 +111,7 @@ class ServerPluginContainmentTest {
                 Thread.sleep(10);
             }
             assertEquals(Thread.State.WAITING, stuck.getState());
-            assertEquals(0, c.ioctl(IOAS_ALLOC, words(12, 0, 0)), "the connection is still served");
+            assertEquals(0, c.call(IOAS_ALLOC, 0x1000, words(12, 0, 0), 77), "the connection is still served");
         }
     }
 }

@@ -7,12 +7,8 @@ import dev.iommufdsim.kernel.KernelProfile;
 import dev.iommufdsim.kernel.Machine;
 import dev.iommufdsim.repl.TestPaths;
 import dev.iommufdsim.repl.host.PluginHost;
-import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,75 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 class SimServerTest {
     @TempDir
     Path dir;
-
-    private static final class Client implements AutoCloseable {
-        final SocketChannel ch;
-
-        Client(Path socket) throws IOException {
-            ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-            ch.connect(UnixDomainSocketAddress.of(socket));
-        }
-
-        void send(int type, byte[] payload) throws IOException {
-            ByteBuffer b = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-            b.putInt(type).putInt(payload.length).put(payload).flip();
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-        }
-
-        ByteBuffer recv(int expectType) throws IOException {
-            ByteBuffer h = read(8);
-            assertEquals(expectType, h.getInt(0), "message type");
-            return read(h.getInt(4));
-        }
-
-        private ByteBuffer read(int n) throws IOException {
-            ByteBuffer b = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
-            while (b.hasRemaining()) {
-                if (ch.read(b) < 0) {
-                    throw new IOException("end of stream");
-                }
-            }
-            return b.flip();
-        }
-
-        void ioctl(int cmd, long arg, byte[] prefetch) throws IOException {
-            ioctl(cmd, arg, prefetch, 0);
-        }
-
-        void ioctl(int cmd, long arg, byte[] prefetch, int pid) throws IOException {
-            ByteBuffer b = ByteBuffer.allocate(16 + prefetch.length).order(ByteOrder.LITTLE_ENDIAN);
-            b.putInt(cmd).putInt(pid).putLong(arg).put(prefetch);
-            send(Wire.T_IOCTL, b.array());
-        }
-
-        /**
-         * Answers the server's requests as a process whose memory is all mapped, pinnable and
-         * without huge pages, until the call is done; returns its result.
-         */
-        long drive() throws IOException {
-            while (true) {
-                ByteBuffer h = read(8);
-                ByteBuffer p = read(h.getInt(4));
-                switch (h.getInt(0)) {
-                    case Wire.S_WRITE -> send(Wire.R_OK, new byte[0]);
-                    case Wire.S_READ -> send(Wire.R_DATA, new byte[p.getInt(8)]);
-                    case Wire.S_PROBE -> send(Wire.R_BOOL, le(1));
-                    case Wire.S_HUGE -> send(Wire.R_DATA, new byte[0]);
-                    case Wire.S_DONE -> {
-                        return p.getLong(0);
-                    }
-                    default -> throw new IOException("unexpected request " + h.getInt(0));
-                }
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            ch.close();
-        }
-    }
 
     private static byte[] le(int... words) {
         ByteBuffer b = ByteBuffer.allocate(4 * words.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -105,7 +32,7 @@ class SimServerTest {
         Machine m = ExecCommand.machine(PluginHost.load(List.of(TestPaths.pluginsDir())), KernelProfile.MAINLINE);
         try (SimServer s = SimServer.start(dir.resolve("s.sock"), m, ServerOptions.defaults())) {
             for (int round = 0; round < 2; round++) {
-                try (Client c = new Client(s.socket())) {
+                try (ShimClient c = new ShimClient(s.socket())) {
                     // IOAS_ALLOC with the struct prefetched: the server only writes it back
                     c.ioctl(0x3b81, 0x1000, le(12, 0, 0));
                     ByteBuffer w = c.recv(Wire.S_WRITE);
@@ -155,7 +82,7 @@ class SimServerTest {
         long buf = 0x7f0000000000L;
         try (SimServer s = SimServer.start(dir.resolve("s.sock"), m, ServerOptions.defaults())) {
             for (int round = 0; round < 20; round++) {
-                Client c1 = new Client(s.socket());
+                ShimClient c1 = new ShimClient(s.socket());
                 c1.ioctl(0x3b81, 0x1000, le(12, 0, 0), pid); // IOAS_ALLOC
                 assertEquals(0, c1.drive());
                 c1.ioctl(0x3ba0, 0x1000, struct(72, 2, 1), pid); // MOCK_DOMAIN on IOAS 1
@@ -163,7 +90,7 @@ class SimServerTest {
                 // IOAS_MAP {flags FIXED|WRITEABLE|READABLE, ioas 1, user_va, length, iova}: pinned
                 c1.ioctl(0x3b85, 0x1000, struct(40, 7, 1, 16, buf, 24, 0x1000, 32, 0x1000000), pid);
                 assertEquals(0, c1.drive());
-                Client c2 = new Client(s.socket());
+                ShimClient c2 = new ShimClient(s.socket());
                 byte[] check = struct(72, 4, 0, 16, 0x1000, 24, buf); // MD_CHECK_REFS refs 0
                 MachineLock lock = MachineLock.of(m);
                 lock.lock();
@@ -187,7 +114,7 @@ class SimServerTest {
         Machine m = ExecCommand.machine(PluginHost.load(List.of(TestPaths.pluginsDir())), KernelProfile.MAINLINE);
         int pid = (int) ProcessHandle.current().pid(); // a real process: its CapEff and limits are read
         long buf = 0x7f0000000000L;
-        try (SimServer s = SimServer.start(dir.resolve("s.sock"), m, ServerOptions.defaults()); Client c = new Client(s.socket())) {
+        try (SimServer s = SimServer.start(dir.resolve("s.sock"), m, ServerOptions.defaults()); ShimClient c = new ShimClient(s.socket())) {
             c.send(Wire.T_VMSTAT, le(pid));
             ByteBuffer none = c.recv(Wire.S_DONE);
             assertEquals(16, none.remaining());
