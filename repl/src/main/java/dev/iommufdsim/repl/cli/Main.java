@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "iommufd-sim", mixinStandardHelpOptions = true, version = "iommufd-sim 0.1.0",
         description = "An emulated Linux iommufd driven by a small scripting language.",
         subcommands = {Main.Run.class, Main.Plugins.class, Main.Diff.class, Main.Replay.class, Main.ConformanceCmd.class,
-                Main.Serve.class, Main.Exec.class})
+                Main.Serve.class, Main.Exec.class, Main.Train.class})
 public final class Main implements Callable<Integer> {
     @Option(names = "--plugins", paramLabel = "DIR", description = "another directory of driver plugin jars (repeatable);"
             + " also $" + PluginHost.ENV_PLUGINS)
@@ -104,6 +104,35 @@ public final class Main implements Callable<Integer> {
                 BatchRunner.writeJunit(junit, reports);
             }
             return rc;
+        }
+    }
+
+    /**
+     * `train FILE` (hidden): the launcher's start-up cache training run. The JVM records the
+     * classes a run loads, and one run must stand for both ways users start: FILE runs as `run`
+     * runs it, then the REPL reads standard input (the launcher feeds it FILE) on the terminal it
+     * would open, with a throw-away history file.
+     */
+    @Command(name = "train", hidden = true)
+    static final class Train implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Main main;
+
+        @Parameters(arity = "1", paramLabel = "FILE")
+        Path file;
+
+        @Override
+        public Integer call() throws Exception {
+            KernelProfile kp = main.kernelProfile();
+            Limits limits = main.limits(new LimitOptions());
+            PluginHost plugins = main.loadPlugins();
+            Run.runFiles(main.out, false, kp, limits, plugins, List.of(file), null);
+            Path history = java.nio.file.Files.createTempFile("iommufd-sim-train", ".history");
+            try (org.jline.terminal.Terminal t = org.jline.terminal.TerminalBuilder.builder().system(true).dumb(true).build()) {
+                return new Console(() -> Sim.create(plugins, kp, limits), false).run(t, history);
+            } finally {
+                java.nio.file.Files.deleteIfExists(history);
+            }
         }
     }
 
