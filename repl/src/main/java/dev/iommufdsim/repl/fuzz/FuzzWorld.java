@@ -8,6 +8,7 @@ import dev.iommufdsim.kernel.KernelProfile;
 import dev.iommufdsim.kernel.Machine;
 import dev.iommufdsim.kernel.PhysDevice;
 import dev.iommufdsim.kernel.uapi.IovaRange;
+import dev.iommufdsim.repl.builtins.UapiBuiltins;
 import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.host.Session;
 import dev.iommufdsim.repl.host.Sim;
@@ -179,6 +180,31 @@ public final class FuzzWorld {
                 return c.veventqAlloc(op.u32("flags"), op.u32("viommu_id"), op.u32("type"), op.u64("veventq_depth"), op.u32("__reserved"));
             case "msi_request":
                 return c.msiRequest(op.u32("dev_id"), op.has("msi_addr") ? op.u64("msi_addr") : -1);
+            case "hwpt_set_dirty_tracking":
+                c.hwptSetDirtyTracking(op.u32("flags"), op.u32("hwpt_id"));
+                return null;
+            case "hwpt_get_dirty_bitmap":
+                c.hwptGetDirtyBitmap(op.u32("hwpt_id"), op.u32("flags"), 0, op.u64("iova"), op.u64("length"), op.u64("page_size"),
+                        UapiBuiltins.DEFAULT_USER_VA);
+                return null;
+            case "pasid_attach":
+                return c.selftest().pasidAttach(op.u32("stdev_id"), op.u32("pasid"), op.u32("pt_id"));
+            case "pasid_replace":
+                return c.selftest().pasidReplace(op.u32("stdev_id"), op.u32("pasid"), op.u32("pt_id"));
+            case "pasid_detach":
+                c.selftest().pasidDetach(op.u32("stdev_id"), op.u32("pasid"));
+                return null;
+            case "vfio_ioas":
+                return c.vfioIoas(op.u32("op"), op.u32("ioas_id"), 0);
+            case "trigger_iopf":
+                c.selftest().triggerIopf(op.u32("dev_id"), op.u32("pasid"), op.u32("grpid"), op.u32("perm"), op.u64("addr"));
+                return null;
+            case "trigger_vevent":
+                c.selftest().triggerVevent(op.u32("dev_id"));
+                return null;
+            case "hw_queue_alloc":
+                return c.hwQueueAlloc(0, op.u32("viommu_id"), op.u32("type"), op.u32("index"), op.u64("nesting_parent_iova"),
+                        op.u64("length"));
             default:
                 throw new IllegalArgumentException("no such fuzz call " + op.call);
         }

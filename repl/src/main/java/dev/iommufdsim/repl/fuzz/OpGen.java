@@ -81,7 +81,10 @@ final class OpGen {
         }
         View v = new View(open.get(rnd.nextInt(open.size())));
         int ctx = v.ctx.number();
-        int w = rnd.nextInt(100);
+        int w = rnd.nextInt(112);
+        if (w >= 100) {
+            return later(v, w - 100);
+        }
         if (w < 5) {
             return Op.of(ctx, "ioas_alloc", "flags", rnd.nextInt(20) == 0 ? pick(1L, 0xffffffffL) : 0L);
         } else if (w < 22) {
@@ -136,6 +139,47 @@ final class OpGen {
         }
         return Op.of(ctx, "get_hw_info", "dev_id", id(v, ObjType.DEVICE), "data_len", pick(0L, 4L, 256L), "flags",
                 pick(0L, 0L, 1L, 2L), "in_data_type", pick(0L, 1L, 2L, 0xfeedbeefL));
+    }
+
+    /**
+     * The calls added with the selftest through exec (2026-11-26): dirty tracking, PASID attach,
+     * the VFIO compat IOAS, fault and vEVENT triggers, HW queues; w in [0, 12).
+     */
+    private Op later(View v, int w) {
+        int ctx = v.ctx.number();
+        switch (w) {
+            case 0:
+                return Op.of(ctx, "hwpt_set_dirty_tracking", "hwpt_id", id(v, ObjType.HWPT_PAGING), "flags", pick(1L, 1L, 0L, 2L));
+            case 1: {
+                long iova = point(v, ioasOf(v));
+                return Op.of(ctx, "hwpt_get_dirty_bitmap", "hwpt_id", id(v, ObjType.HWPT_PAGING), "iova", iova, "length",
+                        length(v, iova), "page_size", pick(0x1000L, 0x1000L, 0x800L, 0L, 0x3000L, 0x200000L), "flags", pick(0L, 1L, 2L));
+            }
+            case 2:
+            case 3:
+                return Op.of(ctx, "pasid_attach", "stdev_id", id(v, ObjType.SELFTEST), "pasid", pasid(), "pt_id", pt(v));
+            case 4:
+                return Op.of(ctx, "pasid_replace", "stdev_id", id(v, ObjType.SELFTEST), "pasid", pasid(), "pt_id", pt(v));
+            case 5:
+                return Op.of(ctx, "pasid_detach", "stdev_id", id(v, ObjType.SELFTEST), "pasid", pasid());
+            case 6:
+                return Op.of(ctx, "vfio_ioas", "op", pick(0L, 1L, 2L, 3L), "ioas_id", id(v, ObjType.IOAS));
+            case 7:
+            case 8:
+                return Op.of(ctx, "trigger_iopf", "dev_id", id(v, ObjType.DEVICE), "pasid", pick(0L, 0L, 1L, 5L), "grpid",
+                        (long) rnd.nextInt(4), "perm", pick(0L, 1L, 2L), "addr", point(v, ioasOf(v)));
+            case 9:
+                return Op.of(ctx, "trigger_vevent", "dev_id", id(v, ObjType.DEVICE));
+            default: {
+                long iova = point(v, ioasOf(v));
+                return Op.of(ctx, "hw_queue_alloc", "viommu_id", id(v, ObjType.VIOMMU), "type", pick(1L, 1L, 0L, 0xdeadL),
+                        "nesting_parent_iova", iova, "length", length(v, iova), "index", pick(0L, 0L, 1L, 2L));
+            }
+        }
+    }
+
+    private long pasid() {
+        return pick(1L, 1L, 5L, 0L, 1024L, 1L << 20);
     }
 
     private Op open() {
