@@ -1323,6 +1323,21 @@ static int maybe_status(const char *path, int flags)
 	return pid > 0 ? status_fd(pid, flags) : -1;
 }
 
+/*
+ * What every open wrapper asks first: is this /dev/iommu (a new context on the server) or a
+ * /proc status file whose VmPin/VmLck the emulator adjusts? If so, *fd is the answer.
+ */
+static int intercepted(const char *path, int flags, int *fd)
+{
+	resolve();
+	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET")) {
+		*fd = sim_open(flags);
+		return 1;
+	}
+	*fd = maybe_status(path, flags);
+	return *fd >= 0;
+}
+
 static FILE *status_fopen(const char *path, const char *mode)
 {
 	pid_t pid = proc_status_pid(path);
@@ -1364,10 +1379,7 @@ EXPORT int open(const char *path, int flags, ...)
 	mode_t mode;
 	int st;
 
-	resolve();
-	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
-		return sim_open(flags);
-	if ((st = maybe_status(path, flags)) >= 0)
+	if (intercepted(path, flags, &st))
 		return st;
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
@@ -1381,10 +1393,7 @@ EXPORT int open64(const char *path, int flags, ...)
 	mode_t mode;
 	int st;
 
-	resolve();
-	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
-		return sim_open(flags);
-	if ((st = maybe_status(path, flags)) >= 0)
+	if (intercepted(path, flags, &st))
 		return st;
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
@@ -1398,10 +1407,7 @@ EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	mode_t mode;
 	int st;
 
-	resolve();
-	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
-		return sim_open(flags);
-	if ((st = maybe_status(path, flags)) >= 0)
+	if (intercepted(path, flags, &st))
 		return st;
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
@@ -1415,10 +1421,7 @@ EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 	mode_t mode;
 	int st;
 
-	resolve();
-	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
-		return sim_open(flags);
-	if ((st = maybe_status(path, flags)) >= 0)
+	if (intercepted(path, flags, &st))
 		return st;
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
@@ -1431,10 +1434,7 @@ EXPORT int __open_2(const char *path, int flags)
 {
 	int st;
 
-	resolve();
-	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
-		return sim_open(flags);
-	if ((st = maybe_status(path, flags)) >= 0)
+	if (intercepted(path, flags, &st))
 		return st;
 	return real___open_2(path, flags);
 }
@@ -1443,10 +1443,7 @@ EXPORT int __open64_2(const char *path, int flags)
 {
 	int st;
 
-	resolve();
-	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
-		return sim_open(flags);
-	if ((st = maybe_status(path, flags)) >= 0)
+	if (intercepted(path, flags, &st))
 		return st;
 	return (real___open64_2 ? real___open64_2 : real___open_2)(path, flags);
 }
@@ -1455,10 +1452,7 @@ EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
 	int st;
 
-	resolve();
-	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
-		return sim_open(flags);
-	if ((st = maybe_status(path, flags)) >= 0)
+	if (intercepted(path, flags, &st))
 		return st;
 	return real___openat_2(dirfd, path, flags);
 }
@@ -1467,10 +1461,7 @@ EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
 	int st;
 
-	resolve();
-	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET"))
-		return sim_open(flags);
-	if ((st = maybe_status(path, flags)) >= 0)
+	if (intercepted(path, flags, &st))
 		return st;
 	return (real___openat64_2 ? real___openat64_2 : real___openat_2)(dirfd, path, flags);
 }
