@@ -166,17 +166,7 @@ public final class OpsGenerator {
             case RANGES -> new double[] {3, 2, 1, 0.5, 4, 4, 4, 1.5, 0.5, 1, 0.5, 0.3};
             case MIXED, NEST -> new double[] {3, 3, 2, 2, 1.5, 1.5, 1.5, 1, 2, 2, 1, 1};
         };
-        double total = 0;
-        for (double x : w) {
-            total += x;
-        }
-        double r = rnd.nextDouble() * total;
-        int k = 0;
-        while (k < w.length - 1 && r >= w[k]) {
-            r -= w[k];
-            k++;
-        }
-        switch (k) {
+        switch (weighted(w)) {
             case 0 -> autoMap();
             case 1 -> fixedMap();
             case 2 -> unmap();
@@ -628,8 +618,8 @@ public final class OpsGenerator {
         caches.put(n, c);
     }
 
-    private void nestStep() {
-        double[] w = {2, 4.5, 2, 2.5, 4, 3, 3, 2, 3, 3.5, 1, 1.5};
+    /** An index into w drawn with probability proportional to its weight. */
+    private int weighted(double[] w) {
         double total = 0;
         for (double x : w) {
             total += x;
@@ -640,7 +630,12 @@ public final class OpsGenerator {
             r -= w[k];
             k++;
         }
-        switch (k) {
+        return k;
+    }
+
+    private void nestStep() {
+        double[] w = {2, 4.5, 2, 2.5, 4, 3, 3, 2, 3, 3.5, 1, 1.5};
+        switch (weighted(w)) {
             case 0 -> parentAlloc();
             case 1 -> nestedAlloc();
             case 2 -> viommuAlloc();
