@@ -79,7 +79,7 @@ final class DeviceAttach {
             }
         } else if (hwpt instanceof HwptNested nested) {
             for (PhysDevice d : idev.igroup.group.devices()) {
-                d.iommu().run("attach_dev", () -> nested.domain.attachDev(d.info(), nested.viommu));
+                d.iommu().run("attach_dev", () -> nested.domain.attachDev(d.info(), d.iommu().ops(), nested.viommu));
             }
         }
     }

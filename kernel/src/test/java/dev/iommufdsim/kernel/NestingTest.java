@@ -81,6 +81,26 @@ class NestingTest {
         ctx.destroy(s.parent);
     }
 
+    /**
+     * SPI-PROPOSALS 1: the kernel tells a nested domain's attach_dev which instance the device is
+     * behind (dev_iommu_priv_get(dev)), so a driver can refuse a device of another instance of
+     * itself, as arm_smmu_attach_dev_nested does (EINVAL); the group's state is left as it was.
+     */
+    @Test
+    void nestedAttachSeesTheDevicesOwnInstance() {
+        Setup s = setup(KernelProfile.MAINLINE);
+        Machine m = s.ctx.machine();
+        m.declareIommu("smmu1", "regions", Map.of());
+        PhysDevice other = m.declareDevice("nic1", "smmu1", "0000:02:00.0", null, Map.of());
+        int dev1 = s.ctx.vfioDeviceBind(other, 0);
+        int nested = s.ctx.hwptAlloc(0, s.dev, s.parent, DATA_TYPE, S1, 0, 0);
+        IommufdException e = errno(EINVAL, () -> s.ctx.vfioDeviceAttach(dev1, 0, nested, 0));
+        assertTrue(e.reason().contains("nic1"), e.reason());
+        assertNull(((IommufdDevice) s.ctx.object(dev1)).attachedHwpt());
+        assertEquals(List.of(new IovaRange(0, (1L << 48) - 1)), ranges(s), "no reservation left behind");
+        assertEquals(nested, s.ctx.vfioDeviceAttach(s.dev, 0, nested, 0));
+    }
+
     @Test
     void invalidateWritesBackEntryNum() {
         Setup s = setup(KernelProfile.MAINLINE);

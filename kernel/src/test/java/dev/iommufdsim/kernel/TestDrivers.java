@@ -241,7 +241,7 @@ final class TestDrivers {
 
                 @Override
                 public NestedDomain domainAllocNested(DeviceInfo dev, PagingDomain parent, int flags, int dataType, byte[] data) {
-                    return nested(dataType, data, null);
+                    return nested(dataType, data, this);
                 }
 
                 @Override
@@ -251,6 +251,7 @@ final class TestDrivers {
 
                 @Override
                 public Viommu viommuInit(int type, PagingDomain parent, DeviceInfo dev, byte[] data) {
+                    IommuInstance instance = this;
                     return new Viommu() {
                         /** Queue slots: index i > 0 needs i - 1 and depends on it. */
                         final HwQueue[] queues = new HwQueue[2];
@@ -295,7 +296,7 @@ final class TestDrivers {
 
                         @Override
                         public NestedDomain allocDomainNested(int flags, int dataType, byte[] d, VdevLookup vdevs) {
-                            return nested(dataType, d, vdevs);
+                            return nested(dataType, d, instance);
                         }
                     };
                 }
@@ -307,8 +308,12 @@ final class TestDrivers {
             };
         }
 
-        /** Data type 0x1234 of at least 4 bytes; invalidation entries must not start with 0xff. */
-        static NestedDomain nested(int dataType, byte[] data, VdevLookup viommu) {
+        /**
+         * Data type 0x1234 of at least 4 bytes; invalidation entries must not start with 0xff;
+         * attach refuses a device behind another instance than {@code owner} (EINVAL, as
+         * arm_smmu_attach_dev_nested) and, through a vIOMMU, a device without a vDEVICE (ENOENT).
+         */
+        static NestedDomain nested(int dataType, byte[] data, IommuInstance owner) {
             if (dataType != DATA_TYPE) {
                 throw fail(EOPNOTSUPP, "regions: data type 0x%x", dataType);
             }
@@ -332,7 +337,10 @@ final class TestDrivers {
                 }
 
                 @Override
-                public void attachDev(DeviceInfo dev, VdevLookup vdevs) {
+                public void attachDev(DeviceInfo dev, IommuInstance devIommu, VdevLookup vdevs) {
+                    if (devIommu != owner) {
+                        throw fail(EINVAL, "regions: %s is behind another instance", dev.name());
+                    }
                     if (vdevs != null && vdevs.virtIdOf(dev) == null) {
                         throw fail(ENOENT, "regions: no vDEVICE for %s", dev.name());
                     }

@@ -32,6 +32,18 @@ public interface NestedDomain extends IommuDomain {
     default void attachDev(DeviceInfo dev, VdevLookup vdevs) {
     }
 
+    /**
+     * Models the attach_dev op of this nested domain for a device behind {@code devIommu}: the
+     * instance the device was declared on (dev_iommu_priv_get(dev)->smmu, info->iommu), which
+     * may be another instance of this driver than the one that allocated the domain. The
+     * kernel calls this form; by default it forwards to {@link #attachDev(DeviceInfo, VdevLookup)}.
+     *
+     * @param vdevs the vIOMMU's virtual devices, or null for a domain not made through a vIOMMU
+     */
+    default void attachDev(DeviceInfo dev, IommuInstance devIommu, VdevLookup vdevs) {
+        attachDev(dev, vdevs);
+    }
+
     /** Driver state a selftest op or an inspection may read (may be null). */
     default Object state() {
         return null;

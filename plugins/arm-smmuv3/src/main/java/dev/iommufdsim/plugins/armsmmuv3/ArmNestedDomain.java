@@ -7,6 +7,7 @@ import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
 import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.NestedDomain;
 import dev.iommufdsim.kernel.spi.UserStruct;
 import dev.iommufdsim.kernel.spi.VdevLookup;
@@ -98,15 +99,16 @@ final class ArmNestedDomain implements NestedDomain {
     }
 
     /**
-     * arm_smmu_attach_dev_nested(): a device behind another SMMU than the vSMMU's -> EINVAL;
+     * arm_smmu_attach_dev_nested(): a device behind another SMMU than the vSMMU's
+     * (nested_domain->vsmmu->smmu != master->smmu, with devIommu as master->smmu) -> EINVAL;
      * then arm_smmu_attach_prepare_vmaster(): a vSTE whose CFG is S1_TRANS needs the device's
      * vDEVICE (vSID) in the vIOMMU -> ENOENT; ABORT and BYPASS attach without one. (Substreams
      * in use -> EBUSY is not visible to the plugin.)
      */
     @Override
-    public void attachDev(DeviceInfo dev, VdevLookup vdevs) {
-        if (!vsmmu.smmu().isMaster(dev)) {
-            throw fail(EINVAL, "arm_smmuv3: %s is not behind %s, the SMMU of this nested domain's vSMMU", dev.name(), vsmmu.smmu());
+    public void attachDev(DeviceInfo dev, IommuInstance devIommu, VdevLookup vdevs) {
+        if (devIommu != vsmmu.smmu()) {
+            throw fail(EINVAL, "arm_smmuv3: %s is behind %s, not %s, the SMMU of this nested domain's vSMMU", dev.name(), devIommu, vsmmu.smmu());
         }
         Long vsid = vdevs == null ? null : vdevs.virtIdOf(dev);
         int cfg = vste.cfg();

@@ -17,10 +17,8 @@ import dev.iommufdsim.kernel.spi.ResvType;
 import dev.iommufdsim.kernel.spi.Viommu;
 import dev.iommufdsim.kernel.uapi.Uapi;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One SMMUv3 (struct arm_smmu_device with arm_smmu_ops), its ID registers decoded into
@@ -51,8 +49,6 @@ final class ArmSmmuV3Instance implements IommuInstance {
     private final List<IortRmr> rmrs;
     /** How the MSI doorbell is described: the SW_MSI window (mainline) or a 1:1 region. */
     private final ResvType msiRegion;
-    /** The devices this SMMU probed (arm_smmu_probe_device): a device not here sits behind another SMMU. */
-    private final Set<String> masters = new HashSet<>();
     /** The VMID ida of arm_smmu_domain_finalise_s2(): VMID 0 is reserved for bypass STEs. */
     private int nextVmid = 1;
 
@@ -79,11 +75,6 @@ final class ArmSmmuV3Instance implements IommuInstance {
 
     SmmuRegs.Features features() {
         return f;
-    }
-
-    /** Whether this SMMU probed the device (dev_iommu_priv_get(dev)->smmu == this). */
-    boolean isMaster(DeviceInfo dev) {
-        return masters.contains(dev.name());
     }
 
     /**
@@ -128,7 +119,6 @@ final class ArmSmmuV3Instance implements IommuInstance {
      */
     @Override
     public List<ResvRegion> getResvRegions(DeviceInfo dev) {
-        masters.add(dev.name());
         int msiProt = ResvRegion.IOMMU_WRITE | ResvRegion.IOMMU_NOEXEC | ResvRegion.IOMMU_MMIO;
         List<ResvRegion> out = new ArrayList<>();
         if (msiRegion == ResvType.SW_MSI) {
@@ -175,7 +165,6 @@ final class ArmSmmuV3Instance implements IommuInstance {
      */
     @Override
     public DeviceCaps capabilities(DeviceInfo dev) {
-        masters.add(dev.name());
         long pasidBits = dev.longProperty("pasid_bits", 0);
         int maxPasids = pasidBits <= 0 ? 0 : (int) Math.min(1L << Math.min(pasidBits, 30), 1L << f.ssidBits());
         boolean ats = f.ats() && dev.bdf() != null && dev.boolProperty("ats", false);

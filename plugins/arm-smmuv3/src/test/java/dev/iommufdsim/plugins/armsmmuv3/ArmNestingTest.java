@@ -63,7 +63,6 @@ class ArmNestingTest {
     void setUp() {
         smmu = smmu(Map.of());
         nic = pci("nic0", "0000:01:00.0", Map.of());
-        smmu.capabilities(nic); // arm_smmu_probe_device: the SMMU knows its master
         s2 = smmu.domainAllocPagingFlags(nic, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT, 0, new byte[0]);
         vsmmu = (ArmVsmmu) smmu.viommuInit(TYPE_ARM, s2, nic, new byte[0]);
     }
@@ -139,15 +138,17 @@ class ArmNestingTest {
     @Test
     void attachNeedsAVsidOnlyForTranslation() {
         NestedDomain trans = nested(0xb, 0);
-        assertEquals(ENOENT, errno(() -> trans.attachDev(nic, vdevs)));
-        nested(0x1, 0).attachDev(nic, vdevs);
-        nested(0x9, 0).attachDev(nic, vdevs);
-        nested(0, 0).attachDev(nic, vdevs);
+        assertEquals(ENOENT, errno(() -> trans.attachDev(nic, smmu, vdevs)));
+        nested(0x1, 0).attachDev(nic, smmu, vdevs);
+        nested(0x9, 0).attachDev(nic, smmu, vdevs);
+        nested(0, 0).attachDev(nic, smmu, vdevs);
         vdevs.byId.put(0x10L, nic);
-        trans.attachDev(nic, vdevs);
+        trans.attachDev(nic, smmu, vdevs);
         DeviceInfo elsewhere = pci("nic9", "0000:09:00.0", Map.of());
-        smmu(Map.of()).capabilities(elsewhere);
-        assertEquals(EINVAL, errno(() -> nested(0x1, 0).attachDev(elsewhere, vdevs)), "vsmmu->smmu != master->smmu");
+        ArmSmmuV3Instance other = smmu(Map.of());
+        assertEquals(EINVAL, errno(() -> nested(0x1, 0).attachDev(elsewhere, other, vdevs)), "vsmmu->smmu != master->smmu");
+        assertEquals(EINVAL, errno(() -> nested(0x1, 0).attachDev(nic, other, vdevs)),
+                "the device's SMMU decides, not its name: the same device declared behind smmu1");
     }
 
     /** arm_vsmmu_cache_invalidate() and arm_vsmmu_convert_user_cmd() (arm-smmu-v3-iommufd.c:367, 329). */

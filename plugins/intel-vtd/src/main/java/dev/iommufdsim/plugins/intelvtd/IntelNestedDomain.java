@@ -5,6 +5,7 @@ import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
 import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.NestedDomain;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.UserDataArray;
@@ -39,13 +40,11 @@ final class IntelNestedDomain implements NestedDomain {
     record S1Cfg(long flags, long pgtblAddr, int addrWidth, int reserved) {
     }
 
-    private final IntelVtdInstance unit;
     private final VtdDomain s2;
     private final S1Cfg s1;
     private long invalidations;
 
-    private IntelNestedDomain(IntelVtdInstance unit, VtdDomain s2, S1Cfg s1) {
-        this.unit = unit;
+    private IntelNestedDomain(VtdDomain s2, S1Cfg s1) {
         this.s2 = s2;
         this.s1 = s1;
     }
@@ -68,19 +67,22 @@ final class IntelNestedDomain implements NestedDomain {
             throw fail(EINVAL, "intel_vtd: the parent is not a second-stage nesting parent");
         }
         UserStruct v = UserStruct.copyFromUser(dataType, data, IOMMU_HWPT_DATA_VTD_S1, VTD_S1_SIZE, VTD_S1_SIZE);
-        return new IntelNestedDomain(unit, s2, new S1Cfg(v.u64(0), v.u64(8), v.u32(16), v.u32(20)));
+        return new IntelNestedDomain(s2, new S1Cfg(v.u64(0), v.u64(8), v.u32(16), v.u32(20)));
     }
 
     /**
      * intel_nested_attach_dev(): paging_domain_compatible() of the parent with the device's
-     * unit -> EINVAL; then intel_pasid_setup_nested(): addr_width other than 48, or 57 without
-     * CAP.FL5LP -> EINVAL; SRE without ECAP.SRS -> EINVAL; EAFE without ECAP.EAFS -> EINVAL.
-     * The device's unit is the allocating unit's when that unit probed the device; a device
-     * behind another unit is checked against the allocating unit's registers (the spi does not
-     * say which unit a device is behind: SPI-PROPOSALS.md #1).
+     * unit (info->iommu, which is devIommu, not necessarily the allocating unit) -> EINVAL;
+     * then intel_pasid_setup_nested() against that unit: addr_width other than 48, or 57
+     * without CAP.FL5LP -> EINVAL; SRE without ECAP.SRS -> EINVAL; EAFE without ECAP.EAFS ->
+     * EINVAL.
      */
     @Override
-    public void attachDev(DeviceInfo dev, VdevLookup vdevs) {
+    public void attachDev(DeviceInfo dev, IommuInstance devIommu, VdevLookup vdevs) {
+        if (!(devIommu instanceof IntelVtdInstance unit)) {
+            // The core only calls this for a device of this driver (domain->owner == ops).
+            throw fail(EINVAL, "intel_vtd: %s is not behind a VT-d unit", dev.name());
+        }
         VtdRegs.Caps c = unit.caps();
         s2.checkCompatible(c, unit.name());
         if (s1.addrWidth() == ADDR_WIDTH_5LEVEL) {

@@ -17,10 +17,8 @@ import dev.iommufdsim.kernel.spi.UserStruct;
 import dev.iommufdsim.kernel.uapi.IommufdException;
 import dev.iommufdsim.kernel.uapi.Uapi;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One VT-d unit (struct intel_iommu, a DRHD of the ACPI DMAR table) with intel_iommu_ops.
@@ -46,8 +44,6 @@ final class IntelVtdInstance implements IommuInstance {
     private final IommuDriver driver;
     private final String name;
     private final VtdRegs.Caps caps;
-    /** The devices this unit probed (intel_iommu_probe_device): a device not here sits behind another unit. */
-    private final Set<String> devices = new HashSet<>();
 
     IntelVtdInstance(IommuDriver driver, String name, VtdRegs.Caps caps) {
         this.driver = driver;
@@ -68,10 +64,6 @@ final class IntelVtdInstance implements IommuInstance {
         return name;
     }
 
-    boolean probed(DeviceInfo dev) {
-        return devices.contains(dev.name());
-    }
-
     /** device_rmrr_is_relaxable(): PCI USB controllers (class 0x0c03) and display devices (base class 0x03). */
     static boolean rmrrRelaxable(DeviceInfo dev) {
         if (dev.bdf() == null) {
@@ -90,7 +82,6 @@ final class IntelVtdInstance implements IommuInstance {
      */
     @Override
     public List<ResvRegion> getResvRegions(DeviceInfo dev) {
-        devices.add(dev.name());
         int prot = ResvRegion.IOMMU_READ | ResvRegion.IOMMU_WRITE;
         List<ResvRegion> out = new ArrayList<>();
         Object rmrrs = dev.properties().get("rmrr");
@@ -119,7 +110,6 @@ final class IntelVtdInstance implements IommuInstance {
      */
     @Override
     public DeviceCaps capabilities(DeviceInfo dev) {
-        devices.add(dev.name());
         boolean ats = caps.has(VtdRegs.ECAP_DT) && dev.bdf() != null && dev.boolProperty("ats", true);
         long pasidBits = dev.longProperty("pasid_bits", 0);
         long maxPasids = pasidBits <= 0 ? 0 : Math.min(1L << Math.min(pasidBits, 30), caps.maxPasids());

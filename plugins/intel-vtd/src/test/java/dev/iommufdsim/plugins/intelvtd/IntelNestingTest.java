@@ -58,20 +58,38 @@ class IntelNestingTest {
     @Test
     void attachChecksTheStage1Config() {
         NestedDomain wide = nested(unit, parent, s1(0, 0x1000, 57, 0));
-        assertEquals(EINVAL, errno(() -> wide.attachDev(NIC, null)));
-        nested(unit, parent, s1(0, 0x1000, 48, 0)).attachDev(NIC, null);
+        assertEquals(EINVAL, errno(() -> wide.attachDev(NIC, unit, null)));
+        nested(unit, parent, s1(0, 0x1000, 48, 0)).attachDev(NIC, unit, null);
         IntelVtdInstance five = unit(Map.of("gaw", 57L, "five_level", true));
-        nested(five, alloc(five, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT), s1(0, 0x1000, 57, 0)).attachDev(NIC, null);
-        assertEquals(EINVAL, errno(() -> nested(unit, parent, s1(0, 0x1000, 39, 0)).attachDev(NIC, null)));
+        nested(five, alloc(five, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT), s1(0, 0x1000, 57, 0)).attachDev(NIC, five, null);
+        assertEquals(EINVAL, errno(() -> nested(unit, parent, s1(0, 0x1000, 39, 0)).attachDev(NIC, unit, null)));
         nested(unit, parent, s1(IntelNestedDomain.IOMMU_VTD_S1_SRE | IntelNestedDomain.IOMMU_VTD_S1_EAFE | IntelNestedDomain.IOMMU_VTD_S1_WPE,
-                0x1000, 48, 0)).attachDev(NIC, null);
+                0x1000, 48, 0)).attachDev(NIC, unit, null);
         IntelVtdInstance noSrs = unit(Map.of("ecap_reg", VtdRegs.defaultEcap(true) & ~VtdRegs.ECAP_SRS));
         PagingDomain p2 = alloc(noSrs, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT);
-        assertEquals(EINVAL, errno(() -> nested(noSrs, p2, s1(IntelNestedDomain.IOMMU_VTD_S1_SRE, 0, 48, 0)).attachDev(NIC, null)));
-        nested(noSrs, p2, s1(IntelNestedDomain.IOMMU_VTD_S1_WPE, 0, 48, 0)).attachDev(NIC, null);
+        assertEquals(EINVAL, errno(() -> nested(noSrs, p2, s1(IntelNestedDomain.IOMMU_VTD_S1_SRE, 0, 48, 0)).attachDev(NIC, noSrs, null)));
+        nested(noSrs, p2, s1(IntelNestedDomain.IOMMU_VTD_S1_WPE, 0, 48, 0)).attachDev(NIC, noSrs, null);
         IntelVtdInstance noEafs = unit(Map.of("ecap_reg", VtdRegs.defaultEcap(true) & ~VtdRegs.ECAP_EAFS));
         PagingDomain p3 = alloc(noEafs, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT);
-        assertEquals(EINVAL, errno(() -> nested(noEafs, p3, s1(IntelNestedDomain.IOMMU_VTD_S1_EAFE, 0, 48, 0)).attachDev(NIC, null)));
+        assertEquals(EINVAL, errno(() -> nested(noEafs, p3, s1(IntelNestedDomain.IOMMU_VTD_S1_EAFE, 0, 48, 0)).attachDev(NIC, noEafs, null)));
+    }
+
+    /**
+     * intel_nested_attach_dev() (nested.c:18) checks the device's own unit (info->iommu), not the
+     * allocating one: a parent made on a nesting unit is refused for a device behind a unit
+     * without ECAP.NEST (paging_domain_compatible_second_stage), and a 57-bit stage 1 made on a
+     * 5-level unit is refused for a device behind a 4-level unit (intel_pasid_setup_nested).
+     */
+    @Test
+    void attachChecksTheDevicesOwnUnit() {
+        IntelVtdInstance noNest = unit(Map.of("nesting", false));
+        NestedDomain d = nested(unit, parent, s1(0, 0x1000, 48, 0));
+        d.attachDev(NIC, unit, null);
+        assertEquals(EINVAL, errno(() -> d.attachDev(NIC, noNest, null)), "the device's unit has no nested translation");
+        IntelVtdInstance five = unit(Map.of("gaw", 57L, "five_level", true));
+        NestedDomain wide = nested(five, parent, s1(0, 0x1000, 57, 0));
+        wide.attachDev(NIC, five, null);
+        assertEquals(EINVAL, errno(() -> wide.attachDev(NIC, unit, null)), "addr_width 57 without CAP.FL5LP on the device's unit");
     }
 
     /** intel_nested_cache_invalidate_user() (nested.c:91). */
