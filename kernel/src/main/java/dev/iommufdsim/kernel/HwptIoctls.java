@@ -63,7 +63,8 @@ final class HwptIoctls {
                 hwpt.put();
             }
             ictx.abortAndDestroy(hwpt);
-            throw e;
+            // iopt_table_add_domain() knows no device: name the one the domain was made for
+            throw new IommufdException(e.errno(), String.format("dev %d (%s), ioas %d: %s", idev.id(), idev.dev.name(), ioas.id(), e.reason()));
         }
         ioas.hwptList.add(hwpt);
         hwpt.inIoasList = true;

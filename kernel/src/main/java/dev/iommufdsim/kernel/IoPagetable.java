@@ -20,6 +20,7 @@ import dev.iommufdsim.kernel.iopt.IntervalMap;
 import dev.iommufdsim.kernel.iopt.ReservedIntervals;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
+import dev.iommufdsim.kernel.uapi.IommufdException;
 import dev.iommufdsim.kernel.uapi.IovaRange;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -309,7 +310,7 @@ public final class IoPagetable {
             a.pages().hold(a.index(), a.lastIndex(), pins);
             try {
                 for (HwptPaging d : domains) {
-                    checkIommuMapAlignment(d, a);
+                    checkIommuMap(d, a);
                 }
             } catch (RuntimeException e) {
                 a.pages().release(a.index(), a.lastIndex(), pins);
@@ -324,15 +325,30 @@ public final class IoPagetable {
      * area's runs start at its IOVA and sub-page offset and end at its end, and break elsewhere
      * only at page boundaries, so this is the area's IOVA, page offset and length. Only
      * IOAS_COPY gets here with a misaligned area (its slices of byte-granular source areas);
-     * IOAS_MAP is refused before, against iova_alignment.
+     * IOAS_MAP is refused before, against iova_alignment. Then the driver's map_pages, which
+     * may refuse the area's prot before mapping anything (IommuInstance.checkMap); its errno
+     * comes back with the area and the HWPT named.
      */
-    private static void checkIommuMapAlignment(HwptPaging d, Area a) {
+    private static void checkIommuMap(HwptPaging d, Area a) {
         long min = d.domain().minPageSize();
         long pageOffset = a.startByte() % PAGE_SIZE;
         if (((a.iova() | pageOffset | a.length()) & (min - 1)) != 0) {
             throw fail(EINVAL, "iommu_map of area 0x%x-0x%x (page offset 0x%x) into hwpt %d: not aligned to the domain's smallest page size 0x%x",
                     a.iova(), a.last(), pageOffset, d.id(), min);
         }
+        try {
+            d.owner.checkMap(d.domain(), a.iova(), a.length(), a.iommuProt());
+        } catch (IommufdException e) {
+            throw new IommufdException(e.errno(), String.format("iommu_map of area 0x%x-0x%x (%s) into hwpt %d: %s",
+                    a.iova(), a.last(), protText(a.iommuProt()), d.id(), e.reason()));
+        }
+    }
+
+    /** An area's IOMMU_READ / IOMMU_WRITE as the IOAS_MAP flags that gave them. */
+    private static String protText(int prot) {
+        boolean r = (prot & Area.IOMMU_READ) != 0;
+        boolean w = (prot & Area.IOMMU_WRITE) != 0;
+        return r && w ? "READABLE|WRITEABLE" : r ? "READABLE only" : w ? "WRITEABLE only" : "neither READABLE nor WRITEABLE";
     }
 
     /** iopt_area_unfill_domains(): the area stops holding its pages; unpinned unless held elsewhere. */
@@ -614,8 +630,9 @@ public final class IoPagetable {
                 }
                 filled.add(a);
                 // iopt_area_fill_domain() -> iommu_map(): an area IOAS_COPY left misaligned while the
-                // IOAS had no domain (its iova_alignment already the new one, so not checked above)
-                checkIommuMapAlignment(hwpt, a);
+                // IOAS had no domain (its iova_alignment already the new one, so not checked above),
+                // or one the driver's map_pages refuses (a read-only area in a VT-d nesting parent)
+                checkIommuMap(hwpt, a);
                 return true;
             });
         } catch (RuntimeException e) {

@@ -135,6 +135,14 @@ public final class IommuInstanceHandle {
         });
     }
 
+    /** map_pages' refusal of an area before anything is mapped (IommuInstance.checkMap). */
+    void checkMap(PagingDomain domain, long iova, long length, int prot) {
+        contain("map_pages", () -> {
+            ops.checkMap(domain, iova, length, prot);
+            return null;
+        });
+    }
+
     /** hw_info, or null when the driver has none. */
     HwInfo hwInfo(DeviceInfo dev, int requestedType) {
         return contain("hw_info", () -> ops.hwInfo(dev, requestedType));

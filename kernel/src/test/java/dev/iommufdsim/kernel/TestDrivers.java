@@ -226,7 +226,18 @@ final class TestDrivers {
 
                 @Override
                 public PagingDomain domainAllocPagingFlags(DeviceInfo dev, int flags, int dataType, byte[] data) {
-                    return new PagingDomain(0, (1L << 48) - 1, 0x1000 | 0x200000 | 0x40000000, false, null);
+                    return new PagingDomain(0, (1L << 48) - 1, 0x1000 | 0x200000 | 0x40000000, false,
+                            new RegionsDomain((flags & Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT) != 0));
+                }
+
+                /** Like the VT-d nesting parent's PT_FEAT_VTDSS_FORCE_WRITEABLE: no read-only maps. */
+                @Override
+                public void checkMap(PagingDomain domain, long iova, long length, int prot) {
+                    RegionsDomain d = (RegionsDomain) domain.driverState();
+                    d.checkMapCalls++;
+                    if (d.nestParent && (prot & ResvRegion.IOMMU_WRITE) == 0) {
+                        throw fail(EINVAL, "regions: read-only mapping 0x%x+0x%x in a nesting parent", iova, length);
+                    }
                 }
 
                 @Override
@@ -346,6 +357,17 @@ final class TestDrivers {
                     }
                 }
             };
+        }
+    }
+
+    /** driverState of a "regions" paging domain. */
+    static final class RegionsDomain {
+        final boolean nestParent;
+        /** How many areas checkMap was asked about. */
+        int checkMapCalls;
+
+        RegionsDomain(boolean nestParent) {
+            this.nestParent = nestParent;
         }
     }
 

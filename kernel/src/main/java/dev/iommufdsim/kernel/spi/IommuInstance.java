@@ -36,6 +36,21 @@ public interface IommuInstance {
     default void attachDev(PagingDomain domain, DeviceInfo dev) {
     }
 
+    // ---- Refusals of mappings and of cache coherency (SPI-PROPOSALS 3 and 7) --------------------
+
+    /**
+     * Models iommu_domain_ops.map_pages' refusal of a mapping before any page is mapped (the
+     * generic page table's pt_iommu_set_prot(), for example): called for every area iopt maps
+     * into the domain, when IOAS_MAP/IOAS_COPY add an area to an IOAS holding the domain and
+     * when the domain joins an IOAS holding areas (iopt_table_add_domain). An errno fails the
+     * call and the kernel undoes everything it did for it. Called on the instance that
+     * allocated the domain, for every paging domain. Default: accepted.
+     *
+     * @param prot IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE of the area (conv_iommu_prot())
+     */
+    default void checkMap(PagingDomain domain, long iova, long length, int prot) {
+    }
+
     /**
      * Models iommu_domain_ops.set_dev_pasid of a paging or nested domain
      * (iommu_attach_device_pasid, iommu_replace_device_pasid): from now on dev's pasid
