@@ -43,6 +43,12 @@ final class HwptIoctls {
         ioas.get();
         try {
             hwpt.setDomain(ops.domainAllocPagingFlags(idev.dev.info(), flags & ~IOMMU_HWPT_FAULT_ID_VALID, dataType, data));
+            // Before any attach or map: some IOMMUs decide coherency per IOPTE. A driver that
+            // reports the capability but refuses here has a bug (the kernel's WARN_ON).
+            if (idev.enforceCacheCoherency && !hwptPagingEnforceCc(hwpt)) {
+                throw fail(EINVAL, "dev %d (%s) has IOMMU_CAP_ENFORCE_CACHE_COHERENCY but driver %s refused enforce_cache_coherency"
+                        + " on its new domain", idev.id(), idev.dev.name(), ops.driverName());
+            }
         } catch (IommufdException e) {
             ictx.abortAndDestroy(hwpt);
             throw e;
@@ -69,6 +75,14 @@ final class HwptIoctls {
         ioas.hwptList.add(hwpt);
         hwpt.inIoasList = true;
         return hwpt;
+    }
+
+    /** iommufd_hwpt_paging_enforce_cc(): true when the domain enforces cache coherency (now or already). */
+    private static boolean hwptPagingEnforceCc(HwptPaging hwpt) {
+        if (!hwpt.enforceCacheCoherency) {
+            hwpt.enforceCacheCoherency = hwpt.owner.enforceCacheCoherency(hwpt.domain());
+        }
+        return hwpt.enforceCacheCoherency;
     }
 
     /** iommufd_hwpt_nested_alloc(): a nested HWPT directly on a NEST_PARENT paging HWPT. */

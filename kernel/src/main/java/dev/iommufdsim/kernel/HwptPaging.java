@@ -22,6 +22,8 @@ public final class HwptPaging extends HwPagetable implements ResvOwner {
     final java.util.List<SwMsi.Page> msiPages = new java.util.ArrayList<>();
     /** The cookie model's MSI cookie base (iommu_get_msi_cookie), or NO_SW_MSI. */
     long msiCookieStart = IommufdGroup.NO_SW_MSI;
+    /** hwpt_paging->enforce_cache_coherency: set once at allocation, never cleared. */
+    boolean enforceCacheCoherency;
 
     HwptPaging(Ioas ioas, IommuInstanceHandle owner, boolean nestParent, boolean pasidCompat) {
         super(ObjType.HWPT_PAGING, owner, pasidCompat);
@@ -47,6 +49,11 @@ public final class HwptPaging extends HwPagetable implements ResvOwner {
 
     public boolean isNestParent() {
         return nestParent;
+    }
+
+    /** hwpt_paging->enforce_cache_coherency: the driver made the domain enforce cache coherency. */
+    public boolean enforcesCacheCoherency() {
+        return enforceCacheCoherency;
     }
 
     /** The FAULT object it holds (FAULT_ID_VALID), or null. */

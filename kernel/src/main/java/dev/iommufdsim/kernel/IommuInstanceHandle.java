@@ -135,6 +135,11 @@ public final class IommuInstanceHandle {
         });
     }
 
+    /** iommu_domain_ops.enforce_cache_coherency (IommuInstance.enforceCacheCoherency). */
+    boolean enforceCacheCoherency(PagingDomain domain) {
+        return contain("enforce_cache_coherency", () -> ops.enforceCacheCoherency(domain));
+    }
+
     /** map_pages' refusal of an area before anything is mapped (IommuInstance.checkMap). */
     void checkMap(PagingDomain domain, long iova, long length, int prot) {
         contain("map_pages", () -> {

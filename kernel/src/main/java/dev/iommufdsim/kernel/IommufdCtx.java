@@ -631,6 +631,7 @@ public final class IommufdCtx {
             putGroup(igroup);
             throw e;
         }
+        idev.enforceCacheCoherency = caps.enforceCacheCoherency();
         idev.get(); // the binding driver is a user until unbind
         objects.finalize(idev);
         dev.bound = idev;

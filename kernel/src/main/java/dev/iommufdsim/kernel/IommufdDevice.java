@@ -18,6 +18,8 @@ public final class IommufdDevice extends IommufdObject {
     final Set<Integer> vfioAttached = new TreeSet<>();
     /** idev->vdev: the device's vDEVICE (at most one), or null. */
     IommufdVdevice vdev;
+    /** idev->enforce_cache_coherency: IOMMU_CAP_ENFORCE_CACHE_COHERENCY, read at bind. */
+    boolean enforceCacheCoherency;
 
     IommufdDevice(IommufdCtx ictx, PhysDevice dev, IommufdGroup igroup) {
         super(ObjType.DEVICE);
@@ -47,6 +49,11 @@ public final class IommufdDevice extends IommufdObject {
         ictx.releaseDmaOwner(dev);
         ictx.putGroup(igroup);
         dev.bound = null;
+    }
+
+    /** idev->enforce_cache_coherency: the HWPTs allocated for this device enforce cache coherency. */
+    public boolean enforceCacheCoherency() {
+        return enforceCacheCoherency;
     }
 
     /** The context the device is bound to. */

@@ -175,9 +175,12 @@ final class VfioCompat {
     /** iommufd_vfio_cc_iommu(): 1 unless a paging HWPT of the compat IOAS does not enforce cache coherency. */
     private static int ccIommu(IommufdCtx ictx) {
         Ioas ioas = getCompatIoas(ictx);
-        // The emulator's drivers report no IOMMU_CAP_ENFORCE_CACHE_COHERENCY, so no
-        // hwpt_paging->enforce_cache_coherency is ever set: any HWPT makes this 0.
-        return ioas.hwptList.isEmpty() ? 1 : 0;
+        for (HwptPaging hwpt : ioas.hwptList) {
+            if (!hwpt.enforceCacheCoherency) {
+                return 0;
+            }
+        }
+        return 1;
     }
 
     /** iommufd_vfio_check_extension(): VFIO_CHECK_EXTENSION's return value. */

@@ -221,7 +221,22 @@ final class TestDrivers {
 
                 @Override
                 public DeviceCaps capabilities(DeviceInfo dev) {
-                    return new DeviceCaps(true, false, true, 0, true);
+                    return new DeviceCaps(true, false, true, 0, true, dev.boolProperty("enforce_cc", false));
+                }
+
+                /** Like arm_smmu_enforce_cache_coherency() on a new domain; instance option broken_cc refuses (a driver bug). */
+                @Override
+                public boolean enforceCacheCoherency(PagingDomain domain) {
+                    ((RegionsDomain) domain.driverState()).enforceCc = true;
+                    return !Boolean.TRUE.equals(properties.get("broken_cc"));
+                }
+
+                /** Like arm_smmu_attach_prepare(): a coherency-enforcing domain refuses a device that cannot snoop. */
+                @Override
+                public void attachDev(PagingDomain domain, DeviceInfo dev) {
+                    if (((RegionsDomain) domain.driverState()).enforceCc && !dev.boolProperty("enforce_cc", false)) {
+                        throw fail(EINVAL, "regions: %s cannot enforce cache coherency", dev.name());
+                    }
                 }
 
                 @Override
@@ -365,6 +380,8 @@ final class TestDrivers {
         final boolean nestParent;
         /** How many areas checkMap was asked about. */
         int checkMapCalls;
+        /** enforce_cache_coherency was called. */
+        boolean enforceCc;
 
         RegionsDomain(boolean nestParent) {
             this.nestParent = nestParent;

@@ -39,6 +39,21 @@ public interface IommuInstance {
     // ---- Refusals of mappings and of cache coherency (SPI-PROPOSALS 3 and 7) --------------------
 
     /**
+     * Models iommu_domain_ops.enforce_cache_coherency: make the domain's DMA snoop CPU caches
+     * whatever the device asks (VT-d's snoop control, SMMUv3's CANWBS) and keep it so. iommufd
+     * calls it on every paging domain it allocates for a device whose
+     * {@link DeviceCaps#enforceCacheCoherency} is true, right after the allocation, before any
+     * device is attached or anything mapped (iommufd_hwpt_paging_alloc()); false then fails the
+     * HWPT_ALLOC EINVAL. A driver that answers true refuses later, in {@link #attachDev} (and a
+     * nested domain's attach), a device that cannot keep the promise (EINVAL), as the kernel
+     * drivers do. Default: a domain without the op (false); a driver whose devices report the
+     * capability must implement it.
+     */
+    default boolean enforceCacheCoherency(PagingDomain domain) {
+        return false;
+    }
+
+    /**
      * Models iommu_domain_ops.map_pages' refusal of a mapping before any page is mapped (the
      * generic page table's pt_iommu_set_prot(), for example): called for every area iopt maps
      * into the domain, when IOAS_MAP/IOAS_COPY add an area to an IOAS holding the domain and

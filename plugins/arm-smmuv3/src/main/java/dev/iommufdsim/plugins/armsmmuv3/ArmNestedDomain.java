@@ -102,8 +102,10 @@ final class ArmNestedDomain implements NestedDomain {
      * arm_smmu_attach_dev_nested(): a device behind another SMMU than the vSMMU's
      * (nested_domain->vsmmu->smmu != master->smmu, with devIommu as master->smmu) -> EINVAL;
      * then arm_smmu_attach_prepare_vmaster(): a vSTE whose CFG is S1_TRANS needs the device's
-     * vDEVICE (vSID) in the vIOMMU -> ENOENT; ABORT and BYPASS attach without one. (Substreams
-     * in use -> EBUSY is not visible to the plugin.)
+     * vDEVICE (vSID) in the vIOMMU -> ENOENT; ABORT and BYPASS attach without one; then
+     * arm_smmu_attach_prepare() on the stage-2 parent (to_smmu_domain_devices()): a parent that
+     * enforces cache coherency and a device without CANWBS -> EINVAL. (Substreams in use ->
+     * EBUSY is not visible to the plugin.)
      */
     @Override
     public void attachDev(DeviceInfo dev, IommuInstance devIommu, VdevLookup vdevs) {
@@ -115,6 +117,7 @@ final class ArmNestedDomain implements NestedDomain {
         if (vsid == null && cfg != STRTAB_STE_0_CFG_ABORT && cfg != STRTAB_STE_0_CFG_BYPASS) {
             throw fail(ENOENT, "arm_smmuv3: %s has no vDEVICE (vSID) in the vSMMU, which a translating vSTE needs", dev.name());
         }
+        vsmmu.s2Parent().checkCoherentMaster(dev);
     }
 
     /** The validated vSTE ({@link VSte}). */

@@ -33,7 +33,52 @@ final class ArmSmmuV3Instance implements IommuInstance {
     enum Stage { S1, S2 }
 
     /** driverState of this driver's paging domains (struct arm_smmu_domain): its SMMU, stage and VMID (S2). */
-    record ArmDomain(ArmSmmuV3Instance smmu, Stage stage, int vmid, boolean nestParent) {
+    static final class ArmDomain {
+        private final ArmSmmuV3Instance smmu;
+        private final Stage stage;
+        private final int vmid;
+        private final boolean nestParent;
+        /** smmu_domain->enforce_cache_coherency: set once by arm_smmu_enforce_cache_coherency(). */
+        private boolean enforceCacheCoherency;
+
+        ArmDomain(ArmSmmuV3Instance smmu, Stage stage, int vmid, boolean nestParent) {
+            this.smmu = smmu;
+            this.stage = stage;
+            this.vmid = vmid;
+            this.nestParent = nestParent;
+        }
+
+        ArmSmmuV3Instance smmu() {
+            return smmu;
+        }
+
+        Stage stage() {
+            return stage;
+        }
+
+        int vmid() {
+            return vmid;
+        }
+
+        boolean nestParent() {
+            return nestParent;
+        }
+
+        boolean enforceCacheCoherency() {
+            return enforceCacheCoherency;
+        }
+
+        /**
+         * The check of arm_smmu_attach_prepare() (under devices_lock): a domain that enforces
+         * cache coherency refuses a master without CANWBS (EINVAL). For a nested domain the
+         * kernel checks its vSMMU's stage-2 parent (to_smmu_domain_devices()).
+         */
+        void checkCoherentMaster(DeviceInfo dev) {
+            if (enforceCacheCoherency && !canwbs(dev)) {
+                throw fail(EINVAL, "arm_smmuv3: %s cannot snoop (its root complex has no IORT CANWBS) but the domain on %s enforces"
+                        + " cache coherency", dev.name(), smmu.name);
+            }
+        }
     }
 
     private final IommuDriver driver;
@@ -161,14 +206,15 @@ final class ArmSmmuV3Instance implements IommuInstance {
      * arm_smmu_capable() and the dev->iommu facts: coherency from IDR0.COHACC, dirty tracking
      * when HTTU gives FEAT_HD on a coherent SMMU (arm_smmu_dbm_capable), ATS when IDR0.ATS and
      * the device (with its root complex) support it, max_pasids = min(2^pasid_bits,
-     * 2^IDR1.SSIDSIZE), MSIs isolated by the GICv3 ITS.
+     * 2^IDR1.SSIDSIZE), MSIs isolated by the GICv3 ITS, IOMMU_CAP_ENFORCE_CACHE_COHERENCY =
+     * arm_smmu_master_canwbs().
      */
     @Override
     public DeviceCaps capabilities(DeviceInfo dev) {
         long pasidBits = dev.longProperty("pasid_bits", 0);
         int maxPasids = pasidBits <= 0 ? 0 : (int) Math.min(1L << Math.min(pasidBits, 30), 1L << f.ssidBits());
         boolean ats = f.ats() && dev.bdf() != null && dev.boolProperty("ats", false);
-        return new DeviceCaps(f.coherent(), f.hd() && f.coherent(), ats, maxPasids, true);
+        return new DeviceCaps(f.coherent(), f.hd() && f.coherent(), ats, maxPasids, true, canwbs(dev));
     }
 
     /** arm_smmu_master_canwbs(): the IORT CANWBS flag of the device's root complex or named component. */
@@ -264,15 +310,32 @@ final class ArmSmmuV3Instance implements IommuInstance {
     }
 
     /**
-     * arm_smmu_attach_dev() for a paging domain: a domain of another SMMU instance -> EINVAL.
-     * (A stage-2 attach while the device has substreams in use is EBUSY in the kernel; PASID
-     * attachments are not visible to the plugin.)
+     * arm_smmu_attach_dev() for a paging domain: a domain of another SMMU instance -> EINVAL;
+     * then arm_smmu_attach_prepare(): a domain that enforces cache coherency and a device
+     * without CANWBS -> EINVAL. (A stage-2 attach while the device has substreams in use is
+     * EBUSY in the kernel; PASID attachments are not visible to the plugin.)
      */
     @Override
     public void attachDev(PagingDomain domain, DeviceInfo dev) {
         if (!(domain.driverState() instanceof ArmDomain d) || d.smmu() != this) {
             throw fail(EINVAL, "arm_smmuv3: the domain belongs to another SMMU than %s's (%s)", dev.name(), name);
         }
+        d.checkCoherentMaster(dev);
+    }
+
+    /**
+     * arm_smmu_enforce_cache_coherency(): true unless a master attached to the domain lacks
+     * CANWBS, and remembered. iommufd asks only for a domain it has just allocated, before any
+     * attach, so the loop over smmu_domain->devices finds none: the answer is true, and from
+     * then on {@link #attachDev} refuses masters without CANWBS.
+     */
+    @Override
+    public boolean enforceCacheCoherency(PagingDomain domain) {
+        if (!(domain.driverState() instanceof ArmDomain d)) {
+            return false;
+        }
+        d.enforceCacheCoherency = true;
+        return true;
     }
 
     /** arm_smmu_hw_info(): IOMMU_HW_INFO_TYPE_ARM_SMMUV3 with the raw ID registers; other types -> EOPNOTSUPP (no impl_ops). */
@@ -307,7 +370,7 @@ final class ArmSmmuV3Instance implements IommuInstance {
         if (!(parent.driverState() instanceof ArmDomain s2) || s2.smmu() != this) {
             throw fail(EINVAL, "arm_smmuv3: the nesting parent belongs to another SMMU than %s", name);
         }
-        return new ArmVsmmu(this, s2.vmid());
+        return new ArmVsmmu(this, s2);
     }
 
     /** GITS_TRANSLATER of the first ITS of the device's ITS group: its_base + 0x10040. */

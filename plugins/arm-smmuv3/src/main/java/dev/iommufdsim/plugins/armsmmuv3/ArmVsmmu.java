@@ -38,16 +38,23 @@ final class ArmVsmmu implements Viommu {
     static final int CMDQ_BATCH_ENTRIES = 64;
 
     private final ArmSmmuV3Instance smmu;
+    /** vsmmu->s2_parent: the nesting parent's stage-2 domain. */
+    private final ArmSmmuV3Instance.ArmDomain s2Parent;
     private final int vmid;
     private List<long[]> lastIssued = List.of();
 
-    ArmVsmmu(ArmSmmuV3Instance smmu, int vmid) {
+    ArmVsmmu(ArmSmmuV3Instance smmu, ArmSmmuV3Instance.ArmDomain s2Parent) {
         this.smmu = smmu;
-        this.vmid = vmid;
+        this.s2Parent = s2Parent;
+        this.vmid = s2Parent.vmid();
     }
 
     ArmSmmuV3Instance smmu() {
         return smmu;
+    }
+
+    ArmSmmuV3Instance.ArmDomain s2Parent() {
+        return s2Parent;
     }
 
     int vmid() {

@@ -151,6 +151,20 @@ class ArmNestingTest {
                 "the device's SMMU decides, not its name: the same device declared behind smmu1");
     }
 
+    /**
+     * arm_smmu_attach_prepare() for a nested domain checks its vSMMU's stage-2 parent
+     * (to_smmu_domain_devices(), arm-smmu-v3.c:3046): a parent that enforces cache coherency
+     * refuses a master without CANWBS (EINVAL), after the vDEVICE check (ENOENT).
+     */
+    @Test
+    void nestedAttachChecksTheParentsCoherency() {
+        DeviceInfo noWbs = pci("nic1", "0000:02:00.0", Map.of("canwbs", false));
+        assertTrue(smmu.enforceCacheCoherency(s2));
+        assertEquals(ENOENT, errno(() -> nested(0xb, 0).attachDev(noWbs, smmu, vdevs)), "no vDEVICE: ENOENT first");
+        assertEquals(EINVAL, errno(() -> nested(0x1, 0).attachDev(noWbs, smmu, vdevs)));
+        nested(0x1, 0).attachDev(nic, smmu, vdevs);
+    }
+
     /** arm_vsmmu_cache_invalidate() and arm_vsmmu_convert_user_cmd() (arm-smmu-v3-iommufd.c:367, 329). */
     @Test
     void invalidationRewritesVmidAndSid() {

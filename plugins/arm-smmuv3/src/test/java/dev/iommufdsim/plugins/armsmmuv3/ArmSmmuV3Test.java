@@ -239,6 +239,29 @@ class ArmSmmuV3Test {
         assertNull(a.getResvRegions(nic).stream().filter(r -> r.type() == ResvType.MSI).findAny().orElse(null));
     }
 
+    /**
+     * IOMMU_CAP_ENFORCE_CACHE_COHERENCY is arm_smmu_master_canwbs() (arm-smmu-v3.c:2709);
+     * arm_smmu_enforce_cache_coherency() (2723) on a domain with no masters succeeds, and then
+     * arm_smmu_attach_prepare() (3476) refuses a master without CANWBS with EINVAL, after the
+     * other-SMMU check (arm_smmu_attach_dev, 3567).
+     */
+    @Test
+    void enforcedCoherencyRefusesMastersWithoutCanwbs() {
+        ArmSmmuV3Instance a = smmu(Map.of());
+        DeviceInfo noWbs = pci("nic1", "0000:02:00.0", Map.of("canwbs", false));
+        assertTrue(a.capabilities(nic).enforceCacheCoherency());
+        assertFalse(a.capabilities(noWbs).enforceCacheCoherency());
+        PagingDomain cc = alloc(a, nic, 0);
+        PagingDomain plain = alloc(a, nic, 0);
+        assertTrue(a.enforceCacheCoherency(cc));
+        a.attachDev(cc, nic);
+        assertEquals(EINVAL, errno(() -> a.attachDev(cc, noWbs)));
+        a.attachDev(plain, noWbs);
+        ArmSmmuV3Instance b = (ArmSmmuV3Instance) new ArmSmmuV3Driver().probe("smmu1", Map.of());
+        IommufdException e = assertThrows(IommufdException.class, () -> b.attachDev(cc, noWbs));
+        assertTrue(e.reason().contains("another SMMU"), "the other-SMMU check comes first: " + e.reason());
+    }
+
     @Test
     void requesterIds() {
         assertEquals(0x100, ArmSmmuV3Instance.requesterId("0000:01:00.0"));

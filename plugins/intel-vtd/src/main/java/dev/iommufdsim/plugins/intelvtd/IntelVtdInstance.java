@@ -106,14 +106,15 @@ final class IntelVtdInstance implements IommuInstance {
      * intel_iommu_capable() and intel_iommu_probe_device(): always cache coherent; dirty
      * tracking = ssads_supported(); ATS when ECAP.DT and the PCI device has ATS (property
      * {@code ats}, default true; dmar_ats_supported() is assumed); max_pasids = min(2^pasid_bits,
-     * 2 << ECAP.PSS) with PASID support; MSIs isolated by interrupt remapping (ECAP.IR).
+     * 2 << ECAP.PSS) with PASID support; MSIs isolated by interrupt remapping (ECAP.IR);
+     * IOMMU_CAP_ENFORCE_CACHE_COHERENCY = ecap_sc_support() (snoop control, ECAP.SC).
      */
     @Override
     public DeviceCaps capabilities(DeviceInfo dev) {
         boolean ats = caps.has(VtdRegs.ECAP_DT) && dev.bdf() != null && dev.boolProperty("ats", true);
         long pasidBits = dev.longProperty("pasid_bits", 0);
         long maxPasids = pasidBits <= 0 ? 0 : Math.min(1L << Math.min(pasidBits, 30), caps.maxPasids());
-        return new DeviceCaps(true, caps.ssads(), ats, (int) maxPasids, caps.has(VtdRegs.ECAP_IR));
+        return new DeviceCaps(true, caps.ssads(), ats, (int) maxPasids, caps.has(VtdRegs.ECAP_IR), caps.has(VtdRegs.ECAP_SC));
     }
 
     /**
@@ -145,6 +146,12 @@ final class IntelVtdInstance implements IommuInstance {
             throw fail(EINVAL, "intel_vtd: not a VT-d domain");
         }
         d.checkCompatible(caps, name);
+    }
+
+    /** intel_iommu_enforce_cache_coherency_fs/_ss: see {@link VtdDomain#enforceCacheCoherency}. */
+    @Override
+    public boolean enforceCacheCoherency(PagingDomain domain) {
+        return domain.driverState() instanceof VtdDomain d && d.enforceCacheCoherency();
     }
 
     /**

@@ -11,21 +11,77 @@ import dev.iommufdsim.kernel.uapi.Uapi;
  * generic page-table configuration, and the features paging_domain_compatible() compares
  * against the unit a device sits behind. A VT-d domain may span several units (it is
  * attached per unit), so the unit of the device matters, not the unit that allocated it.
- *
- * @param firstStage    intel_fs_paging_domain_ops (x86_64 format) rather than second stage (vtdss)
- * @param vaszLg2       cfg.common.hw_max_vasz_lg2
- * @param topLevel      cfg.top_level (2, 3, 4 = 3-, 4-, 5-level table)
- * @param pgsizeBitmap  domain->pgsize_bitmap
- * @param nestedParent  allocated with IOMMU_HWPT_ALLOC_NEST_PARENT (read-only mappings refused)
- * @param dirty         has dirty_ops
- * @param dmaIncoherent PT_FEAT_DMA_INCOHERENT
- * @param iotlbSyncMap  dmar_domain->iotlb_sync_map
+ * Everything is fixed at allocation except force_snooping, which enforce_cache_coherency sets.
  */
-record VtdDomain(boolean firstStage, int vaszLg2, int topLevel, long pgsizeBitmap, boolean nestedParent,
-                 boolean dirty, boolean dmaIncoherent, boolean iotlbSyncMap) {
+final class VtdDomain {
     static final long SZ_4K = 4096;
     static final long SZ_2M = 2L << 20;
     static final long SZ_1G = 1L << 30;
+
+    /** intel_fs_paging_domain_ops (x86_64 format) rather than second stage (vtdss). */
+    private final boolean firstStage;
+    /** cfg.common.hw_max_vasz_lg2. */
+    private final int vaszLg2;
+    /** cfg.top_level (2, 3, 4 = 3-, 4-, 5-level table). */
+    private final int topLevel;
+    /** domain->pgsize_bitmap. */
+    private final long pgsizeBitmap;
+    /** Allocated with IOMMU_HWPT_ALLOC_NEST_PARENT (PT_FEAT_VTDSS_FORCE_WRITEABLE: read-only mappings refused). */
+    private final boolean nestedParent;
+    /** Has dirty_ops. */
+    private final boolean dirty;
+    /** PT_FEAT_DMA_INCOHERENT. */
+    private final boolean dmaIncoherent;
+    /** dmar_domain->iotlb_sync_map. */
+    private final boolean iotlbSyncMap;
+    /**
+     * dmar_domain->force_snooping; for a second-stage table it comes with
+     * PT_FEAT_VTDSS_FORCE_COHERENCE (SNP set in every IOPTE), which paging_domain_compatible checks.
+     */
+    private boolean forceSnooping;
+
+    VtdDomain(boolean firstStage, int vaszLg2, int topLevel, long pgsizeBitmap, boolean nestedParent,
+              boolean dirty, boolean dmaIncoherent, boolean iotlbSyncMap) {
+        this.firstStage = firstStage;
+        this.vaszLg2 = vaszLg2;
+        this.topLevel = topLevel;
+        this.pgsizeBitmap = pgsizeBitmap;
+        this.nestedParent = nestedParent;
+        this.dirty = dirty;
+        this.dmaIncoherent = dmaIncoherent;
+        this.iotlbSyncMap = iotlbSyncMap;
+    }
+
+    boolean firstStage() {
+        return firstStage;
+    }
+
+    long pgsizeBitmap() {
+        return pgsizeBitmap;
+    }
+
+    boolean nestedParent() {
+        return nestedParent;
+    }
+
+    boolean dirty() {
+        return dirty;
+    }
+
+    boolean forceSnooping() {
+        return forceSnooping;
+    }
+
+    /**
+     * intel_iommu_enforce_cache_coherency_fs() / _ss(): domain_support_force_snooping() (every
+     * unit the domain is attached through has ECAP.SC), then force_snooping (and, second stage,
+     * PT_FEAT_VTDSS_FORCE_COHERENCE). iommufd asks only for a new domain, attached through no
+     * unit yet, so it always succeeds here.
+     */
+    boolean enforceCacheCoherency() {
+        forceSnooping = true;
+        return true;
+    }
 
     /**
      * intel_iommu_domain_alloc_first_stage(): flags beyond PASID, or no scalable mode or no
@@ -115,7 +171,10 @@ record VtdDomain(boolean firstStage, int vaszLg2, int topLevel, long pgsizeBitma
      * without FL5LP, 1G pages without FL1GP, RWBF without iotlb_sync_map -> EINVAL. Second
      * stage: dirty without SSADS, a nesting parent without nesting, no SLTS in scalable mode,
      * incoherent walks not planned for, an input size above MGAW, a table level SAGAW lacks,
-     * superpages SLLPS lacks, RWBF/caching mode without iotlb_sync_map -> EINVAL.
+     * superpages SLLPS lacks, RWBF/caching mode without iotlb_sync_map, a domain enforcing cache
+     * coherency on a unit without ECAP.SC -> EINVAL. (A first-stage domain with force_snooping
+     * is not checked against ECAP.SC in 7.2: paging_domain_compatible_first_stage() has no such
+     * test, so such an attach succeeds.)
      */
     void checkCompatible(VtdRegs.Caps c, String unit) {
         if (firstStage) {
@@ -160,6 +219,9 @@ record VtdDomain(boolean firstStage, int vaszLg2, int topLevel, long pgsizeBitma
         }
         if ((c.rwbfRequired() || c.cachingMode()) && !iotlbSyncMap) {
             throw incompatible(unit, "needs iotlb sync on map (RWBF or caching mode)");
+        }
+        if (forceSnooping && !c.has(VtdRegs.ECAP_SC)) {
+            throw incompatible(unit, "has no snoop control (ECAP.SC) and the domain enforces cache coherency (PT_FEAT_VTDSS_FORCE_COHERENCE)");
         }
     }
 

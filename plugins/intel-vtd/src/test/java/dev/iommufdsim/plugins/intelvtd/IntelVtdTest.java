@@ -187,4 +187,27 @@ class IntelVtdTest {
         assertEquals(EINVAL, errno(() -> legacy.checkMap(parent, 0, 0x1000, ResvRegion.IOMMU_READ)),
                 "the feature is the domain's, not the unit's: no option turns it off");
     }
+
+    /**
+     * IOMMU_CAP_ENFORCE_CACHE_COHERENCY is ecap_sc_support() (iommu.c:3242). A second-stage
+     * domain made to enforce it (intel_iommu_enforce_cache_coherency_ss(), 3215: FORCE_COHERENCE)
+     * is refused by a unit without ECAP.SC (paging_domain_compatible_second_stage(), 3116); a
+     * first-stage one (_fs, 3195: force_snooping only) is not checked against it in 7.2.
+     */
+    @Test
+    void enforcedCoherencyAndSnoopControl() {
+        IntelVtdInstance u = unit(Map.of());
+        IntelVtdInstance noSc = unit("dmar1", Map.of("ecap_reg", VtdRegs.defaultEcap(true) & ~VtdRegs.ECAP_SC));
+        assertTrue(u.capabilities(NIC).enforceCacheCoherency());
+        assertFalse(noSc.capabilities(NIC).enforceCacheCoherency());
+        PagingDomain ss = alloc(u, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT);
+        noSc.attachDev(ss, NIC);
+        assertTrue(u.enforceCacheCoherency(ss));
+        assertTrue(((VtdDomain) ss.driverState()).forceSnooping());
+        u.attachDev(ss, NIC);
+        assertEquals(EINVAL, errno(() -> noSc.attachDev(ss, NIC)), "FORCE_COHERENCE without ECAP.SC");
+        PagingDomain fs = alloc(u, 0);
+        assertTrue(u.enforceCacheCoherency(fs));
+        noSc.attachDev(fs, NIC);
+    }
 }
