@@ -141,4 +141,33 @@ class NestingScenarioTest {
                 "expect ioas_iova_ranges(ioas).ranges == [0..0xfedfffff, 0xfef00000..0xffffffffffff]",
                 ""));
     }
+
+    /**
+     * SPI-PROPOSALS 3 through the real VT-d jar: a read-only map into a nesting parent's IOAS,
+     * and a nesting parent joining an IOAS with a read-only area, stop the script with one line
+     * naming the area, the HWPT (and the device) and the driver's reason (vtdss_pt_iommu_set_prot).
+     */
+    @Test
+    void vtdReadOnlyRefusalsAreOneClearLine() {
+        String setup = String.join("\n",
+                "iommu dmar0 = intel_vtd()",
+                "device nic0 = pci(\"0000:03:00.0\", iommu: dmar0, class: 0x020000)",
+                "dev = vfio_bind(nic0)",
+                "ioas = ioas_alloc()", "");
+        EvalResult r = sim.engine().eval(setup + String.join("\n",
+                "s2 = hwpt_alloc(dev_id: dev, pt_id: ioas, flags: NEST_PARENT)",
+                "ioas_map(ioas, 4K, iova: 0x100000, flags: FIXED_IOVA | READABLE)", ""), "map.sim");
+        assertEquals(EvalResult.Status.RUNTIME_ERROR, r.status());
+        assertEquals("ioas_map: EINVAL: iommu_map of area 0x100000-0x100fff (READABLE only) into hwpt 3:"
+                + " intel_vtd: read-only mapping 0x100000-0x100fff refused: a nesting parent allows only writeable mappings"
+                + " (PT_FEAT_VTDSS_FORCE_WRITEABLE, ERRATA_772415_SPR17)", r.error().getMessage());
+        Sim fresh = TestPlugins.sim(TestPaths.pluginsDir());
+        r = fresh.engine().eval(setup + String.join("\n",
+                "ioas_map(ioas, 4K, iova: 0x100000, flags: FIXED_IOVA | READABLE)",
+                "hwpt_alloc(dev_id: dev, pt_id: ioas, flags: NEST_PARENT)", ""), "alloc.sim");
+        assertEquals(EvalResult.Status.RUNTIME_ERROR, r.status());
+        assertEquals("hwpt_alloc: EINVAL: dev 1 (nic0), ioas 2: iommu_map of area 0x100000-0x100fff (READABLE only)"
+                + " into hwpt 3: intel_vtd: read-only mapping 0x100000-0x100fff refused: a nesting parent allows only writeable"
+                + " mappings (PT_FEAT_VTDSS_FORCE_WRITEABLE, ERRATA_772415_SPR17)", r.error().getMessage());
+    }
 }
