@@ -146,6 +146,14 @@ final class TestDrivers {
                     e.getValue()[1] = 1;
                 }
 
+                /** The generic page table's map_pages: neither READ nor WRITE is EINVAL. */
+                @Override
+                public void checkMap(PagingDomain domain, long iova, long length, int prot) {
+                    if ((prot & (ResvRegion.IOMMU_READ | ResvRegion.IOMMU_WRITE)) == 0) {
+                        throw fail(EINVAL, "mock: neither readable nor writable");
+                    }
+                }
+
                 @Override
                 public void attachDev(PagingDomain domain, DeviceInfo dev) {
                     if (domain.dirtyTracking() && (dev.longProperty("dev_flags", 0) & Selftest.MOCK_FLAGS_DEVICE_NO_DIRTY) != 0) {

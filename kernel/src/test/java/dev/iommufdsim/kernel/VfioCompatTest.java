@@ -311,6 +311,12 @@ class VfioCompatTest {
         bare.vfioCompatIoasCreate();
         bare.vfioIommuMapDma(MAP_SZ, 0, V, P, P);
         assertEquals(Area.IOMMU_CACHE, bare.getIoas(1).iopt().areaAt(P).iommuProt());
+        // and then no mock domain can join such an IOAS: iopt_fill_domain() -> map_pages refuses the area
+        IommufdCtx late = TestDrivers.machine().open();
+        late.vfioCompatIoasCreate();
+        late.vfioIommuMapDma(MAP_SZ, 0, V, MOCK_APERTURE_START, P);
+        errno(EINVAL, () -> late.selftest().mockDomain(1, 0));
+        assertEquals(1, late.getIoas(1).iopt().areaCount());
         // always a fixed IOVA: outside the aperture is refused, no IOVA is chosen
         errno(EINVAL, () -> ctx.vfioIommuMapDma(MAP_SZ, RW, V, 0, P));
         errno(EINVAL, () -> ctx.vfioIommuMapDma(MAP_SZ, RW, V, MOCK_APERTURE_START + P, 0));

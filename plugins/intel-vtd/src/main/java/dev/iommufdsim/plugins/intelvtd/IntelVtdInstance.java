@@ -155,16 +155,20 @@ final class IntelVtdInstance implements IommuInstance {
     }
 
     /**
-     * vtdss_pt_iommu_set_prot() (generic_pt/fmt/vtdss.h), which the domain's map_pages calls
-     * before mapping anything: a nesting parent has PT_FEAT_VTDSS_FORCE_WRITEABLE and refuses a
-     * mapping without IOMMU_WRITE (EINVAL). Linux 7.2's intel_iommu_domain_alloc_second_stage()
-     * sets the feature for every NEST_PARENT domain, whatever the unit (the ERRATA_772415_SPR17
-     * workaround; intel_iommu_hw_info() reports the erratum unconditionally as well), so it is
-     * no option of the instance. (set_prot's other refusal, neither READ nor WRITE, cannot be
-     * reached: IOAS_MAP and IOAS_COPY require one of them.) First-stage domains accept any prot.
+     * The generic page table's map_pages (iommu_pt.h), before mapping anything: a mapping
+     * neither readable nor writable -> EINVAL (its WARN_ON; only VFIO_IOMMU_MAP_DMA without READ
+     * and WRITE makes one), for first- and second-stage tables alike; then
+     * vtdss_pt_iommu_set_prot() (generic_pt/fmt/vtdss.h): a nesting parent has
+     * PT_FEAT_VTDSS_FORCE_WRITEABLE and refuses a mapping without IOMMU_WRITE (EINVAL). Linux
+     * 7.2's intel_iommu_domain_alloc_second_stage() sets the feature for every NEST_PARENT
+     * domain, whatever the unit (the ERRATA_772415_SPR17 workaround; intel_iommu_hw_info()
+     * reports the erratum unconditionally as well), so it is no option of the instance.
      */
     @Override
     public void checkMap(PagingDomain domain, long iova, long length, int prot) {
+        if ((prot & (ResvRegion.IOMMU_READ | ResvRegion.IOMMU_WRITE)) == 0) {
+            throw fail(EINVAL, "intel_vtd: the page table cannot map 0x%x-0x%x neither readable nor writable", iova, iova + length - 1);
+        }
         if (domain.driverState() instanceof VtdDomain d && d.nestedParent() && (prot & ResvRegion.IOMMU_WRITE) == 0) {
             throw fail(EINVAL, "intel_vtd: read-only mapping 0x%x-0x%x refused: a nesting parent allows only writeable mappings"
                     + " (PT_FEAT_VTDSS_FORCE_WRITEABLE, ERRATA_772415_SPR17)", iova, iova + length - 1);

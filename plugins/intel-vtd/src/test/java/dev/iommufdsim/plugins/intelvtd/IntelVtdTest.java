@@ -169,6 +169,7 @@ class IntelVtdTest {
     }
 
     /**
+     * The generic page table's map_pages refuses a mapping neither readable nor writable, then
      * vtdss_pt_iommu_set_prot() (generic_pt/fmt/vtdss.h): every nesting parent has
      * PT_FEAT_VTDSS_FORCE_WRITEABLE (intel_iommu_domain_alloc_second_stage(), iommu.c:2963), so
      * a mapping without IOMMU_WRITE is EINVAL; other domains, first or second stage, take it.
@@ -183,6 +184,7 @@ class IntelVtdTest {
         u.checkMap(parent, 0x100000, 0x1000, ResvRegion.IOMMU_WRITE | cache);
         u.checkMap(alloc(u, 0), 0x100000, 0x1000, ResvRegion.IOMMU_READ | cache);
         u.checkMap(alloc(u, Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING), 0x100000, 0x1000, ResvRegion.IOMMU_READ | cache);
+        assertEquals(EINVAL, errno(() -> u.checkMap(alloc(u, 0), 0x100000, 0x1000, cache)), "iommu_pt.h: neither READ nor WRITE");
         IntelVtdInstance legacy = unit(Map.of("sm_on", false));
         assertEquals(EINVAL, errno(() -> legacy.checkMap(parent, 0, 0x1000, ResvRegion.IOMMU_READ)),
                 "the feature is the domain's, not the unit's: no option turns it off");

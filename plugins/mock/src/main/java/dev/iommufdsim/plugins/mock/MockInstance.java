@@ -151,6 +151,18 @@ final class MockInstance implements IommuInstance {
     }
 
     /**
+     * The generic page table's map_pages (iommu_pt.h), the mock domains' amdv1_mock ops: a
+     * mapping neither readable nor writable -> EINVAL (its WARN_ON), before anything is mapped.
+     * Only VFIO_IOMMU_MAP_DMA without READ and WRITE makes such an area.
+     */
+    @Override
+    public void checkMap(PagingDomain domain, long iova, long length, int prot) {
+        if ((prot & (ResvRegion.IOMMU_READ | ResvRegion.IOMMU_WRITE)) == 0) {
+            throw fail(EINVAL, "mock: the page table cannot map 0x%x-0x%x neither readable nor writable", iova, iova + length - 1);
+        }
+    }
+
+    /**
      * mock_domain_set_dev_pasid_nop(), the op of every mock domain: accepted, except that
      * pasid 1024 fails every second time with ENOMEM (the first attach sets
      * mock_dev->pasid_1024_fake_error, the next set_dev_pasid clears it and fails), so the
