@@ -163,6 +163,7 @@ public final class InspectBuiltins {
         f.put("iommu", h.owner().name());
         f.put("auto_domain", h.isAutoDomain());
         f.put("nest_parent", h.isNestParent());
+        f.put("enforce_cache_coherency", h.enforcesCacheCoherency());
         f.put("aperture", new Range(h.domain().apertureStart(), h.domain().apertureEnd()));
         f.put("pgsize_bitmap", h.domain().pgsizeBitmap());
         f.put("users", (long) h.users() - 1);
