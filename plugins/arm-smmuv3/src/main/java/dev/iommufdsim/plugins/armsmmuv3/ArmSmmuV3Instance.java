@@ -32,53 +32,27 @@ final class ArmSmmuV3Instance implements IommuInstance {
 
     enum Stage { S1, S2 }
 
-    /** driverState of this driver's paging domains (struct arm_smmu_domain): its SMMU, stage and VMID (S2). */
-    static final class ArmDomain {
-        private final ArmSmmuV3Instance smmu;
-        private final Stage stage;
-        private final int vmid;
-        private final boolean nestParent;
-        /** smmu_domain->enforce_cache_coherency: set once by arm_smmu_enforce_cache_coherency(). */
-        private boolean enforceCacheCoherency;
-
-        ArmDomain(ArmSmmuV3Instance smmu, Stage stage, int vmid, boolean nestParent) {
-            this.smmu = smmu;
-            this.stage = stage;
-            this.vmid = vmid;
-            this.nestParent = nestParent;
-        }
-
-        ArmSmmuV3Instance smmu() {
-            return smmu;
-        }
-
-        Stage stage() {
-            return stage;
-        }
-
-        int vmid() {
-            return vmid;
-        }
-
-        boolean nestParent() {
-            return nestParent;
-        }
-
-        boolean enforceCacheCoherency() {
-            return enforceCacheCoherency;
-        }
-
+    /**
+     * driverState of this driver's paging domains (struct arm_smmu_domain): its SMMU, stage and
+     * VMID (S2), and whether it enforces cache coherency, which changes after allocation.
+     */
+    record ArmDomain(ArmSmmuV3Instance smmu, Stage stage, int vmid, boolean nestParent, Coherency coherency) {
         /**
          * The check of arm_smmu_attach_prepare() (under devices_lock): a domain that enforces
          * cache coherency refuses a master without CANWBS (EINVAL). For a nested domain the
          * kernel checks its vSMMU's stage-2 parent (to_smmu_domain_devices()).
          */
         void checkCoherentMaster(DeviceInfo dev) {
-            if (enforceCacheCoherency && !canwbs(dev)) {
+            if (coherency.enforced && !canwbs(dev)) {
                 throw fail(EINVAL, "arm_smmuv3: %s cannot snoop (its root complex has no IORT CANWBS) but the domain on %s enforces"
                         + " cache coherency", dev.name(), smmu.name);
             }
         }
+    }
+
+    /** smmu_domain->enforce_cache_coherency: set once by arm_smmu_enforce_cache_coherency(), never cleared. */
+    static final class Coherency {
+        boolean enforced;
     }
 
     private final IommuDriver driver;
@@ -273,7 +247,7 @@ final class ArmSmmuV3Instance implements IommuInstance {
         }
         boolean dirty = (flags & Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
         return new PagingDomain(0, (1L << ias) - 1, pgsizes, dirty,
-                new ArmDomain(this, stage, vmid, flags == Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT));
+                new ArmDomain(this, stage, vmid, flags == Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT, new Coherency()));
     }
 
     /**
@@ -334,7 +308,7 @@ final class ArmSmmuV3Instance implements IommuInstance {
         if (!(domain.driverState() instanceof ArmDomain d)) {
             return false;
         }
-        d.enforceCacheCoherency = true;
+        d.coherency().enforced = true;
         return true;
     }
 

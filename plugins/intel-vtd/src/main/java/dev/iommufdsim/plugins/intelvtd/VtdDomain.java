@@ -11,65 +11,30 @@ import dev.iommufdsim.kernel.uapi.Uapi;
  * generic page-table configuration, and the features paging_domain_compatible() compares
  * against the unit a device sits behind. A VT-d domain may span several units (it is
  * attached per unit), so the unit of the device matters, not the unit that allocated it.
- * Everything is fixed at allocation except force_snooping, which enforce_cache_coherency sets.
+ *
+ * @param firstStage    intel_fs_paging_domain_ops (x86_64 format) rather than second stage (vtdss)
+ * @param vaszLg2       cfg.common.hw_max_vasz_lg2
+ * @param topLevel      cfg.top_level (2, 3, 4 = 3-, 4-, 5-level table)
+ * @param pgsizeBitmap  domain->pgsize_bitmap
+ * @param nestedParent  allocated with IOMMU_HWPT_ALLOC_NEST_PARENT (read-only mappings refused)
+ * @param dirty         has dirty_ops
+ * @param dmaIncoherent PT_FEAT_DMA_INCOHERENT
+ * @param iotlbSyncMap  dmar_domain->iotlb_sync_map
+ * @param snooping      dmar_domain->force_snooping, which enforce_cache_coherency sets after allocation
  */
-final class VtdDomain {
+record VtdDomain(boolean firstStage, int vaszLg2, int topLevel, long pgsizeBitmap, boolean nestedParent,
+                 boolean dirty, boolean dmaIncoherent, boolean iotlbSyncMap, Snooping snooping) {
     static final long SZ_4K = 4096;
     static final long SZ_2M = 2L << 20;
     static final long SZ_1G = 1L << 30;
 
-    /** intel_fs_paging_domain_ops (x86_64 format) rather than second stage (vtdss). */
-    private final boolean firstStage;
-    /** cfg.common.hw_max_vasz_lg2. */
-    private final int vaszLg2;
-    /** cfg.top_level (2, 3, 4 = 3-, 4-, 5-level table). */
-    private final int topLevel;
-    /** domain->pgsize_bitmap. */
-    private final long pgsizeBitmap;
-    /** Allocated with IOMMU_HWPT_ALLOC_NEST_PARENT (PT_FEAT_VTDSS_FORCE_WRITEABLE: read-only mappings refused). */
-    private final boolean nestedParent;
-    /** Has dirty_ops. */
-    private final boolean dirty;
-    /** PT_FEAT_DMA_INCOHERENT. */
-    private final boolean dmaIncoherent;
-    /** dmar_domain->iotlb_sync_map. */
-    private final boolean iotlbSyncMap;
     /**
      * dmar_domain->force_snooping; for a second-stage table it comes with
-     * PT_FEAT_VTDSS_FORCE_COHERENCE (SNP set in every IOPTE), which paging_domain_compatible checks.
+     * PT_FEAT_VTDSS_FORCE_COHERENCE (SNP set in every IOPTE), which paging_domain_compatible
+     * checks. Set once, never cleared.
      */
-    private boolean forceSnooping;
-
-    VtdDomain(boolean firstStage, int vaszLg2, int topLevel, long pgsizeBitmap, boolean nestedParent,
-              boolean dirty, boolean dmaIncoherent, boolean iotlbSyncMap) {
-        this.firstStage = firstStage;
-        this.vaszLg2 = vaszLg2;
-        this.topLevel = topLevel;
-        this.pgsizeBitmap = pgsizeBitmap;
-        this.nestedParent = nestedParent;
-        this.dirty = dirty;
-        this.dmaIncoherent = dmaIncoherent;
-        this.iotlbSyncMap = iotlbSyncMap;
-    }
-
-    boolean firstStage() {
-        return firstStage;
-    }
-
-    long pgsizeBitmap() {
-        return pgsizeBitmap;
-    }
-
-    boolean nestedParent() {
-        return nestedParent;
-    }
-
-    boolean dirty() {
-        return dirty;
-    }
-
-    boolean forceSnooping() {
-        return forceSnooping;
+    static final class Snooping {
+        boolean forced;
     }
 
     /**
@@ -79,7 +44,7 @@ final class VtdDomain {
      * unit yet, so it always succeeds here.
      */
     boolean enforceCacheCoherency() {
-        forceSnooping = true;
+        snooping.forced = true;
         return true;
     }
 
@@ -104,7 +69,7 @@ final class VtdDomain {
             vasz = Math.min(48, c.mgaw());
         }
         long pgsizes = SZ_4K | SZ_2M | (c.fl1gp() ? SZ_1G : 0);
-        return new VtdDomain(true, vasz, top, pgsizes, false, false, !c.has(VtdRegs.ECAP_SMPWC), c.rwbfRequired());
+        return new VtdDomain(true, vasz, top, pgsizes, false, false, !c.has(VtdRegs.ECAP_SMPWC), c.rwbfRequired(), new Snooping());
     }
 
     /**
@@ -152,7 +117,7 @@ final class VtdDomain {
         int sllps = c.sllps();
         long pgsizes = SZ_4K | ((sllps & 1) != 0 ? SZ_2M : 0) | ((sllps & 2) != 0 ? SZ_1G : 0);
         return new VtdDomain(false, vasz, top, pgsizes, nestParent, dirty, !c.pagingStructureCoherency(),
-                c.rwbfRequired() || c.cachingMode());
+                c.rwbfRequired() || c.cachingMode(), new Snooping());
     }
 
     /** ffs(): 1-based index of the lowest set bit, 0 for none. */
@@ -220,7 +185,7 @@ final class VtdDomain {
         if ((c.rwbfRequired() || c.cachingMode()) && !iotlbSyncMap) {
             throw incompatible(unit, "needs iotlb sync on map (RWBF or caching mode)");
         }
-        if (forceSnooping && !c.has(VtdRegs.ECAP_SC)) {
+        if (snooping.forced && !c.has(VtdRegs.ECAP_SC)) {
             throw incompatible(unit, "has no snoop control (ECAP.SC) and the domain enforces cache coherency (PT_FEAT_VTDSS_FORCE_COHERENCE)");
         }
     }

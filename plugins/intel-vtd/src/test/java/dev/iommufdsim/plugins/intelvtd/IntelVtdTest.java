@@ -205,7 +205,7 @@ class IntelVtdTest {
         PagingDomain ss = alloc(u, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT);
         noSc.attachDev(ss, NIC);
         assertTrue(u.enforceCacheCoherency(ss));
-        assertTrue(((VtdDomain) ss.driverState()).forceSnooping());
+        assertTrue(((VtdDomain) ss.driverState()).snooping().forced);
         u.attachDev(ss, NIC);
         assertEquals(EINVAL, errno(() -> noSc.attachDev(ss, NIC)), "FORCE_COHERENCE without ECAP.SC");
         PagingDomain fs = alloc(u, 0);
