@@ -164,6 +164,22 @@ public interface IommuInstance {
     }
 
     /**
+     * A device's DMA write of [iova, iova + length) through this paging domain, as the
+     * hardware performs it (the emulator's stand-in for the device; the kernel has no such
+     * call): mark dirty the IOPTEs written when the hardware would record it (SMMUv3 HTTU:
+     * always, in a domain with dirty tracking; VT-d: while SSADE is set in the device's PASID
+     * entry). The core has already checked that the write translates (every byte in an area of
+     * the domain's IOAS mapped with IOMMU_WRITE, else EFAULT) and calls this on the instance
+     * the device is behind. For a device attached to a nested domain, domain is the nesting
+     * parent and iova a stage-2 input address (the emulator keeps no stage-1 tables). A DMA
+     * fault the driver finds is EFAULT; a failed call must change nothing.
+     * Default: EOPNOTSUPP, the driver cannot emulate DMA.
+     */
+    default void dmaWrite(DeviceInfo dev, PagingDomain domain, long iova, long length) {
+        throw fail(EOPNOTSUPP, "driver cannot emulate DMA");
+    }
+
+    /**
      * For IOMMU_TEST_OP_DIRTY (the mock driver only): whether the selftest may mark IOPTEs of
      * this domain dirty (selftest.c: the mock's MOCK_DIRTY_TRACK is set and its page table
      * has a set_dirty op). False: the op fails EINVAL.
