@@ -29,14 +29,8 @@ class ArmDirtyTest {
     static final int RW = ResvRegion.IOMMU_READ | ResvRegion.IOMMU_WRITE;
     static final long BASE = 0x40000000L;
 
-    /** IDR0.HTTU = access + dirty: FEAT_HD (arm_smmu_device_hw_probe). */
-    static ArmSmmuV3Instance httuSmmu() {
-        long idr0 = Integer.toUnsignedLong(SmmuRegs.defaults(true, false, 48).idr()[0]
-                | SmmuRegs.IDR0_HTTU_ACCESS_DIRTY << SmmuRegs.IDR0_HTTU_SHIFT);
-        return smmu(Map.of("idr0", idr0));
-    }
-
-    private final ArmSmmuV3Instance s = httuSmmu();
+    /** The httu option sets IDR0.HTTU = access + dirty: FEAT_HD (arm_smmu_device_hw_probe). */
+    private final ArmSmmuV3Instance s = smmu(Map.of("httu", true));
     private final DeviceInfo nic = pci("nic0", "0000:01:00.0", Map.of());
     private final PagingDomain d = alloc(s, nic, Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
 
