@@ -296,28 +296,15 @@ final class ArmSmmuV3Instance implements IommuInstance {
 
     // ---- dirty tracking: arm_smmu_dirty_ops over io-pgtable-arm.c (IO_PGTABLE_QUIRK_ARM_HD) ----
 
-    /** The io-pgtable leaves of a domain with dirty_ops; EINVAL for any other. */
-    private static IoPageTable ptes(PagingDomain domain) {
-        if (!(domain.driverState() instanceof ArmDomain d) || d.ptes() == null) {
-            // arm_lpae_read_and_clear_dirty(): "data->iop.fmt != ARM_64_LPAE_S1" -> EINVAL
-            throw fail(EINVAL, "arm_smmuv3: not a stage-1 domain with IO_PGTABLE_QUIRK_ARM_HD");
-        }
-        return d.ptes();
-    }
-
     /**
-     * arm_lpae_map_pages(): writable leaves get DBM and start writable-clean (AP_RDONLY set, so
-     * the first write is what HTTU records); read-only leaves have no DBM and never get dirty.
+     * The io-pgtable leaves of a domain with dirty_ops, which the spi's default map_pages /
+     * unmap_pages write as arm_lpae_map_pages() / arm_lpae_unmap_pages() do: writable leaves
+     * get DBM and start writable-clean (AP_RDONLY set, so the first write is what HTTU
+     * records); read-only leaves have no DBM and never get dirty. Null for other domains.
      */
     @Override
-    public void mapPages(PagingDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
-        ptes(domain).map(iova, pgsize, pgcount, prot);
-    }
-
-    /** arm_lpae_unmap_pages(): the leaves go, dirty state with them. */
-    @Override
-    public void unmapPages(PagingDomain domain, long iova, long size) {
-        ptes(domain).unmap(iova, size);
+    public IoPageTable ioPageTable(PagingDomain domain) {
+        return domain.driverState() instanceof ArmDomain d ? d.ptes() : null;
     }
 
     /**
@@ -339,7 +326,11 @@ final class ArmSmmuV3Instance implements IommuInstance {
      */
     @Override
     public void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap dirty) {
-        IoPageTable ptes = ptes(domain);
+        IoPageTable ptes = ioPageTable(domain);
+        if (ptes == null) {
+            // arm_lpae_read_and_clear_dirty(): "data->iop.fmt != ARM_64_LPAE_S1" -> EINVAL
+            throw fail(EINVAL, "arm_smmuv3: not a stage-1 domain with IO_PGTABLE_QUIRK_ARM_HD");
+        }
         if (size == 0 || Long.compareUnsigned(iova + size - 1, domain.apertureEnd()) > 0) {
             throw fail(EINVAL, "arm_smmuv3: read_and_clear_dirty of 0x%x + 0x%x outside the %d-bit input range", iova, size,
                     64 - Long.numberOfLeadingZeros(domain.apertureEnd()));
@@ -355,8 +346,9 @@ final class ArmSmmuV3Instance implements IommuInstance {
      */
     @Override
     public void dmaWrite(DeviceInfo dev, PagingDomain domain, long iova, long length) {
-        if (domain.driverState() instanceof ArmDomain d && d.ptes() != null) {
-            d.ptes().writeDirty(iova, length);
+        IoPageTable ptes = ioPageTable(domain);
+        if (ptes != null) {
+            ptes.writeDirty(iova, length);
         }
     }
 

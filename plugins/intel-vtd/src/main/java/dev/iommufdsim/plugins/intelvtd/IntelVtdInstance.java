@@ -10,6 +10,7 @@ import dev.iommufdsim.kernel.spi.DirtyBitmap;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
+import dev.iommufdsim.kernel.spi.IoPageTable;
 import dev.iommufdsim.kernel.spi.NestedDomain;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
@@ -168,16 +169,14 @@ final class IntelVtdInstance implements IommuInstance {
         return d.sspt();
     }
 
-    /** IOMMU_PT_DOMAIN_OPS(vtdss) map_pages: vtdss leaves, writable when prot has IOMMU_WRITE (VTDSS_FMT_W). */
+    /**
+     * The vtdss leaves of a second-stage domain with dirty_ops, which the spi's default
+     * map_pages / unmap_pages write as IOMMU_PT_DOMAIN_OPS(vtdss) does (writable when prot has
+     * IOMMU_WRITE: VTDSS_FMT_W; VTDSS_FMT_D goes with an unmapped leaf). Null for other domains.
+     */
     @Override
-    public void mapPages(PagingDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
-        sspt(domain).ptes.map(iova, pgsize, pgcount, prot);
-    }
-
-    /** IOMMU_PT_DOMAIN_OPS(vtdss) unmap_pages: the leaves go, VTDSS_FMT_D with them. */
-    @Override
-    public void unmapPages(PagingDomain domain, long iova, long size) {
-        sspt(domain).ptes.unmap(iova, size);
+    public IoPageTable ioPageTable(PagingDomain domain) {
+        return domain.driverState() instanceof VtdDomain d && d.sspt() != null ? d.sspt().ptes : null;
     }
 
     /**

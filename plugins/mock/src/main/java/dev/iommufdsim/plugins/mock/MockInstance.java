@@ -183,16 +183,10 @@ final class MockInstance implements IommuInstance {
         }
     }
 
-    /** The generic page table's map_pages (IOMMU_PT_DOMAIN_OPS): leaves of pgsize. */
+    /** The mock's page table, which the spi's default map_pages / unmap_pages (IOMMU_PT_DOMAIN_OPS) write. */
     @Override
-    public void mapPages(PagingDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
-        toMockDomain(domain).table.map(iova, pgsize, pgcount, prot);
-    }
-
-    /** The generic page table's unmap_pages. */
-    @Override
-    public void unmapPages(PagingDomain domain, long iova, long size) {
-        toMockDomain(domain).table.unmap(iova, size);
+    public IoPageTable ioPageTable(PagingDomain domain) {
+        return toMockDomain(domain).table;
     }
 
     /** mock_domain_set_dirty_tracking(): sets or clears MOCK_DIRTY_TRACK. */
