@@ -50,6 +50,11 @@ import org.pf4j.Extension;
  * {@code ats} (the device and its root complex support ATS; default false), {@code canwbs}
  * (IORT memory-access flag CANWBS: the device is fully coherent; default true),
  * {@code pasid_bits} (PASID capability width; default 0).
+ *
+ * <p>Dirty tracking (arm_smmu_dirty_ops): with {@code httu: true} a device can have a stage-1
+ * domain with DIRTY_TRACKING, whose io-pgtable leaves are kept; SET_DIRTY_TRACKING always
+ * succeeds, every {@code dma_write} to a writable leaf marks it dirty (HTTU, tracking enabled or
+ * not), and GET_DIRTY_BITMAP reports each dirty leaf with its whole block size.
  */
 @Extension
 public class ArmSmmuV3Driver implements IommuDriver {
