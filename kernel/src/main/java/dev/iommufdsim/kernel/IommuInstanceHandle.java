@@ -230,6 +230,13 @@ public final class IommuInstanceHandle {
         });
     }
 
+    void dmaWrite(DeviceInfo dev, PagingDomain domain, long iova, long length) {
+        contain("dma_write", () -> {
+            ops.dmaWrite(dev, domain, iova, length);
+            return null;
+        });
+    }
+
     boolean selftestCanSetDirty(PagingDomain domain) {
         return contain("selftest set_dirty", () -> ops.selftestCanSetDirty(domain));
     }
