@@ -181,11 +181,7 @@ public final class IommuInstanceHandle {
     }
 
     void viommuDestroy(Viommu v) {
-        try {
-            v.destroy();
-        } catch (RuntimeException | LinkageError e) {
-            // A destroy cannot fail in the kernel; a throwing plugin is ignored here.
-        }
+        tryRun("viommu destroy", v::destroy);
     }
 
     /** viommu_ops->get_hw_queue_size (and hw_queue_init_phys present) for a queue type. */
@@ -204,13 +200,9 @@ public final class IommuInstanceHandle {
         return hq;
     }
 
-    /** hw_queue->destroy, which cannot fail: a throwing plugin is ignored. */
+    /** hw_queue->destroy, which cannot fail. */
     void hwQueueDestroy(dev.iommufdsim.kernel.spi.HwQueue hq) {
-        try {
-            hq.destroy();
-        } catch (RuntimeException | LinkageError e) {
-            // a destroy cannot fail in the kernel
-        }
+        tryRun("hw_queue destroy", hq::destroy);
     }
 
     long msiDoorbell(DeviceInfo dev) {
@@ -228,20 +220,13 @@ public final class IommuInstanceHandle {
 
     /** map_pages, which cannot fail here (see IommuInstance.mapPages): a throwing plugin is ignored. */
     void mapPages(PagingDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
-        try {
-            ops.mapPages(domain, iova, paddr, pgsize, pgcount, prot);
-        } catch (RuntimeException | LinkageError e) {
-            // the kernel's only failure is ENOMEM, which the emulator does not model
-        }
+        // the kernel's only failure is ENOMEM, which the emulator does not model
+        tryRun("map_pages", () -> ops.mapPages(domain, iova, paddr, pgsize, pgcount, prot));
     }
 
     /** unmap_pages, which cannot fail: a throwing plugin is ignored. */
     void unmapPages(PagingDomain domain, long iova, long size) {
-        try {
-            ops.unmapPages(domain, iova, size);
-        } catch (RuntimeException | LinkageError e) {
-            // an unmap cannot fail in the kernel
-        }
+        tryRun("unmap_pages", () -> ops.unmapPages(domain, iova, size));
     }
 
     void setDirtyTracking(PagingDomain domain, boolean enable) {
@@ -254,6 +239,13 @@ public final class IommuInstanceHandle {
     void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap dirty) {
         contain("read_and_clear_dirty", () -> {
             ops.readAndClearDirty(domain, iova, size, flags, dirty);
+            return null;
+        });
+    }
+
+    void dmaWrite(DeviceInfo dev, PagingDomain domain, long iova, long length) {
+        contain("dma_write", () -> {
+            ops.dmaWrite(dev, domain, iova, length);
             return null;
         });
     }
@@ -281,6 +273,25 @@ public final class IommuInstanceHandle {
             body.run();
             return null;
         });
+    }
+
+    /**
+     * A driver op the kernel cannot fail (a destroy, an unmap, a rollback): contained and
+     * watched like any call, and whatever it throws (an errno, an exception, an Error such as
+     * a plugin's assert) is dropped, where the kernel would at most WARN. Not a fail_nth step.
+     *
+     * @return whether the op completed
+     */
+    boolean tryRun(String hook, Runnable body) {
+        try {
+            contain(hook, () -> {
+                body.run();
+                return null;
+            });
+            return true;
+        } catch (IommufdException e) {
+            return false; // dropped: see above
+        }
     }
 
     /** The instance object itself, for drivers' own extension calls. */

@@ -85,13 +85,9 @@ final class PasidAttach {
 
     /** The error path of __iommu_set_group_pasid(): back to old; a driver refusing that (a bug) gets blocked. */
     private static void rollBack(PhysDevice d, int pasid, IommuDomain domain, IommuDomain old) {
-        if (old != null) {
-            try {
-                d.iommu().ops().setDevPasid(old, d.info(), pasid, domain);
-                return;
-            } catch (RuntimeException | LinkageError e) {
-                // WARN_ON in the kernel; block the PASID instead
-            }
+        // A refusal is a WARN_ON in the kernel: block the PASID instead.
+        if (old != null && d.iommu().tryRun("set_dev_pasid", () -> d.iommu().ops().setDevPasid(old, d.info(), pasid, domain))) {
+            return;
         }
         removeDevPasid(d, pasid, domain);
     }
@@ -112,10 +108,6 @@ final class PasidAttach {
 
     /** iommu_remove_dev_pasid(): the blocked domain's set_dev_pasid, which cannot fail (a throwing plugin is ignored). */
     private static void removeDevPasid(PhysDevice d, int pasid, IommuDomain old) {
-        try {
-            d.iommu().ops().removeDevPasid(d.info(), pasid, old);
-        } catch (RuntimeException | LinkageError e) {
-            // WARN_ON in the kernel
-        }
+        d.iommu().tryRun("remove_dev_pasid", () -> d.iommu().ops().removeDevPasid(d.info(), pasid, old));
     }
 }

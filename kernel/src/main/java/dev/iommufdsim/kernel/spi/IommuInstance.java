@@ -151,24 +151,44 @@ public interface IommuInstance {
     // those does the kernel call mapPages / unmapPages, so other domains cost nothing.
 
     /**
+     * The {@link IoPageTable} that keeps this domain's IOPTEs, or null (the default) for a
+     * driver that keeps none or keeps them its own way. With one, the default
+     * {@link #mapPages} and {@link #unmapPages} write it, so a driver need only create one per
+     * domain with dirty tracking (in its driverState) and return it here.
+     */
+    default IoPageTable ioPageTable(PagingDomain domain) {
+        return null;
+    }
+
+    /**
      * Models iommu_domain_ops.map_pages, as iommu_map() calls it when iommufd fills the domain:
      * pgcount pages of pgsize at iova, backed by physical memory at paddr. pgsize is one of
      * the domain's page sizes and iova, paddr are aligned to it (iommu_pgsize() chose it).
      * The emulator's physical address is the user address of the memory; only its alignment
      * and contiguity mean anything. Called only for domains with dirty tracking. Cannot fail:
      * the kernel's only failure here is ENOMEM, so anything thrown is ignored, as for destroy.
+     * Default: into {@link #ioPageTable}, if any.
      *
      * @param prot IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE
      */
     default void mapPages(PagingDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
+        IoPageTable ptes = ioPageTable(domain);
+        if (ptes != null) {
+            ptes.map(iova, pgsize, pgcount, prot);
+        }
     }
 
     /**
      * Models iommu_domain_ops.unmap_pages when iommufd unfills an area: every IOPTE inside
      * [iova, iova + size) goes, dirty bits with it. Called only for domains with dirty
-     * tracking; cannot fail (anything thrown is ignored).
+     * tracking; cannot fail (anything thrown is ignored). Default: out of {@link #ioPageTable},
+     * if any.
      */
     default void unmapPages(PagingDomain domain, long iova, long size) {
+        IoPageTable ptes = ioPageTable(domain);
+        if (ptes != null) {
+            ptes.unmap(iova, size);
+        }
     }
 
     /**
@@ -191,6 +211,22 @@ public interface IommuInstance {
      */
     default void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap dirty) {
         throw fail(EOPNOTSUPP, "no read_and_clear_dirty");
+    }
+
+    /**
+     * A device's DMA write of [iova, iova + length) through this paging domain, as the
+     * hardware performs it (the emulator's stand-in for the device; the kernel has no such
+     * call): mark dirty the IOPTEs written when the hardware would record it (SMMUv3 HTTU:
+     * always, in a domain with dirty tracking; VT-d: while SSADE is set in the device's PASID
+     * entry). The core has already checked that the write translates (every byte in an area of
+     * the domain's IOAS mapped with IOMMU_WRITE, else EFAULT) and calls this on the instance
+     * the device is behind. For a device attached to a nested domain, domain is the nesting
+     * parent and iova a stage-2 input address (the emulator keeps no stage-1 tables). A DMA
+     * fault the driver finds is EFAULT; a failed call must change nothing.
+     * Default: EOPNOTSUPP, the driver cannot emulate DMA.
+     */
+    default void dmaWrite(DeviceInfo dev, PagingDomain domain, long iova, long length) {
+        throw fail(EOPNOTSUPP, "driver cannot emulate DMA");
     }
 
     /**

@@ -12,7 +12,7 @@ public enum Errno {
     E2BIG(7, "a struct tail the kernel does not know is non-zero"),
     EBADF(9, "not an open file descriptor"),
     ENOMEM(12, "out of memory (or the memory accounting limit)"),
-    EFAULT(14, "a user pointer could not be read or written, or user memory could not be pinned"),
+    EFAULT(14, "a user pointer could not be read or written, or user memory could not be pinned; for dma_write (not uAPI), a DMA fault: the write does not translate to writable memory"),
     EBUSY(16, "the object is in use"),
     EEXIST(17, "already exists (IOVA already mapped, virtual ID already used)"),
     ENODEV(19, "no such device"),

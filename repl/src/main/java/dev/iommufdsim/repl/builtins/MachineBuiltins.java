@@ -2,9 +2,13 @@ package dev.iommufdsim.repl.builtins;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EBADF;
 import static dev.iommufdsim.kernel.uapi.Errno.EEXIST;
+import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
+import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
+import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
 
+import dev.iommufdsim.kernel.DeviceDma;
 import dev.iommufdsim.kernel.IommuInstanceHandle;
 import dev.iommufdsim.kernel.Machine;
 import dev.iommufdsim.kernel.PhysDevice;
@@ -23,8 +27,8 @@ import java.util.Map;
 
 /**
  * The machine declarations (not uAPI): IOMMU instances from the loaded drivers, PCI and
- * platform devices on them, plus `plugins` and the context calls open/use/close (the
- * opens of /dev/iommu a process makes).
+ * platform devices on them, a declared device's DMA write (dma_write), plus `plugins` and the
+ * context calls open/use/close (the opens of /dev/iommu a process makes).
  */
 public final class MachineBuiltins {
     private MachineBuiltins() {
@@ -55,6 +59,17 @@ public final class MachineBuiltins {
                 .extraNamed()
                 .errnos(EEXIST, ENOENT)
                 .onSession(t, (s, a, declared) -> declareDevice(s, declared, a, null));
+        Row.of("dma_write", "play the device's DMA write of [iova, iova+length) (not uAPI): it goes through the domain its RID is"
+                        + " attached to, whose driver marks the IOPTEs written dirty as its hardware would (SMMUv3 HTTU, VT-d"
+                        + " while tracking is on, the mock's set_dirty); a DMA fault (not attached, unmapped, read-only) is EFAULT")
+                .req("device", "a device declared with `device NAME = ...`")
+                .req("iova", "the first IOVA written (through a nested HWPT: the stage-2 input, i.e. the guest physical address)")
+                .req("length", "bytes written")
+                .errnos(EFAULT, EINVAL, EOVERFLOW, EOPNOTSUPP)
+                .onSession(t, (s, a, d) -> {
+                    DeviceDma.write(device(s, a.raw("device")), a.u64("iova"), a.u64("length"));
+                    return null;
+                });
         Row.of("plugins", "the driver plugins found: id, version, state, drivers and any load error")
                 .onSession(t, (s, a, d) -> plugins(s.plugins()));
         Row.of("open", "open /dev/iommu again: a new iommufd context, which becomes current; returns its number")

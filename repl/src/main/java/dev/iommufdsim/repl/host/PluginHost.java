@@ -20,7 +20,10 @@ import org.pf4j.PluginWrapper;
  * or start is reported by name with its cause, and the others still load. When two
  * directories hold a plugin with the same id, the one in the earlier directory wins (so
  * {@code --plugins DIR} overrides the default directory) and the other is reported as a
- * duplicate.
+ * duplicate. The same rule holds for driver names: when two plugins (with different ids)
+ * provide a driver of the same name, the one from the earlier directory (then the earlier
+ * jar name) is registered and the other plugin's driver is reported, so which driver a
+ * script declares never depends on the order PF4J happens to start plugins in.
  */
 public final class PluginHost {
     /** Environment variable with extra plugin directories, separated by the path separator. */
@@ -78,7 +81,10 @@ public final class PluginHost {
             host.plugins.add(new LoadedPlugin("?", "?", "FAILED", List.of(), "plugin loading failed: " + e, null));
         }
         host.reportUnloadable(existing, pm);
-        for (PluginWrapper w : pm.getPlugins()) {
+        List<PluginWrapper> inOrder = new ArrayList<>(pm.getPlugins());
+        inOrder.sort(java.util.Comparator.<PluginWrapper>comparingInt(w -> DirectoryOrderPluginManager.rootIndex(existing, w.getPluginPath()))
+                .thenComparing(w -> w.getPluginPath().getFileName().toString()));
+        for (PluginWrapper w : inOrder) {
             host.collect(pm, w);
         }
         return host;
@@ -172,21 +178,44 @@ public final class PluginHost {
             return;
         }
         List<String> names = new ArrayList<>();
+        List<String> taken = new ArrayList<>();
         String error = null;
         try {
             PluginStatus status = statuses.computeIfAbsent(id, PluginStatus::new);
             for (IommuDriver d : pm.getExtensions(IommuDriver.class, id)) {
                 String name = d.name();
+                LoadedPlugin owner = providerOf(name);
+                if (owner != null) {
+                    taken.add(String.format("driver '%s' is already provided by plugin '%s' from %s (an earlier directory wins)",
+                            name, owner.id(), owner.path()));
+                    continue;
+                }
                 names.add(name);
                 drivers.add(new DriverEntry(status, d));
             }
         } catch (RuntimeException | LinkageError e) {
             error = "its drivers could not be created: " + e;
         }
+        String state = error == null ? "STARTED" : "FAILED";
+        if (error == null && !taken.isEmpty()) {
+            error = String.join("; ", taken);
+            state = names.isEmpty() ? "DUPLICATE" : "STARTED";
+        }
         if (names.isEmpty() && error == null) {
             error = "provides no IommuDriver extension";
+            state = "FAILED";
         }
-        plugins.add(new LoadedPlugin(id, version, error == null ? "STARTED" : "FAILED", List.copyOf(names), error, w.getPluginPath()));
+        plugins.add(new LoadedPlugin(id, version, state, List.copyOf(names), error, w.getPluginPath()));
+    }
+
+    /** The plugin already registering a driver of this name, or null. */
+    private LoadedPlugin providerOf(String driverName) {
+        for (LoadedPlugin p : plugins) {
+            if (p.drivers().contains(driverName)) {
+                return p;
+            }
+        }
+        return null;
     }
 
     /** Makes every loaded driver available to the machine. */

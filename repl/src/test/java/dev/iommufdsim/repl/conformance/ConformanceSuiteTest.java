@@ -59,7 +59,7 @@ class ConformanceSuiteTest {
         return suiteDir().relativize(p).startsWith("neutral");
     }
 
-    /** vendor/: rules of one shipped driver, each script declaring its own instances. */
+    /** vendor/: rules of one shipped driver (its own machine), not ported from the selftest. */
     static boolean inVendorDir(Path p) {
         return suiteDir().relativize(p).startsWith("vendor");
     }
@@ -67,14 +67,8 @@ class ConformanceSuiteTest {
     @TestFactory
     Stream<DynamicNode> selftestCases() throws IOException {
         Conformance c = Conformance.withPlugins(plugins(), KernelProfile.MAINLINE, Conformance.DEFAULT_DRIVER);
-        List<Path> files = Conformance.scripts(suiteDir()).stream().filter(p -> !inNeutralDir(p) && !inVendorDir(p)).toList();
+        List<Path> files = Conformance.scripts(suiteDir()).stream().filter(p -> !inNeutralDir(p)).toList();
         return byFile(c, files, "");
-    }
-
-    @TestFactory
-    Stream<DynamicNode> vendorRules() throws IOException {
-        Conformance c = Conformance.withPlugins(plugins(), KernelProfile.MAINLINE, Conformance.DEFAULT_DRIVER);
-        return byFile(c, Conformance.scripts(suiteDir()).stream().filter(ConformanceSuiteTest::inVendorDir).toList(), "");
     }
 
     @TestFactory
@@ -130,7 +124,7 @@ class ConformanceSuiteTest {
     /**
      * README.md accounts for every TEST_F of iommufd.c (66, 246 with their variants) and agrees
      * with the scripts: the cases ported per TEST_F, no script case missing from the table, every
-     * vendor-neutral and vendor-specific (vendor/) case described.
+     * vendor-neutral and vendor case described.
      */
     @Test
     void readmeAccountsForEveryCase() throws IOException {
@@ -161,7 +155,9 @@ class ConformanceSuiteTest {
             assertTrue(table.containsKey(name), name + " is not in README.md's table");
         }
         String text = String.join("\n", readme);
-        cases.stream().filter(k -> k.neutral() || inVendorDir(k.file())).forEach(k ->
+        cases.stream().filter(Conformance.Case::neutral).forEach(k ->
                 assertTrue(text.contains("| " + k.test() + " |"), k.test() + " is not in README.md's table of rules"));
+        cases.stream().filter(k -> inVendorDir(k.file())).forEach(k ->
+                assertTrue(text.contains("| " + k.fixture() + "." + k.test() + " |"), k.name() + " is not in README.md's table of vendor rules"));
     }
 }

@@ -92,9 +92,8 @@ class BrokenPluginContainmentTest {
 
     /**
      * An Error other than LinkageError/StackOverflowError (here AssertionError, as a plugin's
-     * own assert or a test library throws) escapes IommuInstanceHandle.contain and
-     * Machine.declareIommu today and ends the evaluation with a Java stack trace.
-     * SPI-PROPOSALS.md #5 proposes the fix in kernel/; enable this test with it.
+     * own assert or a test library throws) is contained like an exception: EIO naming the
+     * plugin and the hook, no Java stack trace (IommuInstanceHandle.contain, SPI-PROPOSALS.md #5).
      */
     @Test
     void assertionErrorIsContained() throws ReflectiveOperationException {

@@ -127,6 +127,37 @@ class PluginDirectoriesTest {
         assertEquals(TestPaths.pluginsDir().resolve("mock.jar").toAbsolutePath(), reversed.get("mock").path().toAbsolutePath());
     }
 
+    /**
+     * Two plugins with different ids providing a driver of the same name (a vendor's rebuilt
+     * "mock" under another id): the earlier directory's is registered, whatever order PF4J
+     * starts them in, and the other is reported as a duplicate naming the winner. Before,
+     * the machine silently kept whichever registered last.
+     */
+    @Test
+    void earlierDirectoryWinsASharedDriverName(@TempDir Path dir) throws IOException {
+        Path mine = Files.createDirectory(dir.resolve("mine"));
+        Path copy = mine.resolve("my-mock.jar");
+        repackage(TestPaths.pluginsDir().resolve("mock.jar"), copy, Map.of("Plugin-Id", "my-mock"));
+        for (boolean mineFirst : new boolean[] {true, false}) {
+            List<Path> dirs = mineFirst ? List.of(mine, TestPaths.pluginsDir()) : List.of(TestPaths.pluginsDir(), mine);
+            PluginHost host = PluginHost.load(dirs);
+            Map<String, PluginHost.LoadedPlugin> byId = byId(host);
+            PluginHost.LoadedPlugin winner = byId.get(mineFirst ? "my-mock" : "mock");
+            PluginHost.LoadedPlugin loser = byId.get(mineFirst ? "mock" : "my-mock");
+            assertEquals("STARTED", winner.state(), winner.toString());
+            assertEquals(List.of(Machine.MOCK_DRIVER), winner.drivers());
+            assertEquals("DUPLICATE", loser.state(), loser.toString());
+            assertTrue(loser.drivers().isEmpty(), loser.toString());
+            assertTrue(loser.error().contains("driver 'mock' is already provided by plugin '" + winner.id() + "'"), loser.error());
+            Machine m = new Machine();
+            host.registerInto(m);
+            Path registeredFrom = Path.of(java.net.URI.create(
+                    m.driver(Machine.MOCK_DRIVER).getClass().getProtectionDomain().getCodeSource().getLocation().toString()));
+            assertEquals(winner.path().toAbsolutePath().normalize(), registeredFrom.toAbsolutePath().normalize(),
+                    "the machine's mock driver comes from the winning jar");
+        }
+    }
+
     /** A directory that does not exist is skipped, not an error. */
     @Test
     void missingDirectoryIsSkipped(@TempDir Path dir) throws IOException {

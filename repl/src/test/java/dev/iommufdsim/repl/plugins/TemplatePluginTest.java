@@ -8,6 +8,7 @@ import dev.iommufdsim.kernel.uapi.Errno;
 import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.host.Sim;
 import dev.iommufdsim.repl.interp.Record;
+import dev.iommufdsim.repl.interp.RuntimeError;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -53,5 +54,16 @@ class TemplatePluginTest {
         assertEquals(Errno.EINVAL, error(sim, "iommu acme0 = acme_iommu(aperture_bit: 40)").errno());
         ok(sim, "iommu acme0 = acme_iommu()\ndevice nic0 = pci(\"0000:01:00.0\", iommu: acme0)\ndev = vfio_bind(nic0)\nioas = ioas_alloc()");
         assertEquals(Errno.EOPNOTSUPP, error(sim, "hwpt_alloc(dev_id: dev, pt_id: ioas, flags: NEST_PARENT)").errno());
+    }
+
+    /** A driver without the dmaWrite hook: the translation is checked, then the spi default refuses. */
+    @Test
+    void dmaWriteWithoutTheHook() {
+        ok(sim, "iommu acme0 = acme_iommu()\ndevice nic0 = pci(\"0000:01:00.0\", iommu: acme0)\ndev = vfio_bind(nic0)\n"
+                + "ioas = ioas_alloc()\nvfio_attach(dev, ioas)\nioas_map(ioas, 4K, iova: 0x100000)");
+        assertEquals(Errno.EFAULT, error(sim, "dma_write(nic0, 0x200000, 4K)").errno());
+        RuntimeError e = error(sim, "dma_write(nic0, 0x100000, 4K)");
+        assertEquals(Errno.EOPNOTSUPP, e.errno());
+        assertEquals("dma_write: EOPNOTSUPP: nic0 writing 0x100000..0x100fff through hwpt 3: driver cannot emulate DMA", e.getMessage());
     }
 }

@@ -29,6 +29,8 @@ import org.pf4j.Extension;
  * <li>{@code nesting}: whether IDR0 has S2P next to S1P, which gives ARM_SMMU_FEAT_NESTING
  *     (default true).</li>
  * <li>{@code s2fwb}: IDR3.FWB (default false).</li>
+ * <li>{@code httu}: IDR0.HTTU = access and dirty flag update (default false):
+ *     with a coherent SMMU this gives ARM_SMMU_FEAT_HD, so devices can have dirty tracking.</li>
  * <li>{@code model}: {@code "hisilicon-hi161x"} applies the IORT HiSilicon Hi161x quirk: each ITS
  *     of the device's ITS group adds [its_base + 64K, +64K) as a hardware MSI region (vendor
  *     policies 2.1), so the device reports MSI and SW_MSI and iommufd refuses it.</li>
@@ -48,6 +50,11 @@ import org.pf4j.Extension;
  * {@code ats} (the device and its root complex support ATS; default false), {@code canwbs}
  * (IORT memory-access flag CANWBS: the device is fully coherent; default true),
  * {@code pasid_bits} (PASID capability width; default 0).
+ *
+ * <p>Dirty tracking (arm_smmu_dirty_ops): with {@code httu: true} a device can have a stage-1
+ * domain with DIRTY_TRACKING, whose io-pgtable leaves are kept; SET_DIRTY_TRACKING always
+ * succeeds, every {@code dma_write} to a writable leaf marks it dirty (HTTU, tracking enabled or
+ * not), and GET_DIRTY_BITMAP reports each dirty leaf with its whole block size.
  */
 @Extension
 public class ArmSmmuV3Driver implements IommuDriver {
@@ -60,7 +67,7 @@ public class ArmSmmuV3Driver implements IommuDriver {
     public static final String MODEL_HISILICON_HI161X = "hisilicon-hi161x";
 
     static final Set<String> OPTIONS = Set.of("msi_base", "msi_length", "granule", "va_bits", "oas", "nesting", "s2fwb",
-            "model", "its_base", "rmr", "msi_region", "idr0", "idr1", "idr2", "idr3", "idr4", "idr5", "iidr", "aidr");
+            "httu", "model", "its_base", "rmr", "msi_region", "idr0", "idr1", "idr2", "idr3", "idr4", "idr5", "iidr", "aidr");
 
     @Override
     public String name() {
@@ -79,6 +86,9 @@ public class ArmSmmuV3Driver implements IommuDriver {
         DriverOptions o = new DriverOptions(what, properties, OPTIONS);
         SmmuRegs d = SmmuRegs.defaults(o.bool("nesting", true), o.bool("s2fwb", false), o.number("oas", 48));
         int[] idr = d.idr().clone();
+        if (o.bool("httu", false)) {
+            idr[0] |= SmmuRegs.IDR0_HTTU_ACCESS_DIRTY << SmmuRegs.IDR0_HTTU_SHIFT;
+        }
         for (int i = 0; i < 6; i++) {
             idr[i] = (int) o.number("idr" + i, Integer.toUnsignedLong(idr[i]));
         }

@@ -8,9 +8,11 @@ import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.DirtyBitmap;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
+import dev.iommufdsim.kernel.spi.IoPageTable;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
@@ -34,9 +36,11 @@ final class ArmSmmuV3Instance implements IommuInstance {
 
     /**
      * driverState of this driver's paging domains (struct arm_smmu_domain): its SMMU, stage and
-     * VMID (S2), and whether it enforces cache coherency, which changes after allocation.
+     * VMID (S2), for a domain with dirty_ops (stage 1 with IO_PGTABLE_QUIRK_ARM_HD) its
+     * io-pgtable leaves, whose DBM/AP_RDONLY bits are the dirty state (null otherwise), and
+     * whether it enforces cache coherency, which changes after allocation.
      */
-    record ArmDomain(ArmSmmuV3Instance smmu, Stage stage, int vmid, boolean nestParent, Coherency coherency) {
+    record ArmDomain(ArmSmmuV3Instance smmu, Stage stage, int vmid, boolean nestParent, IoPageTable ptes, Coherency coherency) {
         /**
          * The check of arm_smmu_attach_prepare() (under devices_lock): a domain that enforces
          * cache coherency refuses a master without CANWBS (EINVAL). For a nested domain the
@@ -245,9 +249,11 @@ final class ArmSmmuV3Instance implements IommuInstance {
             }
             vmid = nextVmid++;
         }
-        boolean dirty = (flags & Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
+        // arm_smmu_domain_finalise(): dirty_ops only for stage 1 (stage 2 refuses DIRTY_TRACKING)
+        boolean dirty = (flags & Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0 && stage == Stage.S1;
+        IoPageTable ptes = dirty ? new IoPageTable(IoPageTable.Format.ioPgtableArm(Long.numberOfTrailingZeros(pgsizes))) : null;
         return new PagingDomain(0, (1L << ias) - 1, pgsizes, dirty,
-                new ArmDomain(this, stage, vmid, flags == Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT, new Coherency()));
+                new ArmDomain(this, stage, vmid, flags == Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT, ptes, new Coherency()));
     }
 
     /**
@@ -310,6 +316,64 @@ final class ArmSmmuV3Instance implements IommuInstance {
         }
         d.coherency().enforced = true;
         return true;
+    }
+
+    // ---- dirty tracking: arm_smmu_dirty_ops over io-pgtable-arm.c (IO_PGTABLE_QUIRK_ARM_HD) ----
+
+    /**
+     * The io-pgtable leaves of a domain with dirty_ops, which the spi's default map_pages /
+     * unmap_pages write as arm_lpae_map_pages() / arm_lpae_unmap_pages() do: writable leaves
+     * get DBM and start writable-clean (AP_RDONLY set, so the first write is what HTTU
+     * records); read-only leaves have no DBM and never get dirty. Null for other domains.
+     */
+    @Override
+    public IoPageTable ioPageTable(PagingDomain domain) {
+        return domain.driverState() instanceof ArmDomain d ? d.ptes() : null;
+    }
+
+    /**
+     * arm_smmu_set_dirty_tracking(): nothing to do, always succeeds. HTTU dirty-state update
+     * (CD.HA/HD) is always on for a domain with dirty_ops, and iommufd has cleared the dirty
+     * bits before enabling (iopt_clear_dirty_data), so disabling just stops reading them.
+     */
+    @Override
+    public void setDirtyTracking(PagingDomain domain, boolean enable) {
+    }
+
+    /**
+     * arm_smmu_read_and_clear_dirty() -> arm_lpae_read_and_clear_dirty(): EINVAL for a size
+     * of 0, a range past the input size or a domain that is not stage 1; then the walk
+     * (visit_dirty) records each writable-dirty leaf (DBM set, AP_RDONLY clear) with its whole
+     * block size at the walk address, which starts at iova (so a leaf entered in its middle is
+     * reported from there), and, unless NO_CLEAR, makes it writable-clean again
+     * (iopte_set_writeable_clean).
+     */
+    @Override
+    public void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap dirty) {
+        IoPageTable ptes = ioPageTable(domain);
+        if (ptes == null) {
+            // arm_lpae_read_and_clear_dirty(): "data->iop.fmt != ARM_64_LPAE_S1" -> EINVAL
+            throw fail(EINVAL, "arm_smmuv3: not a stage-1 domain with IO_PGTABLE_QUIRK_ARM_HD");
+        }
+        if (size == 0 || Long.compareUnsigned(iova + size - 1, domain.apertureEnd()) > 0) {
+            throw fail(EINVAL, "arm_smmuv3: read_and_clear_dirty of 0x%x + 0x%x outside the %d-bit input range", iova, size,
+                    64 - Long.numberOfLeadingZeros(domain.apertureEnd()));
+        }
+        ptes.readAndClearDirty(iova, size, flags, dirty);
+    }
+
+    /**
+     * A device write: with HTTU (CD.HD, set for every domain with dirty_ops by
+     * arm_smmu_make_s1_cd) the SMMU clears AP_RDONLY of each writable-clean leaf it writes
+     * through, i.e. marks it dirty, whether or not iommufd has "enabled" tracking. Other
+     * domains (no DBM, or stage 2, which never has dirty_ops) record nothing.
+     */
+    @Override
+    public void dmaWrite(DeviceInfo dev, PagingDomain domain, long iova, long length) {
+        IoPageTable ptes = ioPageTable(domain);
+        if (ptes != null) {
+            ptes.writeDirty(iova, length);
+        }
     }
 
     /** arm_smmu_hw_info(): IOMMU_HW_INFO_TYPE_ARM_SMMUV3 with the raw ID registers; other types -> EOPNOTSUPP (no impl_ops). */

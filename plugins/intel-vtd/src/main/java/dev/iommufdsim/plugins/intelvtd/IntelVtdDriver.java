@@ -28,6 +28,12 @@ import org.pf4j.Extension;
  * <p>With scalable mode and ECAP.FLTS (the defaults) a paging domain without flags is a
  * first-stage table, whose aperture is the lower canonical half: [0, 2^47 - 1] with a 48-bit
  * MGAW. Nesting parents are second-stage tables: [0, 2^48 - 1].
+ *
+ * <p>Dirty tracking (intel_second_stage_dirty_ops): DIRTY_TRACKING gives a second-stage domain
+ * (scalable mode with ECAP.SLADS) whose vtdss leaves are kept; SET_DIRTY_TRACKING sets SSADE
+ * for its devices and, for a nesting parent, its nested domains' devices; a device's
+ * {@code dma_write} sets the D bit of each leaf written only while it is set, and
+ * GET_DIRTY_BITMAP reports each dirty leaf whole (4K, 2M or 1G).
  */
 @Extension
 public class IntelVtdDriver implements IommuDriver {

@@ -6,9 +6,11 @@ import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
+import dev.iommufdsim.kernel.spi.DirtyBitmap;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
+import dev.iommufdsim.kernel.spi.IoPageTable;
 import dev.iommufdsim.kernel.spi.NestedDomain;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
@@ -172,6 +174,73 @@ final class IntelVtdInstance implements IommuInstance {
         if (domain.driverState() instanceof VtdDomain d && d.nestedParent() && (prot & ResvRegion.IOMMU_WRITE) == 0) {
             throw fail(EINVAL, "intel_vtd: read-only mapping 0x%x-0x%x refused: a nesting parent allows only writeable mappings"
                     + " (PT_FEAT_VTDSS_FORCE_WRITEABLE, ERRATA_772415_SPR17)", iova, iova + length - 1);
+        }
+    }
+
+    // ---- dirty tracking: intel_second_stage_dirty_ops = IOMMU_PT_DIRTY_OPS(vtdss) + set_dirty_tracking ----
+
+    /** The dirty state of a second-stage domain with dirty_ops; EINVAL for any other domain. */
+    private static VtdDomain.DirtyState sspt(PagingDomain domain) {
+        if (!(domain.driverState() instanceof VtdDomain d) || d.sspt() == null) {
+            throw fail(EINVAL, "intel_vtd: not a second-stage domain with dirty_ops");
+        }
+        return d.sspt();
+    }
+
+    /**
+     * The vtdss leaves of a second-stage domain with dirty_ops, which the spi's default
+     * map_pages / unmap_pages write as IOMMU_PT_DOMAIN_OPS(vtdss) does (writable when prot has
+     * IOMMU_WRITE: VTDSS_FMT_W; VTDSS_FMT_D goes with an unmapped leaf). Null for other domains.
+     */
+    @Override
+    public IoPageTable ioPageTable(PagingDomain domain) {
+        return domain.driverState() instanceof VtdDomain d && d.sspt() != null ? d.sspt().ptes : null;
+    }
+
+    /**
+     * intel_iommu_set_dirty_tracking(): nothing to do when dirty_tracking already equals
+     * enable; else domain_set_dirty_tracking() sets or clears SSADE in the PASID entry of
+     * every attached device and PASID (intel_pasid_setup_dirty_tracking), and for a nesting
+     * parent parent_domain_set_dirty_tracking() does the same for the devices of every nested
+     * domain on it (s1_domains), then dirty_tracking = enable. Its errnos (ENODEV without a
+     * PASID entry, EOPNOTSUPP for a PGTT other than SL_ONLY or NESTED) cannot happen here: a
+     * domain with dirty_ops is second stage in scalable mode, so every attached device's entry
+     * is SL_ONLY or NESTED. Since every entry follows dirty_tracking, SSADE is modelled by it.
+     */
+    @Override
+    public void setDirtyTracking(PagingDomain domain, boolean enable) {
+        sspt(domain).dirtyTracking = enable;
+    }
+
+    /**
+     * IOMMU_PT_DIRTY_OPS(vtdss): generic_pt's read_and_clear_dirty() (iommu_pt.h): length 0
+     * -> EINVAL (make_range), then each leaf with VTDSS_FMT_D is recorded with its whole size
+     * (vtdss has no contiguous entries) and cleared unless NO_CLEAR. Tracking being off does
+     * not matter: unlike intel_iommu_read_and_clear_dirty() before the move to generic_pt,
+     * which refused a bitmap with tracking off (EINVAL), 7.2 reads the bits regardless; the
+     * hardware just has not set any while SSADE was clear.
+     */
+    @Override
+    public void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap dirty) {
+        VtdDomain.DirtyState st = sspt(domain);
+        if (size == 0) {
+            throw fail(EINVAL, "intel_vtd: read_and_clear_dirty of length 0");
+        }
+        st.ptes.readAndClearDirty(iova, size, flags, dirty);
+    }
+
+    /**
+     * A device write through a second-stage domain (or, nested, through its nesting parent):
+     * the hardware sets VTDSS_FMT_D in each leaf it writes only while SSADE is set in the
+     * device's PASID entry, i.e. while the second-stage domain's dirty_tracking is on
+     * (pasid_pte_config_second_level / pasid_pte_config_nested copy it at attach,
+     * intel_iommu_set_dirty_tracking updates it).
+     * A first-stage domain or one without dirty_ops records nothing.
+     */
+    @Override
+    public void dmaWrite(DeviceInfo dev, PagingDomain domain, long iova, long length) {
+        if (domain.driverState() instanceof VtdDomain d && d.sspt() != null && d.sspt().dirtyTracking) {
+            d.sspt().ptes.writeDirty(iova, length);
         }
     }
 

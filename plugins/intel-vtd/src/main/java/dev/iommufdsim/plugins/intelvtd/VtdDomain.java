@@ -4,6 +4,7 @@ import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
+import dev.iommufdsim.kernel.spi.IoPageTable;
 import dev.iommufdsim.kernel.uapi.Uapi;
 
 /**
@@ -20,10 +21,26 @@ import dev.iommufdsim.kernel.uapi.Uapi;
  * @param dirty         has dirty_ops
  * @param dmaIncoherent PT_FEAT_DMA_INCOHERENT
  * @param iotlbSyncMap  dmar_domain->iotlb_sync_map
+ * @param sspt          the second-stage leaves and dmar_domain->dirty_tracking of a domain with
+ *                      dirty_ops (null otherwise: the emulator keeps no other IOPTEs)
  * @param snooping      dmar_domain->force_snooping, which enforce_cache_coherency sets after allocation
  */
 record VtdDomain(boolean firstStage, int vaszLg2, int topLevel, long pgsizeBitmap, boolean nestedParent,
-                 boolean dirty, boolean dmaIncoherent, boolean iotlbSyncMap, Snooping snooping) {
+                 boolean dirty, boolean dmaIncoherent, boolean iotlbSyncMap, DirtyState sspt, Snooping snooping) {
+    /**
+     * The dirty half of a second-stage dmar_domain: its vtdss leaves (generic_pt fmt/vtdss.h:
+     * 4 KiB granule, 512 entries a table, leaves of 4K, 2M, 1G, never contiguous; VTDSS_FMT_D
+     * is the dirty bit) and dirty_tracking, which every PASID entry of the domain's devices
+     * (and of nested domains on it, when it is a nesting parent) copies into SSADE.
+     */
+    static final class DirtyState {
+        static final IoPageTable.Format VTDSS = IoPageTable.Format.genericPt(12, 9);
+
+        final IoPageTable ptes = new IoPageTable(VTDSS);
+        /** dmar_domain->dirty_tracking. */
+        boolean dirtyTracking;
+    }
+
     static final long SZ_4K = 4096;
     static final long SZ_2M = 2L << 20;
     static final long SZ_1G = 1L << 30;
@@ -69,7 +86,7 @@ record VtdDomain(boolean firstStage, int vaszLg2, int topLevel, long pgsizeBitma
             vasz = Math.min(48, c.mgaw());
         }
         long pgsizes = SZ_4K | SZ_2M | (c.fl1gp() ? SZ_1G : 0);
-        return new VtdDomain(true, vasz, top, pgsizes, false, false, !c.has(VtdRegs.ECAP_SMPWC), c.rwbfRequired(), new Snooping());
+        return new VtdDomain(true, vasz, top, pgsizes, false, false, !c.has(VtdRegs.ECAP_SMPWC), c.rwbfRequired(), null, new Snooping());
     }
 
     /**
@@ -117,7 +134,7 @@ record VtdDomain(boolean firstStage, int vaszLg2, int topLevel, long pgsizeBitma
         int sllps = c.sllps();
         long pgsizes = SZ_4K | ((sllps & 1) != 0 ? SZ_2M : 0) | ((sllps & 2) != 0 ? SZ_1G : 0);
         return new VtdDomain(false, vasz, top, pgsizes, nestParent, dirty, !c.pagingStructureCoherency(),
-                c.rwbfRequired() || c.cachingMode(), new Snooping());
+                c.rwbfRequired() || c.cachingMode(), dirty ? new DirtyState() : null, new Snooping());
     }
 
     /** ffs(): 1-based index of the lowest set bit, 0 for none. */

@@ -27,6 +27,7 @@ import static dev.iommufdsim.plugins.mock.MockIommuDriver.devFlags;
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
+import dev.iommufdsim.kernel.spi.IoPageTable;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
@@ -63,6 +64,14 @@ final class MockInstance implements IommuInstance {
      */
     private static final long AMDV1_APERTURE_END = (1L << 38) - 1;
 
+    /**
+     * The mock's page table format: generic_pt's AMD IOMMU v1 format with the selftest's 2 KiB
+     * granule (generic_pt/fmt/amdv1.h built as iommu_mock.c), 512 items per table. Level L
+     * holds items of 2^(11 + 9 L) bytes (2K, 1M, 512M, ...); a 4 KiB page is a contiguous entry
+     * of two 2 KiB items with a dirty bit each (AMDV1PT_FMT_D), so it reports its first 2 KiB.
+     */
+    static final IoPageTable.Format MOCK_PT_FORMAT = IoPageTable.Format.genericPt(11, 9);
+
     /** driverState of the mock's paging domains (struct mock_iommu_domain): to_mock_domain() works on these. */
     static final class MockPaging {
         final MockInstance iommu;
@@ -70,7 +79,7 @@ final class MockInstance implements IommuInstance {
         /** MOCK_DIRTY_TRACK in mock->flags. */
         boolean dirtyTrack;
         /** The IOPTEs; the kernel fills them only in domains with dirty_ops. */
-        final MockPageTable table = new MockPageTable();
+        final IoPageTable table = new IoPageTable(MOCK_PT_FORMAT);
 
         MockPaging(MockInstance iommu, int pagetableType) {
             this.iommu = iommu;
@@ -186,16 +195,10 @@ final class MockInstance implements IommuInstance {
         }
     }
 
-    /** The generic page table's map_pages (IOMMU_PT_DOMAIN_OPS): leaves of pgsize. */
+    /** The mock's page table, which the spi's default map_pages / unmap_pages (IOMMU_PT_DOMAIN_OPS) write. */
     @Override
-    public void mapPages(PagingDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
-        toMockDomain(domain).table.map(iova, pgsize, pgcount);
-    }
-
-    /** The generic page table's unmap_pages. */
-    @Override
-    public void unmapPages(PagingDomain domain, long iova, long size) {
-        toMockDomain(domain).table.unmap(iova, size);
+    public IoPageTable ioPageTable(PagingDomain domain) {
+        return toMockDomain(domain).table;
     }
 
     /** mock_domain_set_dirty_tracking(): sets or clears MOCK_DIRTY_TRACK. */
@@ -207,10 +210,23 @@ final class MockInstance implements IommuInstance {
         toMockDomain(domain).dirtyTrack = enable;
     }
 
-    /** The generic page table's read_and_clear_dirty (IOMMU_PT_DIRTY_OPS): see {@link MockPageTable}. */
+    /** The generic page table's read_and_clear_dirty (IOMMU_PT_DIRTY_OPS) in the mock's format: see {@link IoPageTable}. */
     @Override
     public void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap dirty) {
         toMockDomain(domain).table.readAndClearDirty(iova, size, flags, dirty);
+    }
+
+    /**
+     * A device write: the mock has no hardware, so it takes IOMMU_TEST_OP_DIRTY's path, set_dirty
+     * on every 2 KiB item written, and only while MOCK_DIRTY_TRACK is set (iommufd_test_dirty
+     * refuses otherwise); a domain without dirty_ops keeps no IOPTEs and records nothing.
+     */
+    @Override
+    public void dmaWrite(DeviceInfo dev, PagingDomain domain, long iova, long length) {
+        MockPaging m = toMockDomain(domain);
+        if (domain.dirtyTracking() && m.dirtyTrack) {
+            m.table.writeDirty(iova, length);
+        }
     }
 
     /** iommufd_test_dirty(): MOCK_DIRTY_TRACK is set (the AMDv1 mock table always has set_dirty). */

@@ -12,6 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
+import dev.iommufdsim.kernel.spi.IoPageTable;
+import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.uapi.Uapi;
 import java.util.ArrayList;
@@ -30,7 +32,9 @@ class MockPageTableTest {
     static final long K2 = MOCK_PAGE_SIZE;
     static final long M1 = 1L << 20;
 
-    private final MockPageTable t = new MockPageTable();
+    private static final int RW = ResvRegion.IOMMU_READ | ResvRegion.IOMMU_WRITE;
+
+    private final IoPageTable t = new IoPageTable(MockInstance.MOCK_PT_FORMAT);
 
     private List<long[]> read(long iova, long size, long flags) {
         List<long[]> out = new ArrayList<>();
@@ -50,7 +54,7 @@ class MockPageTableTest {
     @Test
     void smallPagesReportTheirFirstItem() {
         for (long off = 0; off < 64 * 1024; off += 4096) {
-            t.map(BASE + off, 4096, 1);
+            t.map(BASE + off, 4096, 1, RW);
         }
         t.setDirty(BASE + K2); // item 1: the second half of the first 4K page
         t.setDirty(BASE + 4 * K2);
@@ -73,7 +77,7 @@ class MockPageTableTest {
     /** The default page table over 2 MiB of hugetlb memory: one 2 MiB entry of two 1 MiB items. */
     @Test
     void twoMegabytePageReportsItsFirstMegabyte() {
-        t.map(BASE, 2 * M1, 1);
+        t.map(BASE, 2 * M1, 1, RW);
         assertEquals(1, t.leafCount());
         t.setDirty(BASE + 600 * K2); // oracle: "huge: test_dirty 600 / get: bits 0-511"
         assertEquals("[+0x0 0x100000]", str(read(BASE, 2 * M1, 0)));
@@ -86,7 +90,7 @@ class MockPageTableTest {
     /** MOCK_IOMMUPT_HUGE: 1 MiB leaves are single items, reported whole from where the walk is. */
     @Test
     void hugePagesAreSingleItems() {
-        t.map(BASE, M1, 2);
+        t.map(BASE, M1, 2, RW);
         t.setDirty(BASE + 3 * K2);
         t.setDirty(BASE + 600 * K2);
         assertEquals("[+0x0 0x100000][+0x100000 0x100000]", str(read(BASE, 2 * M1, DirtyBitmap.IOMMU_DIRTY_NO_CLEAR)));
@@ -98,11 +102,11 @@ class MockPageTableTest {
     @Test
     void setDirtyOnUnmappedIovaAndUnmap() {
         assertEquals(ENOENT, errno(() -> t.setDirty(BASE)));
-        t.map(BASE, 4096, 4);
+        t.map(BASE, 4096, 4, RW);
         t.setDirty(BASE + 4096);
         t.unmap(BASE, 4 * 4096);
         assertEquals(0, t.leafCount());
-        t.map(BASE, 4096, 4);
+        t.map(BASE, 4096, 4, RW);
         assertEquals("", str(read(BASE, 4 * 4096, 0))); // the new IOPTEs are clean
     }
 
