@@ -142,6 +142,19 @@ class NestingScenarioTest {
                 ""));
     }
 
+    /** The one-line error that stops a script on a VT-d unit with nic0 bound (dev 1) and an IOAS (2). */
+    private static String vtdError(String... lines) {
+        String script = String.join("\n",
+                "iommu dmar0 = intel_vtd()",
+                "device nic0 = pci(\"0000:03:00.0\", iommu: dmar0, class: 0x020000)",
+                "dev = vfio_bind(nic0)",
+                "ioas = ioas_alloc()",
+                String.join("\n", lines), "");
+        EvalResult r = TestPlugins.sim(TestPaths.pluginsDir()).engine().eval(script, "vtd.sim");
+        assertEquals(EvalResult.Status.RUNTIME_ERROR, r.status());
+        return r.error().getMessage();
+    }
+
     /**
      * SPI-PROPOSALS 3 through the real VT-d jar: a read-only map into a nesting parent's IOAS,
      * and a nesting parent joining an IOAS with a read-only area, stop the script with one line
@@ -149,25 +162,13 @@ class NestingScenarioTest {
      */
     @Test
     void vtdReadOnlyRefusalsAreOneClearLine() {
-        String setup = String.join("\n",
-                "iommu dmar0 = intel_vtd()",
-                "device nic0 = pci(\"0000:03:00.0\", iommu: dmar0, class: 0x020000)",
-                "dev = vfio_bind(nic0)",
-                "ioas = ioas_alloc()", "");
-        EvalResult r = sim.engine().eval(setup + String.join("\n",
-                "s2 = hwpt_alloc(dev_id: dev, pt_id: ioas, flags: NEST_PARENT)",
-                "ioas_map(ioas, 4K, iova: 0x100000, flags: FIXED_IOVA | READABLE)", ""), "map.sim");
-        assertEquals(EvalResult.Status.RUNTIME_ERROR, r.status());
-        assertEquals("ioas_map: EINVAL: iommu_map of area 0x100000-0x100fff (READABLE only) into hwpt 3:"
-                + " intel_vtd: read-only mapping 0x100000-0x100fff refused: a nesting parent allows only writeable mappings"
-                + " (PT_FEAT_VTDSS_FORCE_WRITEABLE, ERRATA_772415_SPR17)", r.error().getMessage());
-        Sim fresh = TestPlugins.sim(TestPaths.pluginsDir());
-        r = fresh.engine().eval(setup + String.join("\n",
-                "ioas_map(ioas, 4K, iova: 0x100000, flags: FIXED_IOVA | READABLE)",
-                "hwpt_alloc(dev_id: dev, pt_id: ioas, flags: NEST_PARENT)", ""), "alloc.sim");
-        assertEquals(EvalResult.Status.RUNTIME_ERROR, r.status());
-        assertEquals("hwpt_alloc: EINVAL: dev 1 (nic0), ioas 2: iommu_map of area 0x100000-0x100fff (READABLE only)"
-                + " into hwpt 3: intel_vtd: read-only mapping 0x100000-0x100fff refused: a nesting parent allows only writeable"
-                + " mappings (PT_FEAT_VTDSS_FORCE_WRITEABLE, ERRATA_772415_SPR17)", r.error().getMessage());
+        String reason = "intel_vtd: read-only mapping 0x100000-0x100fff refused: a nesting parent allows only writeable mappings"
+                + " (PT_FEAT_VTDSS_FORCE_WRITEABLE, ERRATA_772415_SPR17)";
+        assertEquals("ioas_map: EINVAL: iommu_map of area 0x100000-0x100fff (READABLE only) into hwpt 3: " + reason,
+                vtdError("s2 = hwpt_alloc(dev_id: dev, pt_id: ioas, flags: NEST_PARENT)",
+                        "ioas_map(ioas, 4K, iova: 0x100000, flags: FIXED_IOVA | READABLE)"));
+        assertEquals("hwpt_alloc: EINVAL: dev 1 (nic0), ioas 2: iommu_map of area 0x100000-0x100fff (READABLE only) into hwpt 3: "
+                + reason, vtdError("ioas_map(ioas, 4K, iova: 0x100000, flags: FIXED_IOVA | READABLE)",
+                        "hwpt_alloc(dev_id: dev, pt_id: ioas, flags: NEST_PARENT)"));
     }
 }
