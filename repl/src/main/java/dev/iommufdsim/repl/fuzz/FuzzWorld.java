@@ -3,6 +3,7 @@ package dev.iommufdsim.repl.fuzz;
 import static dev.iommufdsim.kernel.uapi.Uapi.VFIO_DEVICE_ATTACH_PASID;
 import static dev.iommufdsim.kernel.uapi.Uapi.VFIO_DEVICE_DETACH_PASID;
 
+import dev.iommufdsim.kernel.DeviceDma;
 import dev.iommufdsim.kernel.IommufdCtx;
 import dev.iommufdsim.kernel.KernelProfile;
 import dev.iommufdsim.kernel.Machine;
@@ -22,8 +23,9 @@ import java.util.List;
 /**
  * The machine a fuzz sequence runs on: a simulator whose script declared IOMMU instances of
  * every shipped driver and devices with reserved regions (SW_MSI windows, IORT RMRs direct and
- * relaxable, RMRRs, the x86 MSI window, a two-device group, PASID-capable devices), plus the
- * selftest's mock devices that mock_domain creates. {@link #apply} runs one {@link Op} on it
+ * relaxable, RMRRs, the x86 MSI window, a two-device group, PASID-capable devices), an SMMU
+ * with hardware dirty tracking (HTTU) and a VT-d unit without snoop control (ECAP.SC clear),
+ * plus the selftest's mock devices that mock_domain creates. {@link #apply} runs one {@link Op} on it
  * exactly as the built-in of the same name would.
  */
 public final class FuzzWorld {
@@ -32,6 +34,8 @@ public final class FuzzWorld {
             iommu smmu0 = arm_smmuv3()
             iommu smmu1 = arm_smmuv3(msi_base: 0x10000000, rmr: [{start: 0x30000000, length: 0x10000, remap_permitted: true, sids: [0x300]}])
             iommu vtd0 = intel_vtd()
+            iommu smmu2 = arm_smmuv3(httu: true)
+            iommu vtd1 = intel_vtd(ecap_reg: 0x3ef9ea6f0505f)
             device nic0 = pci("0000:01:00.0", iommu: smmu0, pasid_bits: 8)
             device nic1 = pci("0000:02:00.0", iommu: smmu0, group: "g2")
             device nic2 = pci("0000:02:00.1", iommu: smmu0, group: "g2")
@@ -40,6 +44,8 @@ public final class FuzzWorld {
             device ssd0 = pci("0000:04:00.0", iommu: vtd0, pasid_bits: 8)
             device usb0 = pci("0000:00:14.0", iommu: vtd0, class: 0x0c0330, rmrr: [0xe0000..0xfffff])
             device fpga0 = pci("0000:05:00.0", iommu: vtd0, rmrr: [0x7f000000..0x7f0fffff])
+            device nic3 = pci("0000:07:00.0", iommu: smmu2)
+            device ssd1 = pci("0000:08:00.0", iommu: vtd1)
             """;
     /** Added when the template plugin (the ACME IOMMU) is loaded. */
     static final String PREAMBLE_ACME = """
@@ -201,6 +207,9 @@ public final class FuzzWorld {
                 return null;
             case "trigger_vevent":
                 c.selftest().triggerVevent(op.u32("dev_id"));
+                return null;
+            case "dma_write":
+                DeviceDma.write(machine().device(((Op.Ident) op.args.get("device")).name()), op.u64("iova"), op.u64("length"));
                 return null;
             case "hw_queue_alloc":
                 return c.hwQueueAlloc(0, op.u32("viommu_id"), op.u32("type"), op.u32("index"), op.u64("nesting_parent_iova"),

@@ -81,7 +81,7 @@ final class OpGen {
         }
         View v = new View(open.get(rnd.nextInt(open.size())));
         int ctx = v.ctx.number();
-        int w = rnd.nextInt(112);
+        int w = rnd.nextInt(114);
         if (w >= 100) {
             return later(v, w - 100);
         }
@@ -143,7 +143,8 @@ final class OpGen {
 
     /**
      * The calls added with the selftest through exec (2026-11-26): dirty tracking, PASID attach,
-     * the VFIO compat IOAS, fault and vEVENT triggers, HW queues; w in [0, 12).
+     * the VFIO compat IOAS, fault and vEVENT triggers, HW queues; and a declared device's DMA
+     * write, which the vendor plugins' dirty tracking records; w in [0, 14).
      */
     private Op later(View v, int w) {
         int ctx = v.ctx.number();
@@ -170,12 +171,45 @@ final class OpGen {
                         (long) rnd.nextInt(4), "perm", pick(0L, 1L, 2L), "addr", point(v, ioasOf(v)));
             case 9:
                 return Op.of(ctx, "trigger_vevent", "dev_id", id(v, ObjType.DEVICE));
+            case 12:
+            case 13:
+                return dmaWrite(v);
             default: {
                 long iova = point(v, ioasOf(v));
                 return Op.of(ctx, "hw_queue_alloc", "viommu_id", id(v, ObjType.VIOMMU), "type", pick(1L, 1L, 0L, 0xdeadL),
                         "nesting_parent_iova", iova, "length", length(v, iova), "index", pick(0L, 0L, 1L, 2L));
             }
         }
+    }
+
+    /**
+     * A declared device's DMA write: mostly from a device that is attached, at an edge of the
+     * areas of the IOAS its domain translates, so that writes also succeed and mark IOPTEs;
+     * otherwise any device anywhere (a DMA fault).
+     */
+    private Op dmaWrite(View v) {
+        List<PhysDevice> attached = world.machine().devices().stream().filter(d -> translatedBy(d) != null).toList();
+        PhysDevice dev = attached.isEmpty() || rnd.nextInt(4) == 0 ? declared() : attached.get(rnd.nextInt(attached.size()));
+        Ioas ioas = translatedBy(dev);
+        List<Area> areas = ioas == null ? List.of() : ioas.iopt().areas();
+        if (!areas.isEmpty() && rnd.nextInt(3) != 0) {
+            // inside one area: translates when it was mapped WRITEABLE
+            Area a = areas.get(rnd.nextInt(areas.size()));
+            long pages = Math.max(1, a.length() / PAGE_SIZE);
+            long iova = a.iova() + rnd.nextLong(pages) * PAGE_SIZE;
+            long length = Math.min(a.last() - iova + 1, pick(1L, 0x800L, PAGE_SIZE, 2 * PAGE_SIZE, 0x200000L));
+            return Op.of(v.ctx.number(), "dma_write", "device", new Op.Ident(dev.name()), "iova", iova, "length", length);
+        }
+        long iova = point(v, ioas != null ? ioas : ioasOf(v));
+        return Op.of(v.ctx.number(), "dma_write", "device", new Op.Ident(dev.name()), "iova", iova, "length", length(v, iova));
+    }
+
+    /** The IOAS whose areas translate the device's RID DMA, or null when it is not attached. */
+    private static Ioas translatedBy(PhysDevice d) {
+        IommufdDevice idev = d.boundTo();
+        HwPagetable hwpt = idev == null ? null : idev.attachedHwpt();
+        HwptPaging paging = hwpt instanceof HwptPaging p ? p : hwpt instanceof HwptNested n ? n.parent() : null;
+        return paging == null ? null : paging.ioas();
     }
 
     private long pasid() {
