@@ -1,6 +1,7 @@
 package dev.iommufdsim.repl.plugins;
 
 import static dev.iommufdsim.repl.plugins.TestPlugins.error;
+import static dev.iommufdsim.repl.plugins.TestPlugins.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.iommufdsim.kernel.uapi.Errno;
 import dev.iommufdsim.repl.TestPaths;
 import dev.iommufdsim.repl.host.Sim;
-import dev.iommufdsim.repl.interp.EvalResult;
 import dev.iommufdsim.repl.interp.RuntimeError;
 import org.junit.jupiter.api.Test;
 
@@ -22,12 +22,20 @@ class PasidScenarioTest {
     private final Sim sim = TestPlugins.sim(TestPaths.pluginsDir());
 
     private void expectAll(String... lines) {
-        EvalResult r = sim.engine().eval(String.join("\n", lines) + "\n", "pasid.sim");
-        assertEquals(EvalResult.Status.OK, r.status(), r.diagnostics() + " " + r.error());
-        assertEquals(0, r.failed(), sim.engine().expectations().toString());
+        ok(sim, String.join("\n", lines));
     }
 
-    private static void assertOneLine(RuntimeError e, String... parts) {
+    /** smmu0 with nic0 (8-bit PASIDs, CANWBS) and nic1 (8-bit PASIDs, no CANWBS) at bdf0 / bdf1, both extended by props. */
+    private void smmuWithTwoNics(String bdf0, String bdf1, String props) {
+        expectAll("iommu smmu0 = arm_smmuv3()",
+                "device nic0 = pci(\"" + bdf0 + "\", iommu: smmu0, pasid_bits: 8" + props + ")",
+                "device nic1 = pci(\"" + bdf1 + "\", iommu: smmu0, pasid_bits: 8, canwbs: false" + props + ")");
+    }
+
+    /** The call fails with errno, its reason one line (no stack trace) holding every part. */
+    private void refused(String call, Errno errno, String... parts) {
+        RuntimeError e = error(sim, call);
+        assertEquals(errno, e.errno(), e.reason());
         String reason = e.reason();
         assertFalse(reason.contains("\n") || reason.contains("Exception") || reason.contains("\tat "), reason);
         for (String p : parts) {
@@ -38,17 +46,13 @@ class PasidScenarioTest {
     /** arm_smmu_attach_prepare()'s CANWBS refusal, for a PASID: EINVAL, one line, nothing attached. */
     @Test
     void smmuv3RefusalNamesPasidDeviceAndHwpt() {
-        expectAll("iommu smmu0 = arm_smmuv3()",
-                "device nic0 = pci(\"0000:01:00.0\", iommu: smmu0, pasid_bits: 8)",
-                "device nic1 = pci(\"0000:02:00.0\", iommu: smmu0, pasid_bits: 8, canwbs: false)",
-                "dev = vfio_bind(nic0)",
+        smmuWithTwoNics("0000:01:00.0", "0000:02:00.0", "");
+        expectAll("dev = vfio_bind(nic0)",
                 "nc = vfio_bind(nic1)",
                 "ioas = ioas_alloc()",
                 "h = hwpt_alloc(dev, ioas, flags: ALLOC_PASID)",
                 "expect h == 4");
-        RuntimeError e = error(sim, "vfio_attach(nc, h, pasid: 1)");
-        assertEquals(Errno.EINVAL, e.errno());
-        assertOneLine(e, "pasid 1 of nic1 -> hwpt 4", "CANWBS");
+        refused("vfio_attach(nc, h, pasid: 1)", Errno.EINVAL, "pasid 1 of nic1 -> hwpt 4", "CANWBS");
         expectAll("own = hwpt_alloc(nc, ioas, flags: ALLOC_PASID)",
                 "expect vfio_attach(nc, own, pasid: 1) == own",
                 "expect info(nc).pasids == [{pasid: 1, hwpt: own}]");
@@ -61,15 +65,11 @@ class PasidScenarioTest {
      */
     @Test
     void groupIsAttachedAllOrNothing() {
-        expectAll("iommu smmu0 = arm_smmuv3()",
-                "device nic0 = pci(\"0000:01:00.0\", iommu: smmu0, pasid_bits: 8, group: \"g\")",
-                "device nic1 = pci(\"0000:01:00.1\", iommu: smmu0, pasid_bits: 8, canwbs: false, group: \"g\")",
-                "dev = vfio_bind(nic0)",
+        smmuWithTwoNics("0000:01:00.0", "0000:01:00.1", ", group: \"g\"");
+        expectAll("dev = vfio_bind(nic0)",
                 "ioas = ioas_alloc()",
                 "h = hwpt_alloc(dev, ioas, flags: ALLOC_PASID)");
-        RuntimeError e = error(sim, "vfio_attach(dev, h, pasid: 3)");
-        assertEquals(Errno.EINVAL, e.errno());
-        assertOneLine(e, "pasid 3 of nic1 -> hwpt");
+        refused("vfio_attach(dev, h, pasid: 3)", Errno.EINVAL, "pasid 3 of nic1 -> hwpt");
         expectAll("nc = vfio_bind(nic1)",
                 "plain = hwpt_alloc(nc, ioas, flags: ALLOC_PASID)",
                 "expect vfio_attach(dev, plain, pasid: 3) == plain",
@@ -88,9 +88,7 @@ class PasidScenarioTest {
                 "wide = hwpt_alloc(dev_id: dev, pt_id: s2, data: vtd_s1(pgtbl_addr: 0x1000, addr_width: 57), flags: ALLOC_PASID)",
                 "expect wide == 5",
                 "expect vfio_attach(dev, good, pasid: 9) == good");
-        RuntimeError e = error(sim, "vfio_attach(dev, wide, pasid: 9)");
-        assertEquals(Errno.EINVAL, e.errno());
-        assertOneLine(e, "pasid 9 of nic0 -> hwpt 5", "FL5LP");
+        refused("vfio_attach(dev, wide, pasid: 9)", Errno.EINVAL, "pasid 9 of nic0 -> hwpt 5", "FL5LP");
         expectAll("expect info(dev).pasids == [{pasid: 9, hwpt: good}]");
     }
 }

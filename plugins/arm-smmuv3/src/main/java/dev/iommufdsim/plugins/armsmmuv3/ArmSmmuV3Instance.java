@@ -15,16 +15,15 @@ import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.IoPageTable;
+import dev.iommufdsim.kernel.spi.PasidTable;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
 import dev.iommufdsim.kernel.spi.Viommu;
 import dev.iommufdsim.kernel.uapi.Uapi;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * One SMMUv3 (struct arm_smmu_device with arm_smmu_ops), its ID registers decoded into
@@ -83,7 +82,7 @@ final class ArmSmmuV3Instance implements IommuInstance {
      * attached through set_dev_pasid, by device name. Its size is cd_table.used_ssids, which
      * arm_smmu_write_cd_entry() counts for every SSID but IOMMU_NO_PASID.
      */
-    private final Map<String, Map<Integer, ArmDomain>> cdTables = new HashMap<>();
+    private final PasidTable<ArmDomain> cdTables = new PasidTable<>();
 
     ArmSmmuV3Instance(IommuDriver driver, String name, SmmuRegs regs, long msiBase, long msiLength, long hostPageSize,
                       int vaBits, boolean hi161x, List<Long> itsBases, List<IortRmr> rmrs, ResvType msiRegion) {
@@ -321,10 +320,10 @@ final class ArmSmmuV3Instance implements IommuInstance {
 
     /** arm_smmu_ssids_in_use() -> EBUSY: the RID's STE must keep the CD table while PASIDs use it. */
     void checkNoSsidsInUse(DeviceInfo dev, String what) {
-        Map<Integer, ArmDomain> cds = cdTables.get(dev.name());
-        if (cds != null && !cds.isEmpty()) {
+        List<Integer> ssids = ssidsInUse(dev);
+        if (!ssids.isEmpty()) {
             throw fail(EBUSY, "arm_smmuv3: %s cannot take %s on its RID: PASIDs %s use its CD table (substreams in use)", dev.name(),
-                    what, cds.keySet());
+                    what, ssids);
         }
     }
 
@@ -362,7 +361,7 @@ final class ArmSmmuV3Instance implements IommuInstance {
                     Integer.toUnsignedLong(pasid), dev.name());
         }
         d.checkCoherentMaster(dev);
-        cdTables.computeIfAbsent(dev.name(), k -> new TreeMap<>()).put(pasid, d);
+        cdTables.put(dev, pasid, d);
     }
 
     /**
@@ -372,18 +371,12 @@ final class ArmSmmuV3Instance implements IommuInstance {
      */
     @Override
     public void removeDevPasid(DeviceInfo dev, int pasid, IommuDomain old) {
-        Map<Integer, ArmDomain> cds = cdTables.get(dev.name());
-        if (cds != null) {
-            cds.remove(pasid);
-            if (cds.isEmpty()) {
-                cdTables.remove(dev.name());
-            }
-        }
+        cdTables.remove(dev, pasid);
     }
 
     /** The PASIDs with a valid CD in the master's table (SSID 0 excluded), for tests and inspection. */
     List<Integer> ssidsInUse(DeviceInfo dev) {
-        return List.copyOf(cdTables.getOrDefault(dev.name(), Map.of()).keySet());
+        return List.copyOf(cdTables.entries(dev).keySet());
     }
 
     /**

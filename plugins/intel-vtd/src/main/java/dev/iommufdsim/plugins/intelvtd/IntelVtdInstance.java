@@ -16,16 +16,15 @@ import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.IoPageTable;
 import dev.iommufdsim.kernel.spi.NestedDomain;
 import dev.iommufdsim.kernel.spi.PagingDomain;
+import dev.iommufdsim.kernel.spi.PasidTable;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
 import dev.iommufdsim.kernel.spi.UserStruct;
 import dev.iommufdsim.kernel.uapi.IommufdException;
 import dev.iommufdsim.kernel.uapi.Uapi;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * One VT-d unit (struct intel_iommu, a DRHD of the ACPI DMAR table) with intel_iommu_ops.
@@ -62,7 +61,7 @@ final class IntelVtdInstance implements IommuInstance {
      * name: the domain each translates through (a {@link VtdDomain} or an
      * {@link IntelNestedDomain}).
      */
-    private final Map<String, Map<Integer, Object>> pasidTables = new HashMap<>();
+    private final PasidTable<Object> pasidTables = new PasidTable<>();
 
     IntelVtdInstance(IommuDriver driver, String name, VtdRegs.Caps caps) {
         this.driver = driver;
@@ -203,27 +202,20 @@ final class IntelVtdInstance implements IommuInstance {
             throw fail(EINVAL, "intel_vtd: pasid %d of %s: not a VT-d domain", p, dev.name());
         }
         paging.checkCompatible(caps, name);
-        Map<Integer, Object> table = pasidTables.computeIfAbsent(dev.name(), k -> new TreeMap<>());
         if (old != null) {
-            table.remove(pasid); // intel_pasid_tear_down_entry(), before the new entry's checks
+            pasidTables.remove(dev, pasid); // intel_pasid_tear_down_entry(), before the new entry's checks
         }
-        try {
-            if (nested != null) {
-                nested.checkSetupNested(this);
-            }
-            long size = pasidTableSize(dev);
-            if (p >= size) {
-                throw fail(ENODEV, "intel_vtd: pasid %d of %s is beyond its PASID table (%d entries)", p, dev.name(), size);
-            }
-            if (table.containsKey(pasid)) {
-                throw fail(EBUSY, "intel_vtd: the PASID entry %d of %s is already present", p, dev.name());
-            }
-        } finally {
-            if (table.isEmpty()) {
-                pasidTables.remove(dev.name());
-            }
+        if (nested != null) {
+            nested.checkSetupNested(this);
         }
-        pasidTables.computeIfAbsent(dev.name(), k -> new TreeMap<>()).put(pasid, nested != null ? nested : paging);
+        long size = pasidTableSize(dev);
+        if (p >= size) {
+            throw fail(ENODEV, "intel_vtd: pasid %d of %s is beyond its PASID table (%d entries)", p, dev.name(), size);
+        }
+        if (pasidTables.get(dev, pasid) != null) {
+            throw fail(EBUSY, "intel_vtd: the PASID entry %d of %s is already present", p, dev.name());
+        }
+        pasidTables.put(dev, pasid, nested != null ? nested : paging);
     }
 
     /**
@@ -232,13 +224,7 @@ final class IntelVtdInstance implements IommuInstance {
      */
     @Override
     public void removeDevPasid(DeviceInfo dev, int pasid, IommuDomain old) {
-        Map<Integer, Object> table = pasidTables.get(dev.name());
-        if (table != null) {
-            table.remove(pasid);
-            if (table.isEmpty()) {
-                pasidTables.remove(dev.name());
-            }
-        }
+        pasidTables.remove(dev, pasid);
     }
 
     /**
@@ -260,7 +246,7 @@ final class IntelVtdInstance implements IommuInstance {
 
     /** The device's present PASID entries other than RID_PASID and the domain of each, for tests and inspection. */
     Map<Integer, Object> pasidEntries(DeviceInfo dev) {
-        return Map.copyOf(pasidTables.getOrDefault(dev.name(), Map.of()));
+        return pasidTables.entries(dev);
     }
 
     /** intel_iommu_enforce_cache_coherency_fs/_ss: see {@link VtdDomain#enforceCacheCoherency}. */
