@@ -77,7 +77,9 @@ final class PasidAttach {
                 for (PhysDevice r : done) {
                     rollBack(r, pasid, domain, oldDomain);
                 }
-                throw e;
+                // the driver names the device; the PASID and the HWPT are the core's to add
+                throw new IommufdException(e.errno(), String.format("pasid %d of %s -> hwpt %d: %s", Integer.toUnsignedLong(pasid),
+                        d.name(), hwpt.id(), e.reason()), e.partialOutput());
             }
             done.add(d);
         }

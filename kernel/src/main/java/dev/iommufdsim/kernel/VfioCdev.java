@@ -1,7 +1,6 @@
 package dev.iommufdsim.kernel;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
-import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
 import static dev.iommufdsim.kernel.uapi.Uapi.VFIO_DEVICE_ATTACH_PASID;
@@ -56,10 +55,11 @@ final class VfioCdev {
         if ((flags & ~VFIO_DEVICE_ATTACH_PASID) != 0) {
             throw fail(EINVAL, "unknown VFIO_DEVICE_ATTACH_IOMMUFD_PT flags 0x%x", flags & ~VFIO_DEVICE_ATTACH_PASID);
         }
+        // No check of the device's PASID support here: vfio-pci always has pasid_attach_ioas
+        // (vfio_df_ioctl_attach_pt() is EOPNOTSUPP only without it), and the iommu core skips
+        // a device with max_pasids 0 (iommu_attach_device_pasid(), __iommu_set_group_pasid()),
+        // so such a PASID attach succeeds and programs nothing, as in Linux 7.2.
         int p = (flags & VFIO_DEVICE_ATTACH_PASID) != 0 ? pasid : IOMMU_NO_PASID;
-        if (p != IOMMU_NO_PASID && idev.dev.iommu().capabilities(idev.dev.info()).maxPasids() == 0) {
-            throw fail(EOPNOTSUPP, "%s does not support PASID", idev.dev.name());
-        }
         Set<Integer> att = attached(idev);
         if (!att.contains(p)) {
             int out = ictx.deviceAttach(idev, p, ptId);

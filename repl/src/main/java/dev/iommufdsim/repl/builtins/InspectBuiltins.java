@@ -198,6 +198,15 @@ public final class InspectBuiltins {
         f.put("iommu", p.iommu().name());
         f.put("group", (long) p.group().id());
         f.put("attached", at == null ? (Object) "none" : (Object) (long) at.id());
+        List<Object> pasids = new ArrayList<>(); // {pasid, hwpt} per attached PASID, shown only when there are some
+        d.attachments().forEach((pasid, hwpt) -> {
+            if (pasid != 0 && hwpt != null) {
+                pasids.add(Record.of(null, "pasid", Integer.toUnsignedLong(pasid), "hwpt", (long) hwpt.id()));
+            }
+        });
+        if (!pasids.isEmpty()) {
+            f.put("pasids", List.copyOf(pasids));
+        }
         f.put("regions", regions(p));
         return new Record("device", f);
     }

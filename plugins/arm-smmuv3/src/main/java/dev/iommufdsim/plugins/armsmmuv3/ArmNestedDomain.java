@@ -101,17 +101,20 @@ final class ArmNestedDomain implements NestedDomain {
     /**
      * arm_smmu_attach_dev_nested(): a device behind another SMMU than the vSMMU's
      * (nested_domain->vsmmu->smmu != master->smmu, with devIommu as master->smmu) -> EINVAL;
+     * substreams in use (PASIDs attached, arm_smmu_ssids_in_use()) -> EBUSY, since the nested
+     * STE takes the guest's CD table (unreachable through iommufd, whose pasid_compat refuses a
+     * nested HWPT first: arm_vsmmu_alloc_domain_nested() never gives one ALLOC_PASID);
      * then arm_smmu_attach_prepare_vmaster(): a vSTE whose CFG is S1_TRANS needs the device's
      * vDEVICE (vSID) in the vIOMMU -> ENOENT; ABORT and BYPASS attach without one; then
      * arm_smmu_attach_prepare() on the stage-2 parent (to_smmu_domain_devices()): a parent that
-     * enforces cache coherency and a device without CANWBS -> EINVAL. (Substreams in use ->
-     * EBUSY is not visible to the plugin.)
+     * enforces cache coherency and a device without CANWBS -> EINVAL.
      */
     @Override
     public void attachDev(DeviceInfo dev, IommuInstance devIommu, VdevLookup vdevs) {
         if (devIommu != vsmmu.smmu()) {
             throw fail(EINVAL, "arm_smmuv3: %s is behind %s, not %s, the SMMU of this nested domain's vSMMU", dev.name(), devIommu, vsmmu.smmu());
         }
+        vsmmu.smmu().checkNoSsidsInUse(dev, "a nested domain");
         Long vsid = vdevs == null ? null : vdevs.virtIdOf(dev);
         int cfg = vste.cfg();
         if (vsid == null && cfg != STRTAB_STE_0_CFG_ABORT && cfg != STRTAB_STE_0_CFG_BYPASS) {

@@ -55,6 +55,11 @@ import org.pf4j.Extension;
  * domain with DIRTY_TRACKING, whose io-pgtable leaves are kept; SET_DIRTY_TRACKING always
  * succeeds, every {@code dma_write} to a writable leaf marks it dirty (HTTU, tracking enabled or
  * not), and GET_DIRTY_BITMAP reports each dirty leaf with its whole block size.
+ *
+ * <p>PASID attach (arm_smmu_s1_set_dev_pasid): a device with {@code pasid_bits} has
+ * max_pasids = min(2^pasid_bits, 2^IDR1.SSIDSIZE); a PASID takes a stage-1 domain of the same
+ * SMMU (a CD in the master's CD table), never a stage-2 or nested one, and a coherency-enforcing
+ * domain refuses a device without CANWBS, as for the RID.
  */
 @Extension
 public class ArmSmmuV3Driver implements IommuDriver {

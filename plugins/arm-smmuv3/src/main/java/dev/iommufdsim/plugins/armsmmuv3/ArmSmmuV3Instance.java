@@ -1,5 +1,6 @@
 package dev.iommufdsim.plugins.armsmmuv3;
 
+import static dev.iommufdsim.kernel.uapi.Errno.EBUSY;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOMEM;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOSPC;
@@ -10,9 +11,11 @@ import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
 import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.IoPageTable;
+import dev.iommufdsim.kernel.spi.PasidTable;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
@@ -74,6 +77,12 @@ final class ArmSmmuV3Instance implements IommuInstance {
     private final ResvType msiRegion;
     /** The VMID ida of arm_smmu_domain_finalise_s2(): VMID 0 is reserved for bypass STEs. */
     private int nextVmid = 1;
+    /**
+     * Each master's CD table beyond SSID 0 (master->cd_table): the valid CDs at the PASIDs
+     * attached through set_dev_pasid, by device name. Its size is cd_table.used_ssids, which
+     * arm_smmu_write_cd_entry() counts for every SSID but IOMMU_NO_PASID.
+     */
+    private final PasidTable<ArmDomain> cdTables = new PasidTable<>();
 
     ArmSmmuV3Instance(IommuDriver driver, String name, SmmuRegs regs, long msiBase, long msiLength, long hostPageSize,
                       int vaBits, boolean hi161x, List<Long> itsBases, List<IortRmr> rmrs, ResvType msiRegion) {
@@ -290,17 +299,84 @@ final class ArmSmmuV3Instance implements IommuInstance {
     }
 
     /**
-     * arm_smmu_attach_dev() for a paging domain: a domain of another SMMU instance -> EINVAL;
+     * arm_smmu_attach_dev() for a paging domain, in its order: a domain of another SMMU
+     * instance -> EINVAL; a stage-2 domain while the master has substreams in use (PASIDs
+     * attached: arm_smmu_ssids_in_use()) -> EBUSY, since an S2 STE has no CD table for them;
      * then arm_smmu_attach_prepare(): a domain that enforces cache coherency and a device
-     * without CANWBS -> EINVAL. (A stage-2 attach while the device has substreams in use is
-     * EBUSY in the kernel; PASID attachments are not visible to the plugin.)
+     * without CANWBS -> EINVAL. Through iommufd the EBUSY is not reached: a stage-2 domain is
+     * never allocated with IOMMU_HWPT_ALLOC_PASID, so iommufd_hwpt_pasid_compat() refuses it
+     * first (EINVAL) while PASIDs are attached.
      */
     @Override
     public void attachDev(PagingDomain domain, DeviceInfo dev) {
         if (!(domain.driverState() instanceof ArmDomain d) || d.smmu() != this) {
             throw fail(EINVAL, "arm_smmuv3: the domain belongs to another SMMU than %s's (%s)", dev.name(), name);
         }
+        if (d.stage() == Stage.S2) {
+            checkNoSsidsInUse(dev, "a stage-2 domain");
+        }
         d.checkCoherentMaster(dev);
+    }
+
+    /** arm_smmu_ssids_in_use() -> EBUSY: the RID's STE must keep the CD table while PASIDs use it. */
+    void checkNoSsidsInUse(DeviceInfo dev, String what) {
+        List<Integer> ssids = ssidsInUse(dev);
+        if (!ssids.isEmpty()) {
+            throw fail(EBUSY, "arm_smmuv3: %s cannot take %s on its RID: PASIDs %s use its CD table (substreams in use)", dev.name(),
+                    what, ssids);
+        }
+    }
+
+    // ---- PASID attach: arm_smmu_s1_set_dev_pasid, arm_smmu_set_pasid, arm_smmu_blocking_set_dev_pasid ----
+
+    /**
+     * set_dev_pasid of this driver's domains, in the kernel's order. A nested domain has none
+     * (arm_smmu_nested_ops) -> EOPNOTSUPP; iommufd never gets here with one, since
+     * arm_vsmmu_alloc_domain_nested() refuses IOMMU_HWPT_ALLOC_PASID (EOPNOTSUPP) and without it
+     * iommufd_hwpt_pasid_compat() refuses (EINVAL). A paging domain goes through
+     * arm_smmu_s1_set_dev_pasid(): a domain of another SMMU -> EINVAL; not stage 1 -> EINVAL
+     * (stage-2 domains share the op but a PASID needs a CD); then arm_smmu_set_pasid():
+     * arm_smmu_attach_prepare(): a domain that enforces cache coherency and a master without
+     * CANWBS -> EINVAL; then the CD at SSID pasid is written (a replace rewrites it).
+     *
+     * <p>Not modelled, being unreachable through iommufd: arm_smmu_set_pasid()'s EINVAL when
+     * the STE is not in CD-table mode and the RID's domain is neither identity nor blocked (a
+     * stage-2 or nested RID domain, which iommufd_hwpt_pasid_compat() refuses first, with the
+     * same EINVAL), and arm_smmu_alloc_cd_ptr()'s ENOMEM (an allocation failure). A PASID at or
+     * above 2^CTXDESC_LINEAR_CDMAX (1024) on an SMMU without IDR0.CD2L passes the core's
+     * max_pasids check (min(2^pasid_bits, 2^IDR1.SSIDSIZE), blind to the linear CD table's
+     * cap in arm_smmu_probe_device()) and the kernel accepts it too, so it is accepted here.
+     */
+    @Override
+    public void setDevPasid(IommuDomain domain, DeviceInfo dev, int pasid, IommuDomain old) {
+        if (!(domain instanceof PagingDomain paging)) {
+            throw fail(EOPNOTSUPP, "arm_smmuv3: a nested domain has no set_dev_pasid; pasid %d of %s needs a stage-1 paging domain",
+                    Integer.toUnsignedLong(pasid), dev.name());
+        }
+        if (!(paging.driverState() instanceof ArmDomain d) || d.smmu() != this) {
+            throw fail(EINVAL, "arm_smmuv3: the domain belongs to another SMMU than %s's (%s)", dev.name(), name);
+        }
+        if (d.stage() != Stage.S1) {
+            throw fail(EINVAL, "arm_smmuv3: pasid %d of %s needs a stage-1 domain (a CD); this one is stage 2",
+                    Integer.toUnsignedLong(pasid), dev.name());
+        }
+        d.checkCoherentMaster(dev);
+        cdTables.put(dev, pasid, d);
+    }
+
+    /**
+     * arm_smmu_blocking_set_dev_pasid(): clears the CD at SSID pasid (cannot fail). When the
+     * last substream goes, the kernel downgrades an identity or blocked RID's STE from CD-table
+     * mode, which changes nothing iommufd can see.
+     */
+    @Override
+    public void removeDevPasid(DeviceInfo dev, int pasid, IommuDomain old) {
+        cdTables.remove(dev, pasid);
+    }
+
+    /** The PASIDs with a valid CD in the master's table (SSID 0 excluded), for tests and inspection. */
+    List<Integer> ssidsInUse(DeviceInfo dev) {
+        return List.copyOf(cdTables.entries(dev).keySet());
     }
 
     /**

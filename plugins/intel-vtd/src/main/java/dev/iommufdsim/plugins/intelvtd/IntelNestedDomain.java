@@ -73,9 +73,7 @@ final class IntelNestedDomain implements NestedDomain {
     /**
      * intel_nested_attach_dev(): paging_domain_compatible() of the parent with the device's
      * unit (info->iommu, which is devIommu, not necessarily the allocating unit) -> EINVAL;
-     * then intel_pasid_setup_nested() against that unit: addr_width other than 48, or 57
-     * without CAP.FL5LP -> EINVAL; SRE without ECAP.SRS -> EINVAL; EAFE without ECAP.EAFS ->
-     * EINVAL.
+     * then intel_pasid_setup_nested() against that unit ({@link #checkSetupNested}).
      */
     @Override
     public void attachDev(DeviceInfo dev, IommuInstance devIommu, VdevLookup vdevs) {
@@ -83,8 +81,22 @@ final class IntelNestedDomain implements NestedDomain {
             // The core only calls this for a device of this driver (domain->owner == ops).
             throw fail(EINVAL, "intel_vtd: %s is not behind a VT-d unit", dev.name());
         }
+        s2.checkCompatible(unit.caps(), unit.name());
+        checkSetupNested(unit);
+    }
+
+    /** The nesting parent (dmar_domain->s2_domain). */
+    VtdDomain s2() {
+        return s2;
+    }
+
+    /**
+     * The checks of intel_pasid_setup_nested() against the device's unit, before it looks at
+     * the PASID entry: addr_width other than 48, or 57 without CAP.FL5LP -> EINVAL; SRE
+     * without ECAP.SRS -> EINVAL; EAFE without ECAP.EAFS -> EINVAL.
+     */
+    void checkSetupNested(IntelVtdInstance unit) {
         VtdRegs.Caps c = unit.caps();
-        s2.checkCompatible(c, unit.name());
         if (s1.addrWidth() == ADDR_WIDTH_5LEVEL) {
             if (!c.fl5lp()) {
                 throw fail(EINVAL, "intel_vtd: stage-1 addr_width 57 needs 5-level paging (CAP.FL5LP), which %s lacks", unit.name());

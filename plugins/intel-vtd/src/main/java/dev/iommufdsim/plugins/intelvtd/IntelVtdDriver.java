@@ -34,6 +34,11 @@ import org.pf4j.Extension;
  * for its devices and, for a nesting parent, its nested domains' devices; a device's
  * {@code dma_write} sets the D bit of each leaf written only while it is set, and
  * GET_DIRTY_BITMAP reports each dirty leaf whole (4K, 2M or 1G).
+ *
+ * <p>PASID attach (intel_iommu_set_dev_pasid, intel_nested_set_dev_pasid): in scalable mode
+ * with ECAP.PASID a device with {@code pasid_bits} has max_pasids = min(2^pasid_bits,
+ * 2 << ECAP.PSS); first-stage, second-stage and nested domains (the latter allocated with
+ * ALLOC_PASID) each take PASIDs after the same compatibility checks as a RID attach.
  */
 @Extension
 public class IntelVtdDriver implements IommuDriver {

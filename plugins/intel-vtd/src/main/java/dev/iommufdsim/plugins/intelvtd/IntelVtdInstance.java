@@ -1,6 +1,8 @@
 package dev.iommufdsim.plugins.intelvtd;
 
+import static dev.iommufdsim.kernel.uapi.Errno.EBUSY;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENODEV;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
@@ -8,11 +10,13 @@ import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
 import dev.iommufdsim.kernel.spi.HwInfo;
+import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.IoPageTable;
 import dev.iommufdsim.kernel.spi.NestedDomain;
 import dev.iommufdsim.kernel.spi.PagingDomain;
+import dev.iommufdsim.kernel.spi.PasidTable;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
 import dev.iommufdsim.kernel.spi.UserStruct;
@@ -43,9 +47,21 @@ final class IntelVtdInstance implements IommuInstance {
     static final long PCI_BASE_CLASS_DISPLAY = 0x03;
     static final long PCI_CLASS_BRIDGE_ISA = 0x0601;
 
+    /** PASID_MAX: intel_pasid_max_id before the units lower it. */
+    static final long PASID_MAX = 0x100000;
+    /** PASID_PDE_SHIFT - 3 and PAGE_SHIFT of intel_pasid_alloc_table(). */
+    private static final int PASID_TABLE_SIZE_SHIFT = 3;
+    private static final int PAGE_SHIFT = 12;
+
     private final IommuDriver driver;
     private final String name;
     private final VtdRegs.Caps caps;
+    /**
+     * Each device's present PASID entries other than RID_PASID (its PASID table), by device
+     * name: the domain each translates through (a {@link VtdDomain} or an
+     * {@link IntelNestedDomain}).
+     */
+    private final PasidTable<Object> pasidTables = new PasidTable<>();
 
     IntelVtdInstance(IommuDriver driver, String name, VtdRegs.Caps caps) {
         this.driver = driver;
@@ -148,6 +164,89 @@ final class IntelVtdInstance implements IommuInstance {
             throw fail(EINVAL, "intel_vtd: not a VT-d domain");
         }
         d.checkCompatible(caps, name);
+    }
+
+    // ---- PASID attach: intel_iommu_set_dev_pasid, intel_nested_set_dev_pasid, blocking_domain_set_dev_pasid ----
+
+    /**
+     * set_dev_pasid of a paging domain (intel_iommu_set_dev_pasid) or a nested one
+     * (intel_nested_set_dev_pasid), in their order: no pasid_supported() on the unit (scalable
+     * mode with ECAP.PASID) -> EOPNOTSUPP; paging_domain_compatible() of the domain (of the
+     * nesting parent, for a nested domain) with the device's unit -> EINVAL, the same checks as
+     * a RID attach ({@link VtdDomain#checkCompatible}: first/second stage, ECAP.SC for a domain
+     * enforcing coherency, ...); then domain_setup_first_level / _second_level / _nested: on a
+     * replace (old != null) intel_pasid_tear_down_entry() first, then
+     * intel_pasid_setup_first_level / _second_level / _nested: for a nested domain its stage-1
+     * checks ({@link IntelNestedDomain#checkSetupNested}, EINVAL); a PASID beyond the device's
+     * PASID table -> ENODEV ({@link #pasidTableSize}); an entry already present -> EBUSY.
+     *
+     * <p>A nested replace that fails its stage-1 checks has already torn the old entry down,
+     * and nothing puts it back (the core restores old only on the other devices of the group),
+     * so the PASID is left without a present entry; iommufd still shows it attached to the old
+     * HWPT. Not modelled: context_copied() (EBUSY, a kdump kernel), domain_attach_iommu()'s
+     * ENOSPC (domain IDs run out), iopf_for_domain_replace() (a fault-capable HWPT needs PRI).
+     * The first/second-level setup's own FLTS, FL5LP and SLTS checks repeat
+     * paging_domain_compatible()'s, so they never fire.
+     */
+    @Override
+    public void setDevPasid(IommuDomain domain, DeviceInfo dev, int pasid, IommuDomain old) {
+        long p = Integer.toUnsignedLong(pasid);
+        if (!caps.pasidSupported()) {
+            throw fail(EOPNOTSUPP, "intel_vtd: %s has no PASID support (scalable mode with ECAP.PASID) for pasid %d of %s", name, p,
+                    dev.name());
+        }
+        IntelNestedDomain nested = domain instanceof IntelNestedDomain n ? n : null;
+        VtdDomain paging = nested != null ? nested.s2()
+                : domain instanceof PagingDomain pd && pd.driverState() instanceof VtdDomain d ? d : null;
+        if (paging == null) {
+            throw fail(EINVAL, "intel_vtd: pasid %d of %s: not a VT-d domain", p, dev.name());
+        }
+        paging.checkCompatible(caps, name);
+        if (old != null) {
+            pasidTables.remove(dev, pasid); // intel_pasid_tear_down_entry(), before the new entry's checks
+        }
+        if (nested != null) {
+            nested.checkSetupNested(this);
+        }
+        long size = pasidTableSize(dev);
+        if (p >= size) {
+            throw fail(ENODEV, "intel_vtd: pasid %d of %s is beyond its PASID table (%d entries)", p, dev.name(), size);
+        }
+        if (pasidTables.get(dev, pasid) != null) {
+            throw fail(EBUSY, "intel_vtd: the PASID entry %d of %s is already present", p, dev.name());
+        }
+        pasidTables.put(dev, pasid, nested != null ? nested : paging);
+    }
+
+    /**
+     * blocking_domain_set_dev_pasid(): intel_pasid_tear_down_entry() and
+     * domain_remove_dev_pasid(); cannot fail.
+     */
+    @Override
+    public void removeDevPasid(DeviceInfo dev, int pasid, IommuDomain old) {
+        pasidTables.remove(dev, pasid);
+    }
+
+    /**
+     * pasid_table->max_pasid of intel_pasid_alloc_table(): max_pasid = min(pci_max_pasids,
+     * intel_pasid_max_id) for a device with PASID support, else 0; the table takes
+     * get_order(max_pasid >> 3) pages and holds 1 << (order + PAGE_SHIFT + 3) entries, so at
+     * least 32768. intel_pasid_max_id is PASID_MAX lowered to 2 << ECAP.PSS by every unit with
+     * PASID support; the plugin sees only this unit, so it uses this unit's PSS (with one unit,
+     * or units of one PSS, the same). The table is then never smaller than the device's
+     * max_pasids and the ENODEV it guards is only reached by a machine of mixed PSS.
+     */
+    long pasidTableSize(DeviceInfo dev) {
+        long pasidBits = dev.longProperty("pasid_bits", 0);
+        long maxPasid = pasidBits <= 0 || !caps.pasidSupported() ? 0 : Math.min(1L << Math.min(pasidBits, 30), Math.min(PASID_MAX, caps.maxPasids()));
+        long bytes = maxPasid >> PASID_TABLE_SIZE_SHIFT;
+        int order = bytes <= 1L << PAGE_SHIFT ? 0 : 64 - Long.numberOfLeadingZeros((bytes - 1) >> PAGE_SHIFT);
+        return 1L << (order + PAGE_SHIFT + PASID_TABLE_SIZE_SHIFT);
+    }
+
+    /** The device's present PASID entries other than RID_PASID and the domain of each, for tests and inspection. */
+    Map<Integer, Object> pasidEntries(DeviceInfo dev) {
+        return pasidTables.entries(dev);
     }
 
     /** intel_iommu_enforce_cache_coherency_fs/_ss: see {@link VtdDomain#enforceCacheCoherency}. */
