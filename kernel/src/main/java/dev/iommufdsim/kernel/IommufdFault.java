@@ -53,6 +53,26 @@ public final class IommufdFault extends IommufdObject {
         return responses;
     }
 
+    /**
+     * A group of (idev, handle pasid) queued or read but not answered that requests one of
+     * these pages, or null: the device is still stalled on it (the emulator's stand-in for the
+     * device, which does not request a page again while its request is outstanding).
+     */
+    IopfGroup outstanding(IommufdDevice idev, int pasid, java.util.List<Long> addrs) {
+        java.util.List<IopfGroup> waiting = new java.util.ArrayList<>(deliver);
+        waiting.addAll(response.values());
+        for (IopfGroup g : waiting) {
+            if (g.idev == idev && g.handlePasid == pasid) {
+                for (long a : addrs) {
+                    if (g.coversPage(a)) {
+                        return g;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     /** iommufd_fault_iopf_handler(): the group joins the tail of the deliver list. */
     void iopfHandler(IopfGroup group) {
         deliver.addLast(group);
@@ -94,15 +114,17 @@ public final class IommufdFault extends IommufdObject {
             }
             group.cookie = allocCookie();
             response.put(group.cookie, group);
-            if (!buf.copyTo(groupDone, group.pgfault())) {
-                response.remove(group.cookie);
-                deliver.addFirst(group);
-                if (done == 0) {
-                    throw fail(EFAULT, "cannot write the fault record at buffer offset %d", groupDone);
+            for (int i = 0; i < group.faultCount(); i++) {
+                if (!buf.copyTo(groupDone, group.pgfault(i))) {
+                    response.remove(group.cookie);
+                    deliver.addFirst(group);
+                    if (done == 0) {
+                        throw fail(EFAULT, "cannot write the fault record at buffer offset %d", groupDone);
+                    }
+                    return done;
                 }
-                break;
+                groupDone += faultSize;
             }
-            groupDone += faultSize;
             done = groupDone;
         }
         return done;

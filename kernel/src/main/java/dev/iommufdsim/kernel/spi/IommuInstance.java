@@ -230,6 +230,20 @@ public interface IommuInstance {
     }
 
     /**
+     * The driver's fault path for a device DMA that does not translate through a domain with
+     * an iopf_handler (a HWPT allocated with a fault object): the page requests it reports
+     * through iommu_report_device_fault(), in order, each group closed by one with
+     * {@link PageRequest#LAST_PAGE}. The kernel drivers report them only for devices whose IOPF
+     * they enabled when the domain was attached (VT-d: PRI, intel_iommu_enable_iopf(); SMMUv3:
+     * a stalling master, arm_smmu_enable_iopf(); the mock: always, its TRIGGER_IOPF path), and
+     * hand every other translation fault to their own fault log. Default: no page requests
+     * (empty), so the access is a plain DMA fault (EFAULT to dma_write / dma_read).
+     */
+    default List<PageRequest> pageRequests(DeviceInfo dev, DeviceAccess access) {
+        return List.of();
+    }
+
+    /**
      * For IOMMU_TEST_OP_DIRTY (the mock driver only): whether the selftest may mark IOPTEs of
      * this domain dirty (selftest.c: the mock's MOCK_DIRTY_TRACK is set and its page table
      * has a set_dirty op). False: the op fails EINVAL.

@@ -11,6 +11,7 @@ public enum Errno {
     ENXIO(6, "no such device or address"),
     E2BIG(7, "a struct tail the kernel does not know is non-zero"),
     EBADF(9, "not an open file descriptor"),
+    EAGAIN(11, "try again; for dma_write / dma_read (not uAPI), the DMA stalled on a page request queued on a fault object: answer it on the fault fd, then retry"),
     ENOMEM(12, "out of memory (or the memory accounting limit)"),
     EFAULT(14, "a user pointer could not be read or written, or user memory could not be pinned; for dma_write (not uAPI), a DMA fault: the write does not translate to writable memory"),
     EBUSY(16, "the object is in use"),

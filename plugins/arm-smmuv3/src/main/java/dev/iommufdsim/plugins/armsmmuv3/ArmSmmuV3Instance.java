@@ -376,6 +376,12 @@ final class ArmSmmuV3Instance implements IommuInstance {
         }
     }
 
+    /** Stall events of a stalling master become page requests ({@link SmmuStall}). */
+    @Override
+    public List<dev.iommufdsim.kernel.spi.PageRequest> pageRequests(DeviceInfo dev, dev.iommufdsim.kernel.spi.DeviceAccess access) {
+        return SmmuStall.pageRequests(regs, dev, access);
+    }
+
     /** arm_smmu_hw_info(): IOMMU_HW_INFO_TYPE_ARM_SMMUV3 with the raw ID registers; other types -> EOPNOTSUPP (no impl_ops). */
     @Override
     public HwInfo hwInfo(DeviceInfo dev, int requestedType) {
