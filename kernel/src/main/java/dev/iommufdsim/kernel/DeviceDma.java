@@ -77,12 +77,20 @@ public final class DeviceDma {
         }
         HwptPaging paging = hwpt.findHwptPaging();
         String through = hwpt == paging ? "hwpt " + hwpt.id() : "hwpt " + hwpt.id() + " (nested on hwpt " + paging.id() + ")";
+        String what = String.format("%s %s 0x%x..0x%x through %s", who, verb, iova, last, through);
+        IommufdFault queue = IoPgfault.faultOf(hwpt);
+        IopfGroup waiting = queue == null ? null : queue.outstanding(idev, pasid, iova, last);
+        if (waiting != null) {
+            // A stalled transaction (or a PRI device's request) stays put until the response,
+            // whatever the VMM has mapped since.
+            throw fail(EAGAIN, "DMA stalled: %s: still waiting for the response to page request group %d on fault %d (%s)", what,
+                    waiting.last().grpid(), queue.id(), waiting.cookie == 0 ? "not read yet" : "read, cookie " + waiting.cookie);
+        }
         int prot = write ? Area.IOMMU_WRITE : Area.IOMMU_READ;
         List<Long> faulting = new ArrayList<>();
         String fault = untranslated(paging.ioas().iopt(), iova, last, prot, faulting);
         if (fault != null) {
-            pageFault(dev, idev, hwpt, new DeviceAccess(faulting, write, pasid, 0), String.format("%s %s 0x%x..0x%x through %s",
-                    who, verb, iova, last, through), fault);
+            pageFault(dev, idev, hwpt, queue, new DeviceAccess(faulting, write, pasid, dev.pageRequestTags), what, fault);
         }
         if (!write) {
             return; // reads leave no trace in the IOPTEs
@@ -90,37 +98,26 @@ public final class DeviceDma {
         try {
             dev.iommu().dmaWrite(dev.info(), paging.domain(), iova, length);
         } catch (IommufdException e) {
-            String what = e.errno() == EFAULT ? "DMA fault: " : "";
-            throw new IommufdException(e.errno(), String.format("%s%s writing 0x%x..0x%x through %s: %s", what, who, iova, last,
-                    through, e.reason()));
+            throw new IommufdException(e.errno(), String.format("%s%s: %s", e.errno() == EFAULT ? "DMA fault: " : "", what, e.reason()));
         }
     }
 
     /**
-     * The access does not translate (fault says why): EAGAIN while the device still waits for
-     * the response to page requests for these pages; else the driver's page requests, if any,
-     * go to iommu_report_device_fault() (EAGAIN once queued), and EFAULT otherwise.
+     * The access does not translate (fault says why): the driver's page requests, if any, go
+     * to iommu_report_device_fault() (EAGAIN once queued on the HWPT's fault object); EFAULT
+     * when there is no fault object or no request.
      */
-    private static void pageFault(PhysDevice dev, IommufdDevice idev, HwPagetable hwpt, DeviceAccess access, String what,
-            String fault) {
-        IommufdFault queue = IoPgfault.faultOf(hwpt);
+    private static void pageFault(PhysDevice dev, IommufdDevice idev, HwPagetable hwpt, IommufdFault queue, DeviceAccess access,
+            String what, String fault) {
         if (queue == null) {
             throw fail(EFAULT, "DMA fault: %s: %s", what, fault);
         }
-        IopfGroup waiting = queue.outstanding(idev, access.pasid(), access.addrs());
-        if (waiting != null) {
-            throw fail(EAGAIN, "DMA stalled: %s: %s; still waiting for the response to page request group %d on fault %d (%s)",
-                    what, fault, waiting.last().grpid(), queue.id(),
-                    waiting.cookie == 0 ? "not read yet" : "read, cookie " + waiting.cookie);
-        }
-        int tag = dev.pageRequestTags;
-        List<PageRequest> requests = dev.iommu().pageRequests(dev.info(),
-                new DeviceAccess(access.addrs(), access.write(), access.pasid(), tag));
+        List<PageRequest> requests = dev.iommu().pageRequests(dev.info(), access);
         if (requests.isEmpty()) {
             throw fail(EFAULT, "DMA fault: %s: %s (hwpt %d has fault %d, but %s reports no page request for %s: no IOPF on this device)",
                     what, fault, hwpt.id(), queue.id(), dev.iommu().driverName(), dev.name());
         }
-        dev.pageRequestTags = tag + requests.size();
+        dev.pageRequestTags += requests.size();
         // The PASID is attached (checked above), so find_fault_handler() needs no user PASID table.
         List<IopfGroup> queued = IoPgfault.reportDeviceFault(idev, requests, false);
         if (queued.isEmpty()) {

@@ -54,20 +54,16 @@ public final class IommufdFault extends IommufdObject {
     }
 
     /**
-     * A group of (idev, handle pasid) queued or read but not answered that requests one of
-     * these pages, or null: the device is still stalled on it (the emulator's stand-in for the
-     * device, which does not request a page again while its request is outstanding).
+     * A group of (idev, handle pasid) queued or read but not answered that requests a page of
+     * [iova, last], or null: the device is still stalled on it (the emulator's stand-in for the
+     * device, which waits for the page response before it retries).
      */
-    IopfGroup outstanding(IommufdDevice idev, int pasid, java.util.List<Long> addrs) {
+    IopfGroup outstanding(IommufdDevice idev, int pasid, long iova, long last) {
         java.util.List<IopfGroup> waiting = new java.util.ArrayList<>(deliver);
         waiting.addAll(response.values());
         for (IopfGroup g : waiting) {
-            if (g.idev == idev && g.handlePasid == pasid) {
-                for (long a : addrs) {
-                    if (g.coversPage(a)) {
-                        return g;
-                    }
-                }
+            if (g.idev == idev && g.handlePasid == pasid && g.requestsPageIn(iova, last)) {
+                return g;
             }
         }
         return null;

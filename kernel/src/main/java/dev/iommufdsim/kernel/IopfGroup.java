@@ -38,10 +38,11 @@ final class IopfGroup {
         return faults.get(faults.size() - 1);
     }
 
-    /** Whether the group holds a request for the 4 KiB page holding addr. */
-    boolean coversPage(long addr) {
+    /** Whether the group requests a 4 KiB page that [iova, last] touches. */
+    boolean requestsPageIn(long iova, long last) {
         for (PageRequest f : faults) {
-            if ((f.addr() & ~0xfffL) == (addr & ~0xfffL)) {
+            long page = f.addr() & ~0xfffL;
+            if (Long.compareUnsigned(page, last) <= 0 && Long.compareUnsigned(page + 0xfff, iova) >= 0) {
                 return true;
             }
         }

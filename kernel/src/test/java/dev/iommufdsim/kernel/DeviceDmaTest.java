@@ -113,6 +113,7 @@ class DeviceDmaTest {
         assertTrue(e.reason().endsWith("(read, cookie 1)"), e.reason());
         // the VMM maps the pages and answers: the retry goes through
         s.ctx.ioasMap(s.ioas, FIXED, V, 0x2000, HOLE, 0);
+        errno(EAGAIN, () -> DeviceDma.write(s.dev, HOLE + 0x800, 0x1000)); // mapped, but still stalled until answered
         assertEquals(16, s.ctx.eventqWrite(s.fq.fd(), 16, responses(1, 0, 2, 0)));
         assertEquals(Set.of(), s.fault().awaitingResponse());
         DeviceDma.write(s.dev, HOLE + 0x800, 0x1000);
