@@ -12,7 +12,9 @@ import static dev.iommufdsim.kernel.uapi.Uapi.SIZEOF_PAGE_RESPONSE;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.TreeMap;
 
 /**
@@ -59,7 +61,7 @@ public final class IommufdFault extends IommufdObject {
      * device, which waits for the page response before it retries).
      */
     IopfGroup outstanding(IommufdDevice idev, int pasid, long iova, long last) {
-        java.util.List<IopfGroup> waiting = new java.util.ArrayList<>(deliver);
+        List<IopfGroup> waiting = new ArrayList<>(deliver);
         waiting.addAll(response.values());
         for (IopfGroup g : waiting) {
             if (g.idev == idev && g.handlePasid == pasid && g.requestsPageIn(iova, last)) {
