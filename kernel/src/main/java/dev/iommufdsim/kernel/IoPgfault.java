@@ -95,6 +95,17 @@ final class IoPgfault {
         return new IopfGroup(idev, handlePasid, faults);
     }
 
+    /**
+     * The driver's IOPF enabling for a device joining hwpt, when hwpt has a fault object
+     * (domain->iopf_handler, set by iommufd_hwpt_alloc for FAULT_ID_VALID); its errno fails
+     * the attach.
+     */
+    static void enableIopf(HwPagetable hwpt, PhysDevice d) {
+        if (faultOf(hwpt) != null) {
+            d.iommu().enableIopf(d.info());
+        }
+    }
+
     /** iommufd_auto_response_faults() for the handle (idev, pasid) leaving hwpt. */
     static void autoResponseFaults(HwPagetable hwpt, IommufdDevice idev, int pasid) {
         IommufdFault fault = hwpt == null ? null : faultOf(hwpt);

@@ -252,6 +252,13 @@ public final class IommuInstanceHandle {
         });
     }
 
+    void enableIopf(DeviceInfo dev) {
+        contain("enable_iopf", () -> {
+            ops.enableIopf(dev);
+            return null;
+        });
+    }
+
     List<PageRequest> pageRequests(DeviceInfo dev, DeviceAccess access) {
         List<PageRequest> out = contain("page_requests", () -> ops.pageRequests(dev, access));
         return out == null ? List.of() : List.copyOf(out);

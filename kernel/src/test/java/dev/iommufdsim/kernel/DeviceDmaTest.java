@@ -8,6 +8,7 @@ import static dev.iommufdsim.kernel.WorkedScriptTest.V;
 import static dev.iommufdsim.kernel.uapi.Errno.EAGAIN;
 import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENODEV;
 import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_ALLOC_PASID;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_FAULT_ID_VALID;
@@ -158,6 +159,26 @@ class DeviceDmaTest {
         assertTrue(e.reason().endsWith(String.format("(hwpt %d has fault %d, but mock reports no page request for nic0: no IOPF on this"
                 + " device)", s.hwpt, s.fq.id())), e.reason());
         assertEquals(0, s.fault().pendingFaults());
+    }
+
+    /** The driver's IOPF enabling refuses the attach (RID or PASID, attach or replace) and nothing changes. */
+    @Test
+    void aDriverRefusingIopfFailsTheAttach() {
+        IommufdCtx ctx = TestDrivers.machine().open();
+        ctx.machine().declareIommu("m", Machine.MOCK_DRIVER, Map.of());
+        PhysDevice dev = ctx.machine().declareDevice("nic0", "m", "0000:01:00.0", null,
+                Map.of("iopf_refused", true, "dev_flags", (long) Selftest.MOCK_FLAGS_DEVICE_PASID));
+        int ioas = ctx.ioasAlloc(0);
+        int idev = ctx.vfioDeviceBind(dev, 0);
+        IommufdCtx.QueueOut fq = ctx.faultQueueAlloc(0);
+        int faulting = ctx.hwptAlloc(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, idev, ioas, 0, null, fq.id(), 0);
+        int plain = ctx.hwptAlloc(IOMMU_HWPT_ALLOC_PASID, idev, ioas, 0, null, 0, 0);
+        errno(ENODEV, () -> ctx.vfioDeviceAttach(idev, 0, faulting, 0));
+        assertEquals(null, ctx.getDevice(idev).attachedHwpt());
+        ctx.vfioDeviceAttach(idev, 0, plain, 0);
+        errno(ENODEV, () -> ctx.vfioDeviceAttach(idev, 0, faulting, 0)); // a replace
+        errno(ENODEV, () -> ctx.vfioDeviceAttach(idev, VFIO_DEVICE_ATTACH_PASID, faulting, 3));
+        assertEquals(Map.of(0, ctx.object(plain)), ctx.getDevice(idev).attachments());
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.iommufdsim.kernel;
 import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EIO;
+import static dev.iommufdsim.kernel.uapi.Errno.ENODEV;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOMEM;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
@@ -146,6 +147,14 @@ final class TestDrivers {
                         throw fail(ENOENT, "not mapped");
                     }
                     e.getValue()[1] = 1;
+                }
+
+                /** A device with {@code iopf_refused} cannot take a domain with an iopf_handler (as VT-d without PRI). */
+                @Override
+                public void enableIopf(DeviceInfo dev) {
+                    if (dev.boolProperty("iopf_refused", false)) {
+                        throw fail(ENODEV, "mock: no PRI");
+                    }
                 }
 
                 /** The device's DMA: the test mock keeps no IOPTEs to mark. */

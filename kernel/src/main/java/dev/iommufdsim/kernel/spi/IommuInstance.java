@@ -230,13 +230,26 @@ public interface IommuInstance {
     }
 
     /**
+     * Models the IOPF enabling a driver does when a domain with an iopf_handler (a HWPT
+     * allocated with a fault object) is attached to dev, for the RID or a PASID, after its own
+     * attach checks: intel iopf_for_domain_set() -> intel_iommu_enable_iopf() (ENODEV without
+     * PRI enabled), arm_smmu_enable_iopf() (EOPNOTSUPP for a stalling master with several
+     * stream IDs; a master that does not stall is accepted and simply reports nothing). An
+     * errno fails the attach and changes nothing. Which devices then report page requests is
+     * {@link #pageRequests}. Default: accepted.
+     */
+    default void enableIopf(DeviceInfo dev) {
+    }
+
+    /**
      * The driver's fault path for a device DMA that does not translate through a domain with
      * an iopf_handler (a HWPT allocated with a fault object): the page requests it reports
      * through iommu_report_device_fault(), in order, each group closed by one with
      * {@link PageRequest#LAST_PAGE}. The kernel drivers report them only for devices whose IOPF
      * they enabled when the domain was attached (VT-d: PRI, intel_iommu_enable_iopf(); SMMUv3:
      * a stalling master, arm_smmu_enable_iopf(); the mock: always, its TRIGGER_IOPF path), and
-     * hand every other translation fault to their own fault log. Default: no page requests
+     * hand every other translation fault to their own fault log ({@link #enableIopf} may refuse
+     * the attach instead). Default: no page requests
      * (empty), so the access is a plain DMA fault (EFAULT to dma_write / dma_read).
      */
     default List<PageRequest> pageRequests(DeviceInfo dev, DeviceAccess access) {

@@ -70,7 +70,7 @@ class IopfScenarioTest {
         expectAll("expect fault_read(fault.out_fault_fd).length == 1");
     }
 
-    /** VT-d: a PRI device's access is one group; a device without PRI keeps the plain fault. */
+    /** VT-d: a PRI device's access is one group; a device without PRI cannot attach a HWPT with a fault object. */
     @Test
     void vtdPriGroupAndNoPri() {
         machine("intel_vtd()", "pci(\"0000:01:00.0\", iommu: u0, pri: true)");
@@ -81,10 +81,11 @@ class IopfScenarioTest {
                 "expect fault_respond(fault.out_fault_fd, 1) == 8",
                 "device nic1 = pci(\"0000:02:00.0\", iommu: u0)",
                 "d1 = vfio_bind(nic1)",
-                "vfio_attach(d1, hwpt_alloc(d1, ioas, flags: FAULT_ID_VALID, fault_id: fault.out_fault_id))");
-        RuntimeError e = error(sim, "dma_write(nic1, 0x1010000, 4K)");
-        assertEquals("dma_write: EFAULT: DMA fault: nic1 writing 0x1010000..0x1010fff through hwpt 6: iova 0x1010000 is not mapped"
-                + " (hwpt 6 has fault 3, but intel_vtd reports no page request for nic1: no IOPF on this device)", e.getMessage());
+                "h1 = hwpt_alloc(d1, ioas, flags: FAULT_ID_VALID, fault_id: fault.out_fault_id)");
+        RuntimeError e = error(sim, "vfio_attach(d1, h1)");
+        assertEquals(Errno.ENODEV, e.errno());
+        assertEquals("vfio_attach: ENODEV: intel_vtd: nic1 has no PRI enabled, so a HWPT with a fault object cannot be attached"
+                + " (intel_iommu_enable_iopf)", e.getMessage());
     }
 
     /** SMMUv3: a stalling platform device's transactions stall one by one. */

@@ -376,6 +376,12 @@ final class ArmSmmuV3Instance implements IommuInstance {
         }
     }
 
+    /** arm_smmu_enable_iopf() ({@link SmmuStall}). */
+    @Override
+    public void enableIopf(DeviceInfo dev) {
+        SmmuStall.enableIopf(regs, dev);
+    }
+
     /** Stall events of a stalling master become page requests ({@link SmmuStall}). */
     @Override
     public List<dev.iommufdsim.kernel.spi.PageRequest> pageRequests(DeviceInfo dev, dev.iommufdsim.kernel.spi.DeviceAccess access) {

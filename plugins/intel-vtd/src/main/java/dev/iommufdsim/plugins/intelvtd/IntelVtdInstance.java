@@ -244,6 +244,12 @@ final class IntelVtdInstance implements IommuInstance {
         }
     }
 
+    /** intel_iommu_enable_iopf(): ENODEV without PRI enabled ({@link VtdPri}). */
+    @Override
+    public void enableIopf(DeviceInfo dev) {
+        VtdPri.enableIopf(caps, capabilities(dev).atsSupported(), dev);
+    }
+
     /** Page requests of a device with PRI enabled ({@link VtdPri}). */
     @Override
     public List<dev.iommufdsim.kernel.spi.PageRequest> pageRequests(DeviceInfo dev, dev.iommufdsim.kernel.spi.DeviceAccess access) {

@@ -1,5 +1,8 @@
 package dev.iommufdsim.plugins.intelvtd;
 
+import static dev.iommufdsim.kernel.uapi.Errno.ENODEV;
+import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
+
 import dev.iommufdsim.kernel.spi.DeviceAccess;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.PageRequest;
@@ -11,9 +14,9 @@ import java.util.List;
  * a PCI device with ATS and PRI (property {@code pri}, default false: pci_pri_supported())
  * on a scalable-mode unit with ECAP.PRS and ECAP.PDS; iommu_enable_pci_pri() enables it once
  * ATS is (pri_enabled), and intel_iommu_enable_iopf() adds the device to the unit's iopf queue
- * when a domain with an iopf_handler is attached. (That attach fails ENODEV without PRI in the
- * kernel; the emulator attaches and reports no page requests instead. Also unmodelled: a
- * PASID-enabled device must require a PASID in PRG responses, pci_prg_resp_pasid_required().)
+ * when a domain with an iopf_handler is attached, or fails that attach ENODEV without PRI.
+ * (Unmodelled: a PASID-enabled device must also require a PASID in PRG responses,
+ * pci_prg_resp_pasid_required(), for iommu_enable_pci_pri() to enable PRI.)
  */
 final class VtdPri {
     /** The Page Request Group Index is 9 bits (struct page_req_dsc.prg_index). */
@@ -27,6 +30,14 @@ final class VtdPri {
     /** info->pri_enabled. */
     static boolean priEnabled(VtdRegs.Caps caps, boolean atsEnabled, DeviceInfo dev) {
         return atsEnabled && caps.sm() && caps.has(VtdRegs.ECAP_PRS) && caps.has(VtdRegs.ECAP_PDS) && dev.boolProperty("pri", false);
+    }
+
+    /** intel_iommu_enable_iopf(): "if (!info->pri_enabled) return -ENODEV". */
+    static void enableIopf(VtdRegs.Caps caps, boolean atsEnabled, DeviceInfo dev) {
+        if (!priEnabled(caps, atsEnabled, dev)) {
+            throw fail(ENODEV, "intel_vtd: %s has no PRI enabled, so a HWPT with a fault object cannot be attached"
+                    + " (intel_iommu_enable_iopf)", dev.name());
+        }
     }
 
     /**

@@ -1,10 +1,13 @@
 package dev.iommufdsim.plugins.intelvtd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.iommufdsim.kernel.spi.DeviceAccess;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.PageRequest;
+import dev.iommufdsim.kernel.uapi.Errno;
+import dev.iommufdsim.kernel.uapi.IommufdException;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -26,11 +29,15 @@ class VtdPriTest {
                 IntelVtdTest.unit(Map.of()).pageRequests(PRI, read));
     }
 
-    /** pri_supported needs the device's PRI, ATS, scalable mode, ECAP.PRS and ECAP.PDS. */
+    /** pri_supported needs the device's PRI, ATS, scalable mode, ECAP.PRS and ECAP.PDS; without it the attach is ENODEV. */
     @Test
     void withoutPriEnabledNothingIsReported() {
         IntelVtdInstance u = IntelVtdTest.unit(Map.of());
-        assertEquals(List.of(), u.pageRequests(new DeviceInfo("nic1", "0000:02:00.0", Map.of()), WRITE));
+        u.enableIopf(PRI);
+        DeviceInfo noPri = new DeviceInfo("nic1", "0000:02:00.0", Map.of());
+        IommufdException e = assertThrows(IommufdException.class, () -> u.enableIopf(noPri)); // intel_iommu_enable_iopf
+        assertEquals(Errno.ENODEV, e.errno());
+        assertEquals(List.of(), u.pageRequests(noPri, WRITE));
         assertEquals(List.of(), u.pageRequests(new DeviceInfo("nic2", "0000:03:00.0", Map.of("pri", true, "ats", false)), WRITE));
         assertEquals(List.of(), u.pageRequests(new DeviceInfo("plat", null, Map.of("pri", true)), WRITE));
         long ecap = VtdRegs.defaultEcap(true);
