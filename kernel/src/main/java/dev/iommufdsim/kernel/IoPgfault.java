@@ -7,6 +7,7 @@ import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_PGFAULT_FLAGS_PASID_VALID;
 
 import dev.iommufdsim.kernel.spi.PageRequest;
+import dev.iommufdsim.kernel.uapi.IommufdException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -101,8 +102,14 @@ final class IoPgfault {
      * the attach.
      */
     static void enableIopf(HwPagetable hwpt, PhysDevice d) {
-        if (faultOf(hwpt) != null) {
+        IommufdFault fault = faultOf(hwpt);
+        if (fault == null) {
+            return;
+        }
+        try {
             d.iommu().enableIopf(d.info());
+        } catch (IommufdException e) {
+            throw new IommufdException(e.errno(), String.format("hwpt %d has fault %d: %s", hwpt.id(), fault.id(), e.reason()));
         }
     }
 

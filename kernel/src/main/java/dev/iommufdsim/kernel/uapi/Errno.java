@@ -13,7 +13,7 @@ public enum Errno {
     EBADF(9, "not an open file descriptor"),
     EAGAIN(11, "try again; for dma_write / dma_read (not uAPI), the DMA stalled on a page request queued on a fault object: answer it on the fault fd, then retry"),
     ENOMEM(12, "out of memory (or the memory accounting limit)"),
-    EFAULT(14, "a user pointer could not be read or written, or user memory could not be pinned; for dma_write (not uAPI), a DMA fault: the write does not translate to writable memory"),
+    EFAULT(14, "a user pointer could not be read or written, or user memory could not be pinned; for dma_write / dma_read (not uAPI), a DMA fault: the access does not translate (and raises no page request)"),
     EBUSY(16, "the object is in use"),
     EEXIST(17, "already exists (IOVA already mapped, virtual ID already used)"),
     ENODEV(19, "no such device"),

@@ -59,6 +59,34 @@ class IopfScenarioTest {
         assertEquals(Errno.EAGAIN, stillWaiting.errno());
     }
 
+    /**
+     * A VMM's guest stage 1: the fault queue on a nested HWPT (iommufd_hwpt_nested_alloc takes
+     * FAULT_ID_VALID); the DMA faults on the stage-2 input and lands in that queue.
+     */
+    @Test
+    void nestedHwptWithAFaultQueue() {
+        expectAll("iommu u0 = mock()",
+                "device nic0 = pci(\"0000:01:00.0\", iommu: u0)",
+                "dev = vfio_bind(nic0)",
+                "ioas = ioas_alloc()",
+                "ioas_map(ioas, 64K, iova: 0x1000000)",
+                "fault = fault_queue_alloc()",
+                "s2 = hwpt_alloc(dev, ioas, flags: NEST_PARENT)",
+                "s1 = hwpt_alloc(dev, s2, flags: FAULT_ID_VALID, fault_id: fault.out_fault_id, data_type: IOMMU_HWPT_DATA_SELFTEST,"
+                        + " data: [0, 0])",
+                "vfio_attach(dev, s1)",
+                "dma_write(nic0, 0x1000000, 64K)");
+        RuntimeError e = error(sim, "dma_write(nic0, 0x1010000, 4)");
+        assertEquals("dma_write: EAGAIN: DMA stalled: nic0 writing 0x1010000..0x1010003 through hwpt 5 (nested on hwpt 4): iova"
+                + " 0x1010000 is not mapped; 1 page request (group 0) queued on fault 3: read fd 4, respond, retry", e.getMessage());
+        expectAll("r = fault_read(fault.out_fault_fd)",
+                "expect [r[0].addr, r[0].cookie] == [0x1010000, 1]",
+                // leaving the nested HWPT answers the group (iommufd_auto_response_faults)
+                "vfio_attach(dev, s2)",
+                "expect fault_respond(fault.out_fault_fd, 1) fails EINVAL",
+                "expect dma_write(nic0, 0x1010000, 4) fails EFAULT");
+    }
+
     /** A second call while the request is unanswered queues nothing more. */
     @Test
     void theDeviceWaitsForItsResponse() {
@@ -84,7 +112,7 @@ class IopfScenarioTest {
                 "h1 = hwpt_alloc(d1, ioas, flags: FAULT_ID_VALID, fault_id: fault.out_fault_id)");
         RuntimeError e = error(sim, "vfio_attach(d1, h1)");
         assertEquals(Errno.ENODEV, e.errno());
-        assertEquals("vfio_attach: ENODEV: intel_vtd: nic1 has no PRI enabled, so a HWPT with a fault object cannot be attached"
+        assertEquals("vfio_attach: ENODEV: hwpt 6 has fault 3: intel_vtd: nic1 has no PRI enabled, so a HWPT with a fault object cannot be attached"
                 + " (intel_iommu_enable_iopf)", e.getMessage());
     }
 
