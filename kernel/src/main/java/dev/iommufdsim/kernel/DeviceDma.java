@@ -154,10 +154,13 @@ public final class DeviceDma {
             Area a = iopt.areaAt(at);
             String miss = null;
             long end; // the last byte with the same answer
-            if (a == null || a.pages().revoked()) {
+            if (a == null) {
                 miss = String.format("iova 0x%x is not mapped", at);
                 Area next = iopt.firstAreaIn(at, last);
                 end = next == null ? last : next.iova() - 1;
+            } else if (a.pages().revoked()) {
+                miss = String.format("iova 0x%x is not mapped (its dma-buf was revoked)", at);
+                end = Long.compareUnsigned(a.last(), last) >= 0 ? last : a.last();
             } else {
                 if ((a.iommuProt() & prot) == 0) {
                     miss = String.format("iova 0x%x is mapped %s (area 0x%x..0x%x)", at,
