@@ -14,6 +14,7 @@ import dev.iommufdsim.kernel.IommuInstanceHandle;
 import dev.iommufdsim.kernel.Machine;
 import dev.iommufdsim.kernel.PhysDevice;
 import dev.iommufdsim.kernel.spi.IommuDriver;
+import dev.iommufdsim.kernel.uapi.Errno;
 import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.host.Session;
 import dev.iommufdsim.repl.interp.Builtin;
@@ -98,7 +99,8 @@ public final class MachineBuiltins {
                         + " (through a nested HWPT: the stage-2 input, i.e. the guest physical address)")
                 .req("length", "bytes " + (write ? "written" : "read"))
                 .opt("pasid", 0L, "the PASID the DMA carries (0: IOMMU_NO_PASID, the RID)")
-                .errnos(EFAULT, EAGAIN, EINVAL, EOVERFLOW, EOPNOTSUPP)
+                // only a write reaches the driver's dmaWrite, whose EOPNOTSUPP says it cannot emulate DMA
+                .errnos(write ? new Errno[] {EFAULT, EAGAIN, EINVAL, EOVERFLOW, EOPNOTSUPP} : new Errno[] {EFAULT, EAGAIN, EINVAL, EOVERFLOW})
                 .onSession(t, (s, a, d) -> {
                     DeviceDma.access(device(s, a.raw("device")), a.u64("iova"), a.u64("length"), a.u32("pasid"), write);
                     return null;
