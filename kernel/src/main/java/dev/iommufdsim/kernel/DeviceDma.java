@@ -32,6 +32,8 @@ import java.util.List;
  * page that does not translate, queued on the fault object as iommu_report_device_fault()
  * and iommufd_fault_iopf_handler() queue them, and the call fails EAGAIN (the device waits for
  * the page response; after it, the device's driver retries, i.e. the script calls again).
+ * While a group it raised is unanswered, an access touching one of its pages fails EAGAIN
+ * again and raises nothing new (a stalled transaction or an outstanding PRI request stays put).
  * Otherwise it fails EFAULT (the IOMMU's translation fault, which the kernel only logs). A
  * failed access reads or writes nothing; queued page requests are kernel state and stay.
  */

@@ -219,7 +219,8 @@ public interface IommuInstance {
      * call): mark dirty the IOPTEs written when the hardware would record it (SMMUv3 HTTU:
      * always, in a domain with dirty tracking; VT-d: while SSADE is set in the device's PASID
      * entry). The core has already checked that the write translates (every byte in an area of
-     * the domain's IOAS mapped with IOMMU_WRITE, else EFAULT) and calls this on the instance
+     * the domain's IOAS mapped with IOMMU_WRITE, else EFAULT or, through a HWPT with a fault
+     * object, the page requests of {@link #pageRequests}) and calls this on the instance
      * the device is behind. For a device attached to a nested domain, domain is the nesting
      * parent and iova a stage-2 input address (the emulator keeps no stage-1 tables). A DMA
      * fault the driver finds is EFAULT; a failed call must change nothing.
