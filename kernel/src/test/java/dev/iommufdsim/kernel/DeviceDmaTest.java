@@ -109,7 +109,8 @@ class DeviceDmaTest {
         assertEquals(2, recs.size());
         // the mock's form (TRIGGER_IOPF): each a last-page group, perm WRITE, the address the access touched
         assertArrayEquals(new long[] {IOMMU_PGFAULT_FLAGS_LAST_PAGE, s.idev, 0, 0, IOMMU_PGFAULT_PERM_WRITE, HOLE + 0x800, 1}, recs.get(0));
-        assertArrayEquals(new long[] {IOMMU_PGFAULT_FLAGS_LAST_PAGE, s.idev, 0, 1, IOMMU_PGFAULT_PERM_WRITE, HOLE + 0x1000, 2}, recs.get(1));
+        assertArrayEquals(new long[] {IOMMU_PGFAULT_FLAGS_LAST_PAGE, s.idev, 0, 1, IOMMU_PGFAULT_PERM_WRITE, HOLE + 0x1000, 2},
+                recs.get(1));
         e = errno(EAGAIN, () -> DeviceDma.write(s.dev, HOLE, 0x1000));
         assertTrue(e.reason().endsWith("(read, cookie 1)"), e.reason());
         // the VMM maps the pages and answers: the retry goes through

@@ -100,7 +100,8 @@ public final class MachineBuiltins {
                 .req("length", "bytes " + (write ? "written" : "read"))
                 .opt("pasid", 0L, "the PASID the DMA carries (0: IOMMU_NO_PASID, the RID)")
                 // only a write reaches the driver's dmaWrite, whose EOPNOTSUPP says it cannot emulate DMA
-                .errnos(write ? new Errno[] {EFAULT, EAGAIN, EINVAL, EOVERFLOW, EOPNOTSUPP} : new Errno[] {EFAULT, EAGAIN, EINVAL, EOVERFLOW})
+                .errnos(write ? new Errno[] {EFAULT, EAGAIN, EINVAL, EOVERFLOW, EOPNOTSUPP}
+                        : new Errno[] {EFAULT, EAGAIN, EINVAL, EOVERFLOW})
                 .onSession(t, (s, a, d) -> {
                     DeviceDma.access(device(s, a.raw("device")), a.u64("iova"), a.u64("length"), a.u32("pasid"), write);
                     return null;

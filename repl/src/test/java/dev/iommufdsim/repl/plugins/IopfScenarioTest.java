@@ -112,8 +112,8 @@ class IopfScenarioTest {
                 "h1 = hwpt_alloc(d1, ioas, flags: FAULT_ID_VALID, fault_id: fault.out_fault_id)");
         RuntimeError e = error(sim, "vfio_attach(d1, h1)");
         assertEquals(Errno.ENODEV, e.errno());
-        assertEquals("vfio_attach: ENODEV: hwpt 6 has fault 3: intel_vtd: nic1 has no PRI enabled, so a HWPT with a fault object cannot be attached"
-                + " (intel_iommu_enable_iopf)", e.getMessage());
+        assertEquals("vfio_attach: ENODEV: hwpt 6 has fault 3: intel_vtd: nic1 has no PRI enabled, so a HWPT with a fault object"
+                + " cannot be attached (intel_iommu_enable_iopf)", e.getMessage());
     }
 
     /** SMMUv3: a stalling platform device's transactions stall one by one. */
