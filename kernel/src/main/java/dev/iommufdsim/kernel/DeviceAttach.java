@@ -73,13 +73,32 @@ final class DeviceAttach {
             throw fail(EINVAL, "hwpt %d belongs to driver %s but dev %d (%s) is behind %s", hwpt.id(), hwpt.owner.driverName(),
                     idev.id(), idev.dev.name(), idev.dev.iommu().driverName());
         }
+        // The drivers enable IOPF inside attach_dev, after their own checks (intel_iommu_attach_device,
+        // intel_nested_attach_dev, arm_smmu_attach_prepare); both are refusals only here, so one
+        // device's refusal leaves nothing to undo on the others.
         if (hwpt instanceof HwptPaging paging) {
             for (PhysDevice d : idev.igroup.group.devices()) {
                 d.iommu().attachDev(paging.domain(), d.info());
+                IoPgfault.enableIopf(hwpt, d);
             }
         } else if (hwpt instanceof HwptNested nested) {
             for (PhysDevice d : idev.igroup.group.devices()) {
                 d.iommu().run("attach_dev", () -> nested.domain.attachDev(d.info(), d.iommu().ops(), nested.viommu));
+                IoPgfault.enableIopf(hwpt, d);
+            }
+        }
+    }
+
+    /**
+     * The IOPF enabling of set_dev_pasid (intel_iommu_set_dev_pasid, arm_smmu_set_pasid ->
+     * arm_smmu_attach_prepare), checked before the PASID attach so that a refusal leaves
+     * nothing to undo; the kernel checks it after the driver's other PASID checks, so only
+     * which errno wins when both fail differs.
+     */
+    private static void pasidEnableIopf(HwPagetable hwpt, IommufdDevice idev) {
+        for (PhysDevice d : idev.igroup.group.devices()) {
+            if (d.iommu().capabilities(d.info()).maxPasids() > 0) { // __iommu_set_group_pasid skips the others
+                IoPgfault.enableIopf(hwpt, d);
             }
         }
     }
@@ -108,6 +127,7 @@ final class DeviceAttach {
         if (pasid == IOMMU_NO_PASID) {
             driverAttach(hwpt, idev);
         } else {
+            pasidEnableIopf(hwpt, idev);
             PasidAttach.attach(hwpt, idev, pasid);
         }
     }
@@ -268,6 +288,7 @@ final class DeviceAttach {
             if (pasid == IOMMU_NO_PASID) {
                 driverAttach(hwpt, idev);
             } else {
+                pasidEnableIopf(hwpt, idev);
                 PasidAttach.replace(hwpt, idev, pasid, old);
             }
         } catch (IommufdException e) {

@@ -131,6 +131,12 @@ public final class IoPagetable {
         return i == null ? null : i.value();
     }
 
+    /** The first area starting in [iova, last], or null. */
+    Area firstAreaIn(long iova, long last) {
+        Interval<Area> i = areas.firstIntersecting(iova, last);
+        return i == null ? null : i.value();
+    }
+
     // ---- IOVA allocation and checks -------------------------------------------------------
 
     /** iopt_alloc_iova(): the lowest-address first fit of the kernel, never IOVA 0. */

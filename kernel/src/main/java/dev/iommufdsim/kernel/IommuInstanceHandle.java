@@ -4,6 +4,7 @@ import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EIO;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 
+import dev.iommufdsim.kernel.spi.DeviceAccess;
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
@@ -11,6 +12,7 @@ import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.NestedDomain;
 import dev.iommufdsim.kernel.spi.Viommu;
+import dev.iommufdsim.kernel.spi.PageRequest;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
@@ -248,6 +250,18 @@ public final class IommuInstanceHandle {
             ops.dmaWrite(dev, domain, iova, length);
             return null;
         });
+    }
+
+    void enableIopf(DeviceInfo dev) {
+        contain("enable_iopf", () -> {
+            ops.enableIopf(dev);
+            return null;
+        });
+    }
+
+    List<PageRequest> pageRequests(DeviceInfo dev, DeviceAccess access) {
+        List<PageRequest> out = contain("page_requests", () -> ops.pageRequests(dev, access));
+        return out == null ? List.of() : List.copyOf(out);
     }
 
     boolean selftestCanSetDirty(PagingDomain domain) {

@@ -12,7 +12,9 @@ import static dev.iommufdsim.kernel.uapi.Uapi.SIZEOF_PAGE_RESPONSE;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.TreeMap;
 
 /**
@@ -51,6 +53,22 @@ public final class IommufdFault extends IommufdObject {
     /** How many groups have been answered, by the program or automatically. */
     public long responsesSent() {
         return responses;
+    }
+
+    /**
+     * A group of (idev, handle pasid) queued or read but not answered that requests a page of
+     * [iova, last], or null: the device is still stalled on it (the emulator's stand-in for the
+     * device, which waits for the page response before it retries).
+     */
+    IopfGroup outstanding(IommufdDevice idev, int pasid, long iova, long last) {
+        List<IopfGroup> waiting = new ArrayList<>(deliver);
+        waiting.addAll(response.values());
+        for (IopfGroup g : waiting) {
+            if (g.idev == idev && g.handlePasid == pasid && g.requestsPageIn(iova, last)) {
+                return g;
+            }
+        }
+        return null;
     }
 
     /** iommufd_fault_iopf_handler(): the group joins the tail of the deliver list. */
@@ -94,15 +112,17 @@ public final class IommufdFault extends IommufdObject {
             }
             group.cookie = allocCookie();
             response.put(group.cookie, group);
-            if (!buf.copyTo(groupDone, group.pgfault())) {
-                response.remove(group.cookie);
-                deliver.addFirst(group);
-                if (done == 0) {
-                    throw fail(EFAULT, "cannot write the fault record at buffer offset %d", groupDone);
+            for (int i = 0; i < group.faultCount(); i++) {
+                if (!buf.copyTo(groupDone, group.pgfault(i))) {
+                    response.remove(group.cookie);
+                    deliver.addFirst(group);
+                    if (done == 0) {
+                        throw fail(EFAULT, "cannot write the fault record at buffer offset %d", groupDone);
+                    }
+                    return done;
                 }
-                break;
+                groupDone += faultSize;
             }
-            groupDone += faultSize;
             done = groupDone;
         }
         return done;

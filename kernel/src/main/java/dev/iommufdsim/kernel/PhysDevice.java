@@ -15,6 +15,8 @@ public final class PhysDevice {
     private final boolean selftestMock;
     /** The iommufd device this device is bound to now, or null. */
     IommufdDevice bound;
+    /** How many page requests the device's DMA raised (DeviceAccess.tag: drivers number PRGI, STAG from it). */
+    int pageRequestTags;
 
     PhysDevice(DeviceInfo info, IommuInstanceHandle iommu, IommuGroup group, boolean selftestMock) {
         this.info = info;

@@ -12,6 +12,7 @@ import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
 import static dev.iommufdsim.kernel.uapi.Uapi.PAGE_SIZE;
 
+import dev.iommufdsim.kernel.spi.PageRequest;
 import dev.iommufdsim.kernel.uapi.IommufdException;
 import java.util.List;
 
@@ -571,7 +572,8 @@ public final class Selftest {
         if (pasid != IOMMU_NO_PASID) {
             flags |= dev.iommufdsim.kernel.uapi.Uapi.IOMMU_PGFAULT_FLAGS_PASID_VALID;
         }
-        IoPgfault.reportDeviceFault(idev, flags, pasid, grpid, perm, addr, true); // mock_ops.user_pasid_table
+        // mock_ops.user_pasid_table
+        IoPgfault.reportDeviceFault(idev, List.of(new PageRequest(flags, pasid, grpid, perm, addr)), true);
     }
 
     /**

@@ -4,6 +4,7 @@ import static dev.iommufdsim.kernel.Expect.errno;
 import static dev.iommufdsim.kernel.WorkedScriptTest.FIXED;
 import static dev.iommufdsim.kernel.WorkedScriptTest.RW;
 import static dev.iommufdsim.kernel.uapi.Errno.EBADF;
+import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.ENODEV;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.iommufdsim.kernel.check.Invariants;
+import dev.iommufdsim.kernel.uapi.IommufdException;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -89,8 +91,12 @@ class DmabufTest {
         Selftest.MockDomain md = st.mockDomain(ioas, 0);
         long iova = mapFile(FIXED, dfd, 0, 4 * P, MOCK_START);
         st.mdCheckMap(md.outHwptId(), iova, P, 0); // the dma-buf's offset 0 (the emulator's "physical" address)
+        PhysDevice dev = ctx.getDevice(md.outIdevId()).physDevice();
+        DeviceDma.write(dev, iova, 4 * P);
         st.dmabufRevoke(dfd, true, fds::get, this::fget);
         errno(EINVAL, () -> st.mdCheckMap(md.outHwptId(), iova, P, 0)); // no longer translated
+        IommufdException e = errno(EFAULT, () -> DeviceDma.write(dev, iova + P, P)); // nor for the device
+        assertTrue(e.reason().endsWith("is not mapped (its dma-buf was revoked)"), e.reason());
         st.mockDomain(ioas, 0); // iopt_area_fill_domain() skips revoked pages
         errno(ENODEV, () -> mapFile(RW, dfd, 0, 4 * P, 0));
         st.dmabufRevoke(dfd, false, fds::get, this::fget);

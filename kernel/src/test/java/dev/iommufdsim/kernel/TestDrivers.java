@@ -3,11 +3,13 @@ package dev.iommufdsim.kernel;
 import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.EIO;
+import static dev.iommufdsim.kernel.uapi.Errno.ENODEV;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOMEM;
 import static dev.iommufdsim.kernel.uapi.Errno.EOPNOTSUPP;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
+import dev.iommufdsim.kernel.spi.DeviceAccess;
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
@@ -18,6 +20,7 @@ import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.NestedDomain;
+import dev.iommufdsim.kernel.spi.PageRequest;
 import dev.iommufdsim.kernel.spi.UserDataArray;
 import dev.iommufdsim.kernel.spi.VdevLookup;
 import dev.iommufdsim.kernel.spi.Viommu;
@@ -144,6 +147,41 @@ final class TestDrivers {
                         throw fail(ENOENT, "not mapped");
                     }
                     e.getValue()[1] = 1;
+                }
+
+                /** A device with {@code iopf_refused} cannot take a domain with an iopf_handler (as VT-d without PRI). */
+                @Override
+                public void enableIopf(DeviceInfo dev) {
+                    if (dev.boolProperty("iopf_refused", false)) {
+                        throw fail(ENODEV, "mock: no PRI");
+                    }
+                }
+
+                /** The device's DMA: the test mock keeps no IOPTEs to mark. */
+                @Override
+                public void dmaWrite(DeviceInfo dev, PagingDomain domain, long iova, long length) {
+                }
+
+                /**
+                 * Page requests: none for a device with {@code no_iopf}; one PRI-style group (partial
+                 * requests, the last with LAST_PAGE) for one with {@code pri}; else the real mock's
+                 * one last-page group per page.
+                 */
+                @Override
+                public List<PageRequest> pageRequests(DeviceInfo dev,
+                        DeviceAccess access) {
+                    if (dev.boolProperty("no_iopf", false)) {
+                        return List.of();
+                    }
+                    if (!dev.boolProperty("pri", false)) {
+                        return access.groupPerPage(-1);
+                    }
+                    List<PageRequest> out = new java.util.ArrayList<>();
+                    for (int i = 0; i < access.addrs().size(); i++) {
+                        int last = i == access.addrs().size() - 1 ? PageRequest.LAST_PAGE : 0;
+                        out.add(new PageRequest(last, 0, access.tag(), access.perm(), access.addrs().get(i)));
+                    }
+                    return out;
                 }
 
                 /** The generic page table's map_pages: neither READ nor WRITE is EINVAL. */

@@ -219,7 +219,8 @@ public interface IommuInstance {
      * call): mark dirty the IOPTEs written when the hardware would record it (SMMUv3 HTTU:
      * always, in a domain with dirty tracking; VT-d: while SSADE is set in the device's PASID
      * entry). The core has already checked that the write translates (every byte in an area of
-     * the domain's IOAS mapped with IOMMU_WRITE, else EFAULT) and calls this on the instance
+     * the domain's IOAS mapped with IOMMU_WRITE, else EFAULT or, through a HWPT with a fault
+     * object, the page requests of {@link #pageRequests}) and calls this on the instance
      * the device is behind. For a device attached to a nested domain, domain is the nesting
      * parent and iova a stage-2 input address (the emulator keeps no stage-1 tables). A DMA
      * fault the driver finds is EFAULT; a failed call must change nothing.
@@ -227,6 +228,33 @@ public interface IommuInstance {
      */
     default void dmaWrite(DeviceInfo dev, PagingDomain domain, long iova, long length) {
         throw fail(EOPNOTSUPP, "driver cannot emulate DMA");
+    }
+
+    /**
+     * Models the IOPF enabling a driver does when a domain with an iopf_handler (a HWPT
+     * allocated with a fault object) is attached to dev, for the RID or a PASID, after its own
+     * attach checks: intel iopf_for_domain_set() -> intel_iommu_enable_iopf() (ENODEV without
+     * PRI enabled), arm_smmu_enable_iopf() (EOPNOTSUPP for a stalling master with several
+     * stream IDs; a master that does not stall is accepted and simply reports nothing). An
+     * errno fails the attach and changes nothing. Which devices then report page requests is
+     * {@link #pageRequests}. Default: accepted.
+     */
+    default void enableIopf(DeviceInfo dev) {
+    }
+
+    /**
+     * The driver's fault path for a device DMA that does not translate through a domain with
+     * an iopf_handler (a HWPT allocated with a fault object): the page requests it reports
+     * through iommu_report_device_fault(), in order, each group closed by one with
+     * {@link PageRequest#LAST_PAGE}. The kernel drivers report them only for devices whose IOPF
+     * they enabled when the domain was attached (VT-d: PRI, intel_iommu_enable_iopf(); SMMUv3:
+     * a stalling master, arm_smmu_enable_iopf(); the mock: always, its TRIGGER_IOPF path), and
+     * hand every other translation fault to their own fault log ({@link #enableIopf} may refuse
+     * the attach instead). Default: no page requests
+     * (empty), so the access is a plain DMA fault (EFAULT to dma_write / dma_read).
+     */
+    default List<PageRequest> pageRequests(DeviceInfo dev, DeviceAccess access) {
+        return List.of();
     }
 
     /**

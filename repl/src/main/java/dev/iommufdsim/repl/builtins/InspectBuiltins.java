@@ -80,6 +80,11 @@ public final class InspectBuiltins {
         if (o.type() == ObjType.SELFTEST) {
             return "selftest device, dev_id " + ctx.selftest().idevOf(o.id());
         }
+        if (o instanceof dev.iommufdsim.kernel.IommufdFault f) {
+            // what a VMM polling the fd would want to know: unread groups, cookies still owed an answer
+            return "fault queue, fd " + f.fd() + ": " + f.pendingFaults() + " groups unread, cookies " + f.awaitingResponse()
+                    + " awaiting a response, " + f.responsesSent() + " answered";
+        }
         return "";
     }
 

@@ -1,5 +1,6 @@
 package dev.iommufdsim.repl.builtins;
 
+import static dev.iommufdsim.kernel.uapi.Errno.EAGAIN;
 import static dev.iommufdsim.kernel.uapi.Errno.EBADF;
 import static dev.iommufdsim.kernel.uapi.Errno.EEXIST;
 import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
@@ -13,6 +14,7 @@ import dev.iommufdsim.kernel.IommuInstanceHandle;
 import dev.iommufdsim.kernel.Machine;
 import dev.iommufdsim.kernel.PhysDevice;
 import dev.iommufdsim.kernel.spi.IommuDriver;
+import dev.iommufdsim.kernel.uapi.Errno;
 import dev.iommufdsim.repl.host.PluginHost;
 import dev.iommufdsim.repl.host.Session;
 import dev.iommufdsim.repl.interp.Builtin;
@@ -27,7 +29,7 @@ import java.util.Map;
 
 /**
  * The machine declarations (not uAPI): IOMMU instances from the loaded drivers, PCI and
- * platform devices on them, a declared device's DMA write (dma_write), plus `plugins` and the
+ * platform devices on them, a declared device's DMA (dma_write, dma_read), plus `plugins` and the
  * context calls open/use/close (the opens of /dev/iommu a process makes).
  */
 public final class MachineBuiltins {
@@ -59,17 +61,11 @@ public final class MachineBuiltins {
                 .extraNamed()
                 .errnos(EEXIST, ENOENT)
                 .onSession(t, (s, a, declared) -> declareDevice(s, declared, a, null));
-        Row.of("dma_write", "play the device's DMA write of [iova, iova+length) (not uAPI): it goes through the domain its RID is"
-                        + " attached to, whose driver marks the IOPTEs written dirty as its hardware would (SMMUv3 HTTU, VT-d"
-                        + " while tracking is on, the mock's set_dirty); a DMA fault (not attached, unmapped, read-only) is EFAULT")
-                .req("device", "a device declared with `device NAME = ...`")
-                .req("iova", "the first IOVA written (through a nested HWPT: the stage-2 input, i.e. the guest physical address)")
-                .req("length", "bytes written")
-                .errnos(EFAULT, EINVAL, EOVERFLOW, EOPNOTSUPP)
-                .onSession(t, (s, a, d) -> {
-                    DeviceDma.write(device(s, a.raw("device")), a.u64("iova"), a.u64("length"));
-                    return null;
-                });
+        dma(t, "dma_write", true, "play the device's DMA write of [iova, iova+length) (not uAPI): it goes through the domain its RID"
+                + " (or pasid) is attached to, whose driver marks the IOPTEs written dirty as its hardware would (SMMUv3 HTTU, VT-d"
+                + " while tracking is on, the mock's set_dirty)");
+        dma(t, "dma_read", false, "play the device's DMA read of [iova, iova+length) (not uAPI): it needs every byte mapped"
+                + " readable in the domain its RID (or pasid) is attached to");
         Row.of("plugins", "the driver plugins found: id, version, state, drivers and any load error")
                 .onSession(t, (s, a, d) -> plugins(s.plugins()));
         Row.of("open", "open /dev/iommu again: a new iommufd context, which becomes current; returns its number")
@@ -89,6 +85,25 @@ public final class MachineBuiltins {
                 .errnos(EBADF)
                 .onSession(t, (s, a, d) -> {
                     s.close(a.u32("ctx"));
+                    return null;
+                });
+    }
+
+    /** dma_write / dma_read: one row each, the same rules but for the permission a write needs. */
+    private static void dma(BuiltinTable t, String name, boolean write, String what) {
+        Row.of(name, what + "; a DMA fault (not attached, unmapped" + (write ? ", read-only" : "") + ") is EFAULT, or, through a"
+                        + " HWPT with a fault queue whose driver reports I/O page faults, EAGAIN once the page requests are queued"
+                        + " (read them with fault_read, answer with fault_respond, call again)")
+                .req("device", "a device declared with `device NAME = ...`")
+                .req("iova", "the first IOVA " + (write ? "written" : "read")
+                        + " (through a nested HWPT: the stage-2 input, i.e. the guest physical address)")
+                .req("length", "bytes " + (write ? "written" : "read"))
+                .opt("pasid", 0L, "the PASID the DMA carries (0: IOMMU_NO_PASID, the RID)")
+                // only a write reaches the driver's dmaWrite, whose EOPNOTSUPP says it cannot emulate DMA
+                .errnos(write ? new Errno[] {EFAULT, EAGAIN, EINVAL, EOVERFLOW, EOPNOTSUPP}
+                        : new Errno[] {EFAULT, EAGAIN, EINVAL, EOVERFLOW})
+                .onSession(t, (s, a, d) -> {
+                    DeviceDma.access(device(s, a.raw("device")), a.u64("iova"), a.u64("length"), a.u32("pasid"), write);
                     return null;
                 });
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.iommufdsim.kernel.uapi.Errno;
 import dev.iommufdsim.repl.TestPaths;
 import dev.iommufdsim.repl.host.Sim;
-import dev.iommufdsim.repl.interp.EvalResult;
 import dev.iommufdsim.repl.interp.RuntimeError;
 import org.junit.jupiter.api.Test;
 
@@ -20,9 +19,7 @@ class DirtyScenarioTest {
     private final Sim sim = TestPlugins.sim(TestPaths.pluginsDir());
 
     private void expectAll(String... lines) {
-        EvalResult r = sim.engine().eval(String.join("\n", lines) + "\n", "dirty.sim");
-        assertEquals(EvalResult.Status.OK, r.status(), r.diagnostics() + " " + r.error());
-        assertEquals(0, r.failed(), sim.engine().expectations().toString());
+        TestPlugins.expectAll(sim, "dirty.sim", lines);
     }
 
     /** A device on a unit, bound, an IOAS with 64 KiB at 0x1000000 and a read-only page at 0x2000000. */

@@ -1,5 +1,6 @@
 package dev.iommufdsim.repl.plugins;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.iommufdsim.kernel.KernelProfile;
@@ -50,6 +51,13 @@ final class TestPlugins {
         EvalResult r = sim.eval(text, "t.sim");
         assertTrue(r.ok() && r.failed() == 0, "expected success: " + text + " -> " + r.diagnostics() + " " + r.error());
         return r.value();
+    }
+
+    /** Runs the lines as one script through the engine: it must run to the end with every expectation holding. */
+    static void expectAll(Sim sim, String file, String... lines) {
+        EvalResult r = sim.engine().eval(String.join("\n", lines) + "\n", file);
+        assertEquals(EvalResult.Status.OK, r.status(), r.diagnostics() + " " + r.error());
+        assertEquals(0, r.failed(), sim.engine().expectations().toString());
     }
 
     /** Runs script text that must stop with a failed uAPI call or declaration; returns the error. */

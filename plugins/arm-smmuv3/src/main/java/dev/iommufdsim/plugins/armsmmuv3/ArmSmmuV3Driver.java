@@ -31,6 +31,9 @@ import org.pf4j.Extension;
  * <li>{@code s2fwb}: IDR3.FWB (default false).</li>
  * <li>{@code httu}: IDR0.HTTU = access and dirty flag update (default false):
  *     with a coherent SMMU this gives ARM_SMMU_FEAT_HD, so devices can have dirty tracking.</li>
+ * <li>{@code stall}: IDR0.STALL_MODEL = 0b00, stall supported (default false: 0b01, terminate
+ *     only), so a platform device with {@code dma_can_stall} gets stall_enabled and its
+ *     translation faults become I/O page faults ({@link SmmuStall}).</li>
  * <li>{@code model}: {@code "hisilicon-hi161x"} applies the IORT HiSilicon Hi161x quirk: each ITS
  *     of the device's ITS group adds [its_base + 64K, +64K) as a hardware MSI region (vendor
  *     policies 2.1), so the device reports MSI and SW_MSI and iommufd refuses it.</li>
@@ -49,7 +52,8 @@ import org.pf4j.Extension;
  * (stream IDs; default the PCI requester ID bus << 8 | devfn, or 0 for a platform device),
  * {@code ats} (the device and its root complex support ATS; default false), {@code canwbs}
  * (IORT memory-access flag CANWBS: the device is fully coherent; default true),
- * {@code pasid_bits} (PASID capability width; default 0).
+ * {@code pasid_bits} (PASID capability width; default 0), {@code dma_can_stall} (the firmware's
+ * "dma-can-stall" property; default false).
  *
  * <p>Dirty tracking (arm_smmu_dirty_ops): with {@code httu: true} a device can have a stage-1
  * domain with DIRTY_TRACKING, whose io-pgtable leaves are kept; SET_DIRTY_TRACKING always
@@ -72,7 +76,7 @@ public class ArmSmmuV3Driver implements IommuDriver {
     public static final String MODEL_HISILICON_HI161X = "hisilicon-hi161x";
 
     static final Set<String> OPTIONS = Set.of("msi_base", "msi_length", "granule", "va_bits", "oas", "nesting", "s2fwb",
-            "httu", "model", "its_base", "rmr", "msi_region", "idr0", "idr1", "idr2", "idr3", "idr4", "idr5", "iidr", "aidr");
+            "httu", "stall", "model", "its_base", "rmr", "msi_region", "idr0", "idr1", "idr2", "idr3", "idr4", "idr5", "iidr", "aidr");
 
     @Override
     public String name() {
@@ -93,6 +97,9 @@ public class ArmSmmuV3Driver implements IommuDriver {
         int[] idr = d.idr().clone();
         if (o.bool("httu", false)) {
             idr[0] |= SmmuRegs.IDR0_HTTU_ACCESS_DIRTY << SmmuRegs.IDR0_HTTU_SHIFT;
+        }
+        if (o.bool("stall", false)) {
+            idr[0] &= ~(3 << SmmuRegs.IDR0_STALL_MODEL_SHIFT); // IDR0_STALL_MODEL_STALL
         }
         for (int i = 0; i < 6; i++) {
             idr[i] = (int) o.number("idr" + i, Integer.toUnsignedLong(idr[i]));

@@ -452,6 +452,18 @@ final class ArmSmmuV3Instance implements IommuInstance {
         }
     }
 
+    /** arm_smmu_enable_iopf() ({@link SmmuStall}). */
+    @Override
+    public void enableIopf(DeviceInfo dev) {
+        SmmuStall.enableIopf(regs, dev);
+    }
+
+    /** Stall events of a stalling master become page requests ({@link SmmuStall}). */
+    @Override
+    public List<dev.iommufdsim.kernel.spi.PageRequest> pageRequests(DeviceInfo dev, dev.iommufdsim.kernel.spi.DeviceAccess access) {
+        return SmmuStall.pageRequests(regs, dev, access);
+    }
+
     /** arm_smmu_hw_info(): IOMMU_HW_INFO_TYPE_ARM_SMMUV3 with the raw ID registers; other types -> EOPNOTSUPP (no impl_ops). */
     @Override
     public HwInfo hwInfo(DeviceInfo dev, int requestedType) {

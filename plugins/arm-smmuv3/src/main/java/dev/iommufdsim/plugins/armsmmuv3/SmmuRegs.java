@@ -97,6 +97,17 @@ record SmmuRegs(int[] idr, int iidr, int aidr) {
         throw fail(EINVAL, "arm_smmuv3: oas must be 32, 36, 40, 42, 44, 48 or 52 bits, not %d", oas);
     }
 
+    /** ARM_SMMU_FEAT_STALLS: IDR0.STALL_MODEL is STALL (0) or FORCE (2). */
+    boolean stalls() {
+        int model = (idr[0] >>> IDR0_STALL_MODEL_SHIFT) & 3;
+        return model == 0 || model == 2;
+    }
+
+    /** ARM_SMMU_FEAT_STALL_FORCE: IDR0.STALL_MODEL is FORCE (2). */
+    boolean stallForce() {
+        return ((idr[0] >>> IDR0_STALL_MODEL_SHIFT) & 3) == 2;
+    }
+
     /** What arm_smmu_device_hw_probe() and arm_smmu_device_iidr_probe() make of the registers. */
     record Features(boolean transS1, boolean transS2, boolean nesting, boolean forceSync, boolean coherent,
                     boolean ats, boolean hd, boolean vax, boolean s2fwb, int oas, long pgsizeBitmap, int ssidBits,

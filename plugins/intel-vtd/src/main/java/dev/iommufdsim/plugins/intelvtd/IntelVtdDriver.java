@@ -23,7 +23,9 @@ import org.pf4j.Extension;
  * <p>Device properties: {@code rmrr} (RMRRs whose device scope holds the device: records
  * {start, length} or ranges), {@code class} (the PCI class code: 0x0c03xx USB and 0x03xxxx
  * display make RMRRs relaxable, 0x0601xx ISA bridge adds the floppy range), {@code ats} (the
- * PCI device has ATS; default true), {@code pasid_bits} (PASID capability width; default 0).
+ * PCI device has ATS; default true), {@code pasid_bits} (PASID capability width; default 0),
+ * {@code pri} (the PCI device has PRI, so with ATS its DMA faults become page requests through a
+ * HWPT with a fault object, {@link VtdPri}; default false).
  *
  * <p>With scalable mode and ECAP.FLTS (the defaults) a paging domain without flags is a
  * first-stage table, whose aperture is the lower canonical half: [0, 2^47 - 1] with a 48-bit

@@ -343,6 +343,18 @@ final class IntelVtdInstance implements IommuInstance {
         }
     }
 
+    /** intel_iommu_enable_iopf(): ENODEV without PRI enabled ({@link VtdPri}). */
+    @Override
+    public void enableIopf(DeviceInfo dev) {
+        VtdPri.enableIopf(caps, capabilities(dev).atsSupported(), dev);
+    }
+
+    /** Page requests of a device with PRI enabled ({@link VtdPri}). */
+    @Override
+    public List<dev.iommufdsim.kernel.spi.PageRequest> pageRequests(DeviceInfo dev, dev.iommufdsim.kernel.spi.DeviceAccess access) {
+        return VtdPri.pageRequests(caps, capabilities(dev).atsSupported(), dev, access);
+    }
+
     /** intel_iommu_hw_info(): struct iommu_hw_info_vtd {flags = ERRATA_772415_SPR17, __reserved, cap_reg, ecap_reg}. */
     @Override
     public HwInfo hwInfo(DeviceInfo dev, int requestedType) {

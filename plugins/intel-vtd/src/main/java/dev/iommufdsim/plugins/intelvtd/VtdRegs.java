@@ -35,10 +35,12 @@ final class VtdRegs {
     static final long ECAP_IR = 1L << 3;
     static final long ECAP_SC = 1L << 7;
     static final long ECAP_NEST = 1L << 26;
+    static final long ECAP_PRS = 1L << 29;
     static final long ECAP_SRS = 1L << 31;
     static final long ECAP_EAFS = 1L << 34;
     static final int ECAP_PSS_SHIFT = 35;
     static final long ECAP_PASID = 1L << 40;
+    static final long ECAP_PDS = 1L << 42;
     static final long ECAP_SMTS = 1L << 43;
     static final long ECAP_SLADS = 1L << 45;
     static final long ECAP_SLTS = 1L << 46;

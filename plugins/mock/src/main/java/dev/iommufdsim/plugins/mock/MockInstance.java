@@ -24,6 +24,7 @@ import static dev.iommufdsim.plugins.mock.MockIommuDriver.OP_DEV_CHECK_CACHE;
 import static dev.iommufdsim.plugins.mock.MockIommuDriver.OP_MD_CHECK_IOTLB;
 import static dev.iommufdsim.plugins.mock.MockIommuDriver.devFlags;
 
+import dev.iommufdsim.kernel.spi.DeviceAccess;
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
@@ -33,6 +34,7 @@ import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.NestedDomain;
+import dev.iommufdsim.kernel.spi.PageRequest;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.UserStruct;
@@ -227,6 +229,16 @@ final class MockInstance implements IommuInstance {
         if (domain.dirtyTracking() && m.dirtyTrack) {
             m.table.writeDirty(iova, length);
         }
+    }
+
+    /**
+     * A mock device's DMA fault through a domain with an iopf_handler: the mock has no
+     * hardware, so it reports what IOMMU_TEST_OP_TRIGGER_IOPF reports (iommufd_test_trigger_iopf:
+     * a last-page request, PASID_VALID with a PASID), one per faulting page, grpid counting up.
+     */
+    @Override
+    public List<PageRequest> pageRequests(DeviceInfo dev, DeviceAccess access) {
+        return access.groupPerPage(-1);
     }
 
     /** iommufd_test_dirty(): MOCK_DIRTY_TRACK is set (the AMDv1 mock table always has set_dirty). */
