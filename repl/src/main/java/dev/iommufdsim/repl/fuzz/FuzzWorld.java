@@ -41,7 +41,7 @@ public final class FuzzWorld {
             device nic2 = pci("0000:02:00.1", iommu: smmu0, group: "g2")
             device gpu0 = pci("0000:03:00.0", iommu: smmu1, sids: [0x300])
             device dma0 = pci("0000:03:00.1", iommu: smmu1, rmr: [{start: 0x40000000, length: 0x10000}])
-            device ssd0 = pci("0000:04:00.0", iommu: vtd0, pasid_bits: 8)
+            device ssd0 = pci("0000:04:00.0", iommu: vtd0, pasid_bits: 8, pri: true)
             device usb0 = pci("0000:00:14.0", iommu: vtd0, class: 0x0c0330, rmrr: [0xe0000..0xfffff])
             device fpga0 = pci("0000:05:00.0", iommu: vtd0, rmrr: [0x7f000000..0x7f0fffff])
             device nic3 = pci("0000:07:00.0", iommu: smmu2)
