@@ -273,7 +273,7 @@ final class ShimConnection implements UserAccess, Runnable, VfioDeviceFile.Iommu
             if (index < 0 || index >= cdevs.size()) {
                 r = -dev.iommufdsim.kernel.uapi.Errno.ENOENT.number();
             } else {
-                device = new VfioDeviceFile(cdevs.get(index), index, this::iommufdFile, opts);
+                device = new VfioDeviceFile(cdevs.get(index), index, this::iommufdFile, opts, this::awaitRelease);
                 r = 0;
             }
         } finally {
@@ -283,6 +283,27 @@ final class ShimConnection implements UserAccess, Runnable, VfioDeviceFile.Iommu
             trace.printf("iommufd-sim: open %s%d: %d%n", VfioCdevs.PREFIX, index, r);
         }
         sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
+    }
+
+    /**
+     * Lets other connections run (the machine lock released) until d is unbound, at most
+     * {@link IoctlDispatcher#RELEASE_WAIT_MS}: the kernel releases a device file inside the last
+     * close(), the server when it sees the connection end, which can come after the program's
+     * next open and bind. A device still bound after the wait is genuinely open elsewhere.
+     */
+    private void awaitRelease(dev.iommufdsim.kernel.PhysDevice d) {
+        long deadline = System.currentTimeMillis() + IoctlDispatcher.RELEASE_WAIT_MS;
+        while (d.boundTo() != null) {
+            long left = deadline - System.currentTimeMillis();
+            try {
+                if (left <= 0 || !lock.await(left)) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** The program's open iommufd with that number, or null (gone, or a device file). */

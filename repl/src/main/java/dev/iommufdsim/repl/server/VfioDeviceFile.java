@@ -71,13 +71,22 @@ final class VfioDeviceFile {
     private final IntFunction<IommufdFile> iommufds;
     private final GapLog gaps;
     private final PrintStream trace;
+    /** Waits (a while) for a device's other open to be released; see {@link #bind}. */
+    private final java.util.function.Consumer<PhysDevice> awaitRelease;
     /** df->iommufd once BIND succeeded (df->access_granted), else null. */
     private IommufdFile bound;
     /** df->devid. */
     private int devId;
 
-    VfioDeviceFile(PhysDevice dev, int index, IntFunction<IommufdFile> iommufds, ServerOptions opts) {
+    /**
+     * @param awaitRelease called when the device is open through another file: returns once it
+     *                     is released or after a while (the server sees a close() only when the
+     *                     connection ends, after the program's next call may have come in)
+     */
+    VfioDeviceFile(PhysDevice dev, int index, IntFunction<IommufdFile> iommufds, ServerOptions opts,
+            java.util.function.Consumer<PhysDevice> awaitRelease) {
         this.dev = dev;
+        this.awaitRelease = awaitRelease;
         this.index = index;
         this.iommufds = iommufds;
         this.gaps = opts.gaps();
@@ -207,6 +216,9 @@ final class VfioDeviceFile {
             throw fail(Errno.EBADF, "iommufd %d is being closed", iommufd);
         }
         // vfio_df_open(): the cdev path cannot open a device twice
+        if (dev.boundTo() != null) {
+            awaitRelease.accept(dev); // a close() of the other file that the server has not seen yet
+        }
         if (dev.boundTo() != null) {
             throw fail(Errno.EINVAL, "%s is already open through another file (bound as dev_id %d)", dev.name(), dev.boundTo().id());
         }

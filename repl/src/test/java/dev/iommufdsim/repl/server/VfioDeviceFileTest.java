@@ -103,7 +103,7 @@ class VfioDeviceFileTest {
     }
 
     private VfioDeviceFile newFile() {
-        return new VfioDeviceFile(nic, 0, n -> n == 1 ? file : null, new ServerOptions(gaps, null));
+        return new VfioDeviceFile(nic, 0, n -> n == 1 ? file : null, new ServerOptions(gaps, null), d -> { });
     }
 
     private long call(VfioDeviceFile f, int cmd, Struct s) {
