@@ -18,18 +18,7 @@
 #include <unistd.h>
 
 #include <linux/iommufd.h>
-#include <linux/vfio.h>
-
-#ifndef VFIO_DEVICE_BIND_IOMMUFD
-struct vfio_device_bind_iommufd {
-	__u32 argsz;
-	__u32 flags;
-	__s32 iommufd;
-	__u32 out_devid;
-	__aligned_u64 token_uuid_ptr;
-};
-#define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
-#endif
+#include "vfio-cdev.h"
 
 static int failures;
 

@@ -552,9 +552,14 @@ final class ShimConnection implements UserAccess, Runnable, VfioDeviceFile.Iommu
 
     @Override
     public int iommufd(int fd) {
-        Frame f = request(Wire.S_IOMMUFD, le(4).putInt(0, fd).array());
+        return fdRequest(Wire.S_IOMMUFD, fd, "iommufd");
+    }
+
+    /** A request with one s32 argument answered R_FD s32 (a descriptor, a number, or -errno). */
+    private int fdRequest(int type, int value, String what) {
+        Frame f = request(type, le(4).putInt(0, value).array());
         if (f.type() != Wire.R_FD || f.payload().length != 4) {
-            throw protocol("iommufd", f);
+            throw protocol(what, f);
         }
         return le(f.payload()).getInt(0);
     }
@@ -626,11 +631,7 @@ final class ShimConnection implements UserAccess, Runnable, VfioDeviceFile.Iommu
 
     @Override
     public int newFd(int kind) {
-        Frame f = request(Wire.S_NEWFD, le(4).putInt(0, kind).array());
-        if (f.type() != Wire.R_FD || f.payload().length != 4) {
-            throw protocol("newfd", f);
-        }
-        return le(f.payload()).getInt(0);
+        return fdRequest(Wire.S_NEWFD, kind, "newfd");
     }
 
     @Override

@@ -60,10 +60,7 @@ final class VfioDeviceFile {
         void lend(UserAccess caller);
     }
 
-    private static final int EFAULT = Errno.EFAULT.number();
-    private static final int EINVAL = Errno.EINVAL.number();
     private static final int ENOTTY = Errno.ENOTTY.number();
-    private static final int EIO = Errno.EIO.number();
 
     private final PhysDevice dev;
     private final int index;
@@ -115,37 +112,15 @@ final class VfioDeviceFile {
         };
     }
 
-    /** ioctl(fd, cmd, arg) on the device file: the syscall's value (>= 0) or -errno. */
+    /** ioctl(fd, cmd, arg) on the device file: the syscall's value (>= 0) or -errno (emulator failures EIO). */
     long ioctl(int cmd, long arg, UserAccess mem) {
-        String what = name(cmd) + " on vfio" + index;
-        long r;
-        try {
-            r = dispatch(cmd, arg, mem);
-        } catch (IommufdException e) {
-            r = -e.errno().number();
-            if (trace != null) {
-                trace.printf("iommufd-sim: %s: %s%n", what, e);
+        return QueueIo.call(name(cmd) + " on vfio" + index, () -> {
+            try {
+                return dispatch(cmd, arg, mem);
+            } catch (UserFault f) {
+                throw new IommufdException(Errno.EFAULT, f.getMessage());
             }
-            return r;
-        } catch (UserFault e) {
-            if (trace != null) {
-                trace.printf("iommufd-sim: %s: EFAULT: %s%n", what, e.getMessage());
-            }
-            return -EFAULT;
-        } catch (ClientGone e) {
-            throw e;
-        } catch (RuntimeException e) {
-            gaps.bug(name(cmd) + ": " + e);
-            if (trace != null) {
-                trace.printf("iommufd-sim: %s: emulator error%n", what);
-                e.printStackTrace(trace);
-            }
-            return -EIO;
-        }
-        if (trace != null) {
-            trace.printf("iommufd-sim: %s: %d%n", what, r);
-        }
-        return r;
+        }, gaps, trace);
     }
 
     /** vfio_device_fops_unl_ioctl(). */
@@ -243,42 +218,56 @@ final class VfioDeviceFile {
     }
 
     /**
+     * What vfio_df_ioctl_attach_pt() and vfio_df_ioctl_detach_pt() read alike: minsz bytes
+     * ({argsz, flags, ...}), argsz >= minsz, no flag but the PASID one, and with it the pasid
+     * right after (argsz must cover it).
+     *
+     * @param head  the minsz bytes
+     * @param pasid the pasid, 0 (IOMMU_NO_PASID) without the flag
+     */
+    private record PtArgs(int flags, ByteBuffer head, int pasid) {
+    }
+
+    private static PtArgs ptArgs(long arg, UserAccess mem, int minsz, String lastField) throws UserFault {
+        ByteBuffer b = le(mem.read(arg, minsz));
+        long argsz = Integer.toUnsignedLong(b.getInt(0));
+        int flags = b.getInt(4);
+        if (argsz < minsz) {
+            throw fail(Errno.EINVAL, "argsz %d is below %d (offsetofend %s)", argsz, minsz, lastField);
+        }
+        if ((flags & ~VFIO_DEVICE_ATTACH_PASID) != 0) { // VFIO_DEVICE_DETACH_PASID is the same bit
+            throw fail(Errno.EINVAL, "unknown flags 0x%x", flags & ~VFIO_DEVICE_ATTACH_PASID);
+        }
+        int pasid = 0;
+        if ((flags & VFIO_DEVICE_ATTACH_PASID) != 0) {
+            if (argsz < minsz + 4) {
+                throw fail(Errno.EINVAL, "argsz %d is below %d (offsetofend pasid) with the PASID flag", argsz, minsz + 4);
+            }
+            pasid = le(mem.read(arg + minsz, 4)).getInt(0);
+        }
+        return new PtArgs(flags, b, pasid);
+    }
+
+    /**
      * vfio_df_ioctl_attach_pt() and vfio_iommufd_physical_(pasid_)attach_ioas(): struct
      * vfio_device_attach_iommufd_pt {argsz, flags, pt_id @8, pasid @12}; attaches, or replaces
      * what the device (PASID) has; pt_id copied back. A failed copy-back detaches again (the
      * kernel's out_detach; it detaches the RID even for a PASID attach, which is not followed).
      */
     private long attach(long arg, UserAccess mem) throws UserFault {
-        final int minsz = 12;
-        ByteBuffer b = le(mem.read(arg, minsz));
-        long argsz = Integer.toUnsignedLong(b.getInt(0));
-        int flags = b.getInt(4);
-        int ptId = b.getInt(8);
-        if (argsz < minsz) {
-            throw fail(Errno.EINVAL, "argsz %d is below %d (offsetofend pt_id)", argsz, minsz);
-        }
-        if ((flags & ~VFIO_DEVICE_ATTACH_PASID) != 0) {
-            throw fail(Errno.EINVAL, "unknown flags 0x%x", flags & ~VFIO_DEVICE_ATTACH_PASID);
-        }
-        int pasid = 0;
-        if ((flags & VFIO_DEVICE_ATTACH_PASID) != 0) {
-            if (argsz < 16) {
-                throw fail(Errno.EINVAL, "argsz %d is below 16 (offsetofend pasid) with VFIO_DEVICE_ATTACH_PASID", argsz);
-            }
-            pasid = le(mem.read(arg + minsz, 4)).getInt(0);
-        }
+        PtArgs a = ptArgs(arg, mem, 12, "pt_id");
         IommufdCtx ctx = bound.ctx();
         int out;
         bound.lend(mem);
         try {
-            out = ctx.vfioDeviceAttach(devId, flags, ptId, pasid);
+            out = ctx.vfioDeviceAttach(devId, a.flags(), a.head().getInt(8), a.pasid());
         } finally {
             bound.lend(null);
         }
         try {
             mem.write(arg + 8, u32(out));
         } catch (UserFault f) {
-            ctx.vfioDeviceDetach(devId, flags, pasid);
+            ctx.vfioDeviceDetach(devId, a.flags(), a.pasid());
             throw f;
         }
         return 0;
@@ -286,24 +275,8 @@ final class VfioDeviceFile {
 
     /** vfio_df_ioctl_detach_pt(): struct vfio_device_detach_iommufd_pt {argsz, flags, pasid @8}. */
     private long detach(long arg, UserAccess mem) throws UserFault {
-        final int minsz = 8;
-        ByteBuffer b = le(mem.read(arg, minsz));
-        long argsz = Integer.toUnsignedLong(b.getInt(0));
-        int flags = b.getInt(4);
-        if (argsz < minsz) {
-            throw fail(Errno.EINVAL, "argsz %d is below %d (offsetofend flags)", argsz, minsz);
-        }
-        if ((flags & ~VFIO_DEVICE_DETACH_PASID) != 0) {
-            throw fail(Errno.EINVAL, "unknown flags 0x%x", flags & ~VFIO_DEVICE_DETACH_PASID);
-        }
-        int pasid = 0;
-        if ((flags & VFIO_DEVICE_DETACH_PASID) != 0) {
-            if (argsz < 12) {
-                throw fail(Errno.EINVAL, "argsz %d is below 12 (offsetofend pasid) with VFIO_DEVICE_DETACH_PASID", argsz);
-            }
-            pasid = le(mem.read(arg + minsz, 4)).getInt(0);
-        }
-        bound.ctx().vfioDeviceDetach(devId, flags, pasid);
+        PtArgs d = ptArgs(arg, mem, 8, "flags");
+        bound.ctx().vfioDeviceDetach(devId, d.flags(), d.pasid());
         return 0;
     }
 
