@@ -2,8 +2,9 @@
  * vfio-cdev-errors: how the VFIO device cdev refuses, as drivers/vfio/device_cdev.c and
  * vfio_main.c (Linux 7.2) order their checks, and the descriptor cases the shim must get
  * right: a cdev that does not exist, BIND_IOMMUFD with a descriptor that is not open (EBADF)
- * or is another file (EBADFD), with a dup() of the iommufd, and a device opened again after
- * the first open was closed (the close released the binding).
+ * or is another file (EBADFD), with a dup() of the iommufd, a dup() of the device file, and
+ * a device opened again after the first open was closed (the close released the binding).
+ * read() of the device file (config space) is not emulated: EINVAL.
  *
  *   ./iommufd-sim exec --machine native/examples/smmu-vmm.machine.sim -- native/build/examples/vfio-cdev-errors
  *
@@ -58,6 +59,19 @@ int main(void)
 	copy = dup(iommufd);
 	bind("bind to a dup of the iommufd", devfd, copy, 0);
 	close(copy); /* the context stays: the iommufd and the bound device hold it */
+	copy = dup(devfd); /* a copy of the device file is the device file */
+	{
+		struct device_info info = { .argsz = sizeof(info) };
+		char byte;
+
+		if (ioctl(copy, VFIO_DEVICE_GET_INFO, &info) || info.num_regions != 9)
+			failures++;
+		printf("get_info through a dup: num_regions %u\n", info.num_regions);
+		if (read(copy, &byte, 1) >= 0 || errno != EINVAL)
+			failures++;
+		printf("read of the device file: %s\n", strerror(errno));
+	}
+	close(copy);
 	devfd = (close(devfd), open("/dev/vfio/devices/vfio0", O_RDWR));
 	bind("bind after close and open", devfd, iommufd, 0);
 	close(devfd);

@@ -1063,9 +1063,26 @@ static ssize_t queue_rw(int fd, uint32_t type, uintptr_t buf, size_t count)
 	return r;
 }
 
+/*
+ * read()/write() of a VFIO device file (config space, BARs: vfio_pci_core_read/write) is not
+ * emulated: EINVAL, as vfio_device_fops_read answers an unbound file, instead of the socket
+ * under the descriptor (which would hang).
+ */
+static int is_vfio(int fd)
+{
+	if (fd >= 0 && fd < FD_TABLE && fd_kind[fd] == FD_VFIO) {
+		trace("iommufd-sim-shim: read/write of VFIO device fd %d: not emulated (EINVAL)\n", fd);
+		errno = EINVAL;
+		return 1;
+	}
+	return 0;
+}
+
 EXPORT ssize_t read(int fd, void *buf, size_t count)
 {
 	resolve();
+	if (is_vfio(fd))
+		return -1;
 	if (!is_queue(fd))
 		return real_read(fd, buf, count);
 	return queue_rw(fd, SIM_T_QREAD, (uintptr_t)buf, count);
@@ -1074,6 +1091,8 @@ EXPORT ssize_t read(int fd, void *buf, size_t count)
 EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
 	resolve();
+	if (is_vfio(fd))
+		return -1;
 	if (!is_queue(fd))
 		return real_write(fd, buf, count);
 	return queue_rw(fd, SIM_T_QWRITE, (uintptr_t)buf, count);
