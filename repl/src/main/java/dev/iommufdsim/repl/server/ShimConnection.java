@@ -550,9 +550,20 @@ final class ShimConnection implements UserAccess, Runnable, VfioDeviceFile.Iommu
         return le(f.payload()).getInt(0) != 0;
     }
 
+    /**
+     * The shim answers by asking the iommufd's own connection (T_WHO), whose thread may first
+     * have to take the machine lock for a message sent before (a T_CLOSEFD): the lock is let go
+     * while the program answers. BIND looks at nothing before this request that another
+     * connection could change, and checks the device after it.
+     */
     @Override
     public int iommufd(int fd) {
-        return fdRequest(Wire.S_IOMMUFD, fd, "iommufd");
+        int held = lock.unlockAll();
+        try {
+            return fdRequest(Wire.S_IOMMUFD, fd, "iommufd");
+        } finally {
+            lock.relock(held);
+        }
     }
 
     /** A request with one s32 argument answered R_FD s32 (a descriptor, a number, or -errno). */

@@ -140,6 +140,7 @@ class SimServerTest {
      * keeps the context alive after the iommufd's connection ended, until the device file's does.
      */
     @Test
+    @org.junit.jupiter.api.Timeout(30)
     void aDeviceFileBindsToAnIommufdByItsNumberAndHoldsItsContext() throws Exception {
         Machine m = ExecCommand.machine(PluginHost.load(List.of(TestPaths.pluginsDir())), KernelProfile.MAINLINE);
         m.declareIommu("smmu0", "arm_smmuv3", java.util.Map.of());
@@ -162,6 +163,11 @@ class SimServerTest {
             // VFIO_DEVICE_BIND_IOMMUFD {argsz 24, flags 0, iommufd 3}
             df.ioctl(VfioDeviceFile.VFIO_DEVICE_BIND_IOMMUFD, 0x1000, le(24, 0, 3, 0, 0, 0));
             assertEquals(3, df.recv(Wire.S_IOMMUFD).getInt(0));
+            // meanwhile the iommufd's connection has a close of a queue fd to handle (it takes
+            // the machine lock) before the shim's T_WHO: the bind must not hold the lock now
+            iommufd.send(Wire.T_CLOSEFD, le(42));
+            iommufd.send(Wire.T_WHO, new byte[0]);
+            assertEquals(number, iommufd.recv(Wire.S_DONE).getInt(4));
             df.send(Wire.R_FD, le(number));
             ByteBuffer w = df.recv(Wire.S_WRITE);
             assertEquals(0x100c, w.getLong(0));
