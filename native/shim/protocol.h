@@ -3,7 +3,9 @@
  * (dev.iommufdsim.repl.server.Wire on the Java side; keep the two in step).
  *
  * One UNIX stream connection per open of /dev/iommu: the connection is the iommufd context,
- * its end (the last copy of the descriptor closed) is the context's release.
+ * its end (the last copy of the descriptor closed) is the context's release. An open of
+ * /dev/vfio/devices/vfioN is a connection too, whose first message is SIM_T_VFIO_OPEN: the
+ * connection is then that VFIO device file (its end is vfio_device_fops_release).
  *
  * Every message is a frame: u32 type, u32 payload length, payload; all little-endian.
  *
@@ -27,6 +29,14 @@
  *   SIM_T_VMSTAT   u32 pid: the emulator's accounting of that process (mm->pinned_vm,
  *                  mm->locked_vm); answered SIM_S_DONE with u64 pinned kB, u64 locked kB
  *                  (16 bytes): the shim's /proc/PID/status VmPin and VmLck
+ *   SIM_T_VFIO_OPEN u32 N, u32 pid: the first message of an open of /dev/vfio/devices/vfioN
+ *                  (vfio_device_fops_cdev_open); SIM_S_DONE has 0 or -errno (ENOENT: no
+ *                  such cdev). ioctls on the device are SIM_T_IOCTL on this connection.
+ *   SIM_T_WHO      (no payload): what this connection is; SIM_S_DONE has u32 kind (1: an
+ *                  iommufd, 2: a VFIO device file), u32 the connection's number (the server's
+ *                  name of it; BIND_IOMMUFD's iommufd is identified by it). Served without
+ *                  waiting for the machine, so it may be sent while another connection of the
+ *                  process is in an ioctl.
  *   answers:       SIM_R_DATA bytes | SIM_R_FAULT | SIM_R_OK | SIM_R_BOOL u32 | SIM_R_FD s32
  *
  * Server -> program, only while an ioctl is in flight:
@@ -56,6 +66,10 @@
  *                                               u32 major, u32 minor, u64 ino, u32 shared: the
  *                                               caller's mapping holding addr (/proc/self/maps),
  *                                               or no bytes when unmapped
+ *   SIM_S_IOMMUFD  s32 fd                    -> SIM_R_FD: the number (SIM_T_WHO) of the iommufd
+ *                                               connection the program's fd is, -EBADF when fd is
+ *                                               not open, -EBADFD when it is not an iommufd
+ *                                               (iommufd_ctx_from_fd of VFIO_DEVICE_BIND_IOMMUFD)
  *   SIM_S_DONE     s64 ret                   the result: >= 0 returned, < 0 is -errno
  */
 #ifndef IOMMUFD_SIM_PROTOCOL_H
@@ -70,6 +84,8 @@ enum {
 	SIM_T_MMAP = 7,
 	SIM_T_MUNMAP = 8,
 	SIM_T_VMSTAT = 9,
+	SIM_T_VFIO_OPEN = 10,
+	SIM_T_WHO = 11,
 
 	SIM_R_DATA = 20,
 	SIM_R_FAULT = 21,
@@ -85,8 +101,13 @@ enum {
 	SIM_S_HUGE = 45,
 	SIM_S_FSTAT = 46,
 	SIM_S_FILEAT = 47,
+	SIM_S_IOMMUFD = 48,
 	SIM_S_DONE = 50,
 };
+
+/* SIM_T_WHO kinds. */
+#define SIM_KIND_IOMMUFD 1u
+#define SIM_KIND_VFIO 2u
 
 /* The largest SIM_S_READ / SIM_S_WRITE payload the server sends. */
 #define SIM_MAX_XFER (1u << 20)

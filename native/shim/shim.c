@@ -11,6 +11,10 @@
  * (write(2) from / read(2) into the program's address), so a bad address is an EFAULT from
  * the kernel here too, never a crash. Everything else passes through (dlsym RTLD_NEXT).
  *
+ * open("/dev/vfio/devices/vfioN") is a connection too, whose first message names the device:
+ * the connection is that VFIO device file, its ioctls are served like the iommufd's (the
+ * iommufd descriptor VFIO_DEVICE_BIND_IOMMUFD names is looked up here: SIM_S_IOMMUFD).
+ *
  * See protocol.h for the messages. IOMMUFD_SIM_DEBUG=1 traces every ioctl on stderr.
  */
 #define _GNU_SOURCE
@@ -45,7 +49,11 @@
 #define IOMMUFD_TYPE 0x3b
 #define FD_TABLE 65536
 
-enum { FD_NONE = 0, FD_IOMMUFD = 1, FD_QUEUE = 2 };
+enum { FD_NONE = 0, FD_IOMMUFD = 1, FD_QUEUE = 2, FD_VFIO = 3 };
+
+/* The cdevs of VFIO devices (drivers/vfio/device_cdev.c: "vfio/devices/vfioN"). */
+#define VFIO_CDEV_PREFIX "/dev/vfio/devices/vfio"
+
 
 /*
  * What each descriptor is; for queue fds (fault and vEVENTQ queues, selftest accesses: an
@@ -602,8 +610,27 @@ static int is_dev_iommu(const char *path)
 	return path && strcmp(path, "/dev/iommu") == 0;
 }
 
-/* open("/dev/iommu"): a connection to the server, or -1 with the errno of a missing device. */
-static int sim_open(int flags)
+/* N of "/dev/vfio/devices/vfioN" (decimal, no leading zero), or -1 for any other path. */
+static int vfio_cdev_index(const char *path)
+{
+	const char *p;
+	long n = 0;
+
+	if (!path || strncmp(path, VFIO_CDEV_PREFIX, sizeof(VFIO_CDEV_PREFIX) - 1) != 0)
+		return -1;
+	p = path + sizeof(VFIO_CDEV_PREFIX) - 1;
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1]))
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || n > 100000)
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	return (int)n;
+}
+
+/* A connection to the server, or -1 with errno ENOENT (no server named) or ENODEV. */
+static int sim_connect(int flags)
 {
 	struct sockaddr_un sa;
 	socklen_t len;
@@ -625,6 +652,16 @@ static int sim_open(int flags)
 		errno = ENODEV;
 		return -1;
 	}
+	return fd;
+}
+
+/* open("/dev/iommu"): a connection to the server, or -1 with the errno of a missing device. */
+static int sim_open(int flags)
+{
+	int fd = sim_connect(flags);
+
+	if (fd < 0)
+		return -1;
 	if (fd < FD_TABLE)
 		fd_kind[fd] = FD_IOMMUFD;
 	trace("iommufd-sim-shim: open /dev/iommu -> fd %d\n", fd);
@@ -681,6 +718,66 @@ static int make_queue_fd(int owner)
 
 /* One ioctl: 0 with the server's result in *ret, or -1 when the connection broke. */
 static int serve(int fd, long *ret);
+
+/*
+ * open("/dev/vfio/devices/vfioN") (vfio_device_fops_cdev_open): a connection that names
+ * device N first; -1 with the server's errno (ENOENT: the machine has no device N).
+ */
+static int sim_vfio_open(int index, int flags)
+{
+	unsigned char m[8];
+	long ret = 0;
+	int fd = sim_connect(flags), rc;
+
+	if (fd < 0)
+		return -1;
+	put32(m, (uint32_t)index);
+	put32(m + 4, (uint32_t)syscall(SYS_getpid));
+	pthread_mutex_lock(&lock);
+	rc = send_frame(fd, SIM_T_VFIO_OPEN, m, 8, NULL, 0);
+	if (!rc)
+		rc = serve(fd, &ret);
+	pthread_mutex_unlock(&lock);
+	if (rc || ret < 0) {
+		syscall(SYS_close, fd);
+		errno = rc ? ENODEV : (int)-ret;
+		return -1;
+	}
+	if (fd < FD_TABLE)
+		fd_kind[fd] = FD_VFIO;
+	trace("iommufd-sim-shim: open %s%d -> fd %d\n", VFIO_CDEV_PREFIX, index, fd);
+	return fd;
+}
+
+/*
+ * What a connection to the server is (SIM_T_WHO): FD_IOMMUFD or FD_VFIO, with its number on
+ * the server in *number; FD_NONE when the connection broke.
+ */
+static int who(int fd, uint32_t *number)
+{
+	long ret = 0;
+
+	if (send_frame(fd, SIM_T_WHO, NULL, 0, NULL, 0) || serve(fd, &ret))
+		return FD_NONE;
+	*number = (uint32_t)((unsigned long)ret >> 32);
+	return ((unsigned long)ret & 0xffffffffu) == SIM_KIND_VFIO ? FD_VFIO : FD_IOMMUFD;
+}
+
+/* iommufd_ctx_from_fd() of VFIO_DEVICE_BIND_IOMMUFD: the iommufd's number on the server,
+ * -EBADF when fd is not open, -EBADFD when it is not an iommufd. */
+static int32_t iommufd_number(int fd)
+{
+	uint32_t number = 0;
+
+	if (fd < 0 || syscall(SYS_fcntl, fd, F_GETFD) < 0)
+		return -EBADF;
+	if (fd >= FD_TABLE || (fd_kind[fd] != FD_IOMMUFD && (fd_kind[fd] != FD_NONE || !is_sim_socket(fd))))
+		return -EBADFD;
+	if (who(fd, &number) != FD_IOMMUFD)
+		return -EBADFD;
+	fd_kind[fd] = FD_IOMMUFD;
+	return (int32_t)number;
+}
 
 static int transact(int fd, unsigned int cmd, uintptr_t arg, long *ret)
 {
@@ -815,6 +912,16 @@ static int serve(int fd, long *ret)
 			}
 			break;
 		}
+		case SIM_S_IOMMUFD: {
+			unsigned char r[4];
+
+			put32(r, (uint32_t)(len >= 4 ? iommufd_number((int)get32(buf)) : -EBADF));
+			if (answer(fd, SIM_R_FD, r, 4)) {
+				free(buf);
+				return lost(fd);
+			}
+			break;
+		}
 		case SIM_S_DROPFD: {
 			int q = (int)get32(buf);
 
@@ -858,11 +965,22 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	resolve();
 
-	if (fd < 0 || fd >= FD_TABLE || fd_kind[fd] != FD_IOMMUFD) {
+	if (fd < 0 || fd >= FD_TABLE || (fd_kind[fd] != FD_IOMMUFD && fd_kind[fd] != FD_VFIO)) {
+		uint32_t number;
+		int kind;
+
 		if (fd < 0 || fd >= FD_TABLE || fd_kind[fd] != FD_NONE || ((req >> 8) & 0xff) != IOMMUFD_TYPE ||
 		    !is_sim_socket(fd))
 			return real_ioctl(fd, req, arg);
-		fd_kind[fd] = FD_IOMMUFD;
+		/* inherited or dup'ed: an iommufd or a VFIO device file (both use type ';') */
+		pthread_mutex_lock(&lock);
+		kind = who(fd, &number);
+		pthread_mutex_unlock(&lock);
+		if (kind == FD_NONE) {
+			errno = ENODEV;
+			return -1;
+		}
+		fd_kind[fd] = (unsigned char)kind;
 	}
 	if (vfs_ioctl(req))
 		return real_ioctl(fd, req, arg);
@@ -945,9 +1063,26 @@ static ssize_t queue_rw(int fd, uint32_t type, uintptr_t buf, size_t count)
 	return r;
 }
 
+/*
+ * read()/write() of a VFIO device file (config space, BARs: vfio_pci_core_read/write) is not
+ * emulated: EINVAL, as vfio_device_fops_read answers an unbound file, instead of the socket
+ * under the descriptor (which would hang).
+ */
+static int is_vfio(int fd)
+{
+	if (fd >= 0 && fd < FD_TABLE && fd_kind[fd] == FD_VFIO) {
+		trace("iommufd-sim-shim: read/write of VFIO device fd %d: not emulated (EINVAL)\n", fd);
+		errno = EINVAL;
+		return 1;
+	}
+	return 0;
+}
+
 EXPORT ssize_t read(int fd, void *buf, size_t count)
 {
 	resolve();
+	if (is_vfio(fd))
+		return -1;
 	if (!is_queue(fd))
 		return real_read(fd, buf, count);
 	return queue_rw(fd, SIM_T_QREAD, (uintptr_t)buf, count);
@@ -956,6 +1091,8 @@ EXPORT ssize_t read(int fd, void *buf, size_t count)
 EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
 	resolve();
+	if (is_vfio(fd))
+		return -1;
 	if (!is_queue(fd))
 		return real_write(fd, buf, count);
 	return queue_rw(fd, SIM_T_QWRITE, (uintptr_t)buf, count);
@@ -1146,7 +1283,9 @@ static void after_dup(int oldfd, int newfd)
 {
 	if (newfd < 0 || newfd >= FD_TABLE || newfd == oldfd)
 		return;
-	fd_kind[newfd] = oldfd >= 0 && oldfd < FD_TABLE && fd_kind[oldfd] == FD_IOMMUFD ? FD_IOMMUFD : FD_NONE;
+	fd_kind[newfd] = oldfd >= 0 && oldfd < FD_TABLE && (fd_kind[oldfd] == FD_IOMMUFD || fd_kind[oldfd] == FD_VFIO)
+				 ? fd_kind[oldfd]
+				 : FD_NONE;
 }
 
 EXPORT int dup2(int oldfd, int newfd)
@@ -1324,14 +1463,22 @@ static int maybe_status(const char *path, int flags)
 }
 
 /*
- * What every open wrapper asks first: is this /dev/iommu (a new context on the server) or a
- * /proc status file whose VmPin/VmLck the emulator adjusts? If so, *fd is the answer.
+ * What every open wrapper asks first: is this /dev/iommu (a new context on the server), a VFIO
+ * device cdev (a device file on the server) or a /proc status file whose VmPin/VmLck the
+ * emulator adjusts? If so, *fd is the answer.
  */
 static int intercepted(const char *path, int flags, int *fd)
 {
+	int index;
+
 	resolve();
 	if (is_dev_iommu(path) && getenv("IOMMUFD_SIM_SOCKET")) {
 		*fd = sim_open(flags);
+		return 1;
+	}
+	index = vfio_cdev_index(path);
+	if (index >= 0 && getenv("IOMMUFD_SIM_SOCKET")) {
+		*fd = sim_vfio_open(index, flags);
 		return 1;
 	}
 	*fd = maybe_status(path, flags);

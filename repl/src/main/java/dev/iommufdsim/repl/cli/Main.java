@@ -287,9 +287,11 @@ public final class Main implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Path s = socket != null ? socket : dev.iommufdsim.repl.server.ExecCommand.defaultSocket();
-            return dev.iommufdsim.repl.server.ExecCommand.serve(
-                    dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), s, flags.trace,
-                    flags.maxPluginTime(main), main.out, main.err);
+            dev.iommufdsim.kernel.Machine m = flags.machine(main);
+            if (m == null) {
+                return BatchRunner.EXIT_LOAD;
+            }
+            return dev.iommufdsim.repl.server.ExecCommand.serve(m, s, flags.trace, flags.maxPluginTime(main), main.out, main.err);
         }
     }
 
@@ -303,8 +305,30 @@ public final class Main implements Callable<Integer> {
                 + " 0: no limit)")
         java.time.Duration maxPluginTime;
 
+        @Option(names = "--machine", paramLabel = "FILE", description = "a script run on the server's machine before anything"
+                + " else: its iommu and device declarations (each device is /dev/vfio/devices/vfioN, in declaration order)")
+        Path machineFile;
+
         java.time.Duration maxPluginTime(Main main) {
             return maxPluginTime != null ? maxPluginTime : main.limits(new LimitOptions()).maxPluginTime();
+        }
+
+        /**
+         * The server's machine: the plugins' drivers, then what --machine FILE declares. The file
+         * runs as `run` runs a script, its output and errors on stderr (the program's stdout stays
+         * its own); null when it did not load, failed a call or an expectation (said on stderr).
+         */
+        dev.iommufdsim.kernel.Machine machine(Main main) {
+            PluginHost plugins = main.loadPlugins();
+            KernelProfile kp = main.kernelProfile();
+            if (machineFile == null) {
+                return dev.iommufdsim.repl.server.ExecCommand.machine(plugins, kp);
+            }
+            Sim sim = Sim.create(plugins, kp, main.limits(new LimitOptions()));
+            BatchRunner runner = new BatchRunner(main.err, false, () -> sim);
+            BatchRunner.FileReport r = runner.runAll(List.of(machineFile)).get(0);
+            boolean failed = !r.diagnostics().isEmpty() || r.error() != null || r.expectations().stream().anyMatch(e -> !e.passed());
+            return failed ? null : sim.session().machine();
         }
     }
 
@@ -316,8 +340,12 @@ public final class Main implements Callable<Integer> {
         @CommandLine.ParentCommand
         Main main;
 
-        @Parameters(arity = "1..*", paramLabel = "PROGRAM", description = "the program and its arguments (after --)")
-        List<String> command;
+        @Parameters(arity = "0..*", paramLabel = "PROGRAM", description = "the program and its arguments (after --)")
+        List<String> command = new ArrayList<>();
+
+        @Option(names = "--list-devices", description = "print which declared device each /dev/vfio/devices/vfioN is (see --machine);"
+                + " without a PROGRAM, only that")
+        boolean listDevices;
 
         @Option(names = "--shim", paramLabel = "FILE", description = "a prebuilt libiommufd-sim-shim.so (default: native/build, built on first use)")
         Path shim;
@@ -331,8 +359,21 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            return dev.iommufdsim.repl.server.ExecCommand.run(
-                    dev.iommufdsim.repl.server.ExecCommand.machine(main.loadPlugins(), main.kernelProfile()), command,
+            if (command.isEmpty() && !listDevices) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "Missing required parameter: 'PROGRAM'");
+            }
+            dev.iommufdsim.kernel.Machine m = flags.machine(main);
+            if (m == null) {
+                return BatchRunner.EXIT_LOAD;
+            }
+            if (listDevices) {
+                dev.iommufdsim.repl.server.VfioCdevs.describe(m).forEach(main.out::println);
+                main.out.flush();
+                if (command.isEmpty()) {
+                    return 0;
+                }
+            }
+            return dev.iommufdsim.repl.server.ExecCommand.run(m, command,
                     new dev.iommufdsim.repl.server.ExecCommand.Options(shim, flags.trace, true, junit), flags.maxPluginTime(main),
                     main.out, main.err);
         }

@@ -67,6 +67,11 @@ public final class ExecCommand {
                     + " IOMMU_TEST_CMD mock devices will fail (ENODEV)");
         }
         Path shim = NativeShim.locate(opts.shim());
+        if (opts.trace()) {
+            for (String line : VfioCdevs.describe(machine)) {
+                err.println("iommufd-sim exec: " + line);
+            }
+        }
         Path dir = Files.createTempDirectory("iommufd-sim");
         GapLog gaps = new GapLog();
         ServerOptions so = new ServerOptions(gaps, opts.trace() ? err : null, maxPluginTime, err);
@@ -183,6 +188,9 @@ public final class ExecCommand {
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         out.println("iommufd-sim: serving /dev/iommu on " + server.socket() + " (every open is a new context on one machine;"
                 + " Ctrl-C stops)");
+        for (String line : VfioCdevs.describe(machine)) {
+            out.println("  " + line);
+        }
         out.println("run programs with:");
         out.println("  LD_PRELOAD=" + (shim == null ? "native/" + NativeShim.SHIM : shim) + " " + ENV_SOCKET + "=" + server.socket()
                 + " PROGRAM ...");

@@ -97,6 +97,31 @@ public final class MachineLock {
         return true;
     }
 
+    /**
+     * Releases the lock however deeply the caller holds it, for a wait on something other
+     * than the kernel (an answer from the program); returns the depth for {@link #relock}
+     * (0 when the caller did not hold it).
+     */
+    public synchronized int unlockAll() {
+        if (owner != Thread.currentThread()) {
+            return 0;
+        }
+        int held = depth;
+        owner = null;
+        depth = 0;
+        notifyAll();
+        return held;
+    }
+
+    /** Takes the lock back at the depth {@link #unlockAll} returned (nothing for 0). */
+    public synchronized void relock(int held) {
+        if (held == 0) {
+            return;
+        }
+        lock();
+        depth = held;
+    }
+
     /** Takes the lock from an abandoned thread that will never release it; false when it did not hold it. */
     public synchronized boolean breakFrom(Thread t) {
         if (owner != t) {

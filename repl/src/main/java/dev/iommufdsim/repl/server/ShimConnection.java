@@ -17,13 +17,21 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * One open of /dev/iommu by a program running with the shim: a fresh iommufd context on the
  * shared machine, alive until the connection ends (the last copy of the descriptor closed:
- * iommufd_fops_release). During an ioctl it is the program's memory for the kernel.
+ * iommufd_fops_release) and no VFIO device file bound to it holds it any more. During an ioctl
+ * it is the program's memory for the kernel.
+ *
+ * <p>Or, when its first message is {@link Wire#T_VFIO_OPEN}, one open of
+ * /dev/vfio/devices/vfioN: a {@link VfioDeviceFile}, released when the connection ends
+ * (vfio_device_fops_release). The context of an iommufd connection is opened with its first
+ * call (or when a device binds to it), not at connect, so that a connection can say what it is
+ * first.
  */
-final class ShimConnection implements UserAccess, Runnable {
+final class ShimConnection implements UserAccess, Runnable, VfioDeviceFile.IommufdFile {
     private final SocketChannel ch;
     private final DataInputStream in;
     private final OutputStream out;
@@ -34,6 +42,18 @@ final class ShimConnection implements UserAccess, Runnable {
     private final MachineLock lock;
     private IommufdCtx ctx;
     private IoctlDispatcher dispatcher;
+    /** The server's number of this connection (T_WHO): how a device's BIND names this iommufd. */
+    private final int number;
+    /** The server's live connections by number. */
+    private final IntFunction<ShimConnection> connections;
+    /** Set when the connection is a VFIO device file (T_VFIO_OPEN), else null. */
+    private VfioDeviceFile device;
+    /** Device files bound to this iommufd (iommufd_ctx_get), which keep the context alive. */
+    private int ctxRefs;
+    /** Whether the program closed this iommufd (the connection ended). */
+    private boolean ended;
+    /** A device file's connection in a call that reaches this context (memory requests go there), or null. */
+    private volatile UserAccess lender;
     /** Whether the call in flight owes the program an S_DONE answer (read by the server's watch). */
     private volatile boolean answerPending;
     /** What the connection's thread is doing in the kernel, for messages. */
@@ -55,8 +75,10 @@ final class ShimConnection implements UserAccess, Runnable {
     private record Frame(int type, byte[] payload) {
     }
 
-    ShimConnection(SocketChannel ch, Machine machine, ServerOptions opts) {
+    ShimConnection(SocketChannel ch, Machine machine, ServerOptions opts, int number, IntFunction<ShimConnection> connections) {
         this.ch = ch;
+        this.number = number;
+        this.connections = connections;
         this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16));
         this.out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
         this.machine = machine;
@@ -103,19 +125,17 @@ final class ShimConnection implements UserAccess, Runnable {
                     answerPending = false;
                     sendFrame(Wire.S_DONE, le(8).putLong(0, -dev.iommufdsim.kernel.uapi.Errno.EIO.number()).array());
                 }
-            } else {
-                lock.lock();
-                try {
-                    ctx = machine.open();
-                    dispatcher = new IoctlDispatcher(ctx, opts);
-                } finally {
-                    lock.unlock();
-                }
             }
             Frame f;
             while ((f = readFrame(true)) != null) {
                 ByteBuffer p = le(f.payload());
+                if (device != null && f.type() != Wire.T_IOCTL && f.type() != Wire.T_WHO) {
+                    throw new IOException("message type " + f.type() + " on a VFIO device file's connection");
+                }
                 switch (f.type()) {
+                    case Wire.T_WHO -> sendFrame(Wire.S_DONE,
+                            le(8).putInt(0, device != null ? Wire.KIND_VFIO : Wire.KIND_IOMMUFD).putInt(4, number).array());
+                    case Wire.T_VFIO_OPEN -> vfioOpen(p.getInt(0), p.getInt(4));
                     case Wire.T_IOCTL -> {
                         int cmd = p.getInt(0);
                         int pid = p.getInt(4);
@@ -130,7 +150,7 @@ final class ShimConnection implements UserAccess, Runnable {
                             inFlight = IoctlTable.name(cmd);
                             answerPending = true;
                             try {
-                                r = dispatcher.ioctl(cmd, arg, this);
+                                r = device != null ? device.ioctl(cmd, arg, this) : dispatcher().ioctl(cmd, arg, this);
                             } finally {
                                 inIoctl = false;
                                 cache = new byte[0];
@@ -148,7 +168,7 @@ final class ShimConnection implements UserAccess, Runnable {
                         lock.lock();
                         try {
                             inFlight = "munmap";
-                            dispatcher.munmap(p.getInt(0));
+                            dispatcher().munmap(p.getInt(0));
                         } finally {
                             lock.unlock();
                         }
@@ -173,7 +193,7 @@ final class ShimConnection implements UserAccess, Runnable {
                         lock.lock();
                         try {
                             inFlight = "close";
-                            dispatcher.closeFd(p.getInt(0));
+                            dispatcher().closeFd(p.getInt(0));
                         } finally {
                             lock.unlock();
                         }
@@ -191,17 +211,24 @@ final class ShimConnection implements UserAccess, Runnable {
                 e.printStackTrace(trace);
             }
         } finally {
-            if (ctx != null && !released) {
-                lock.lock();
-                try {
-                    inFlight = "the release of /dev/iommu (the program's context closed)";
-                    released = true;
-                    ctx.close();
-                } catch (RuntimeException e) {
-                    gaps.bug("close: " + e);
-                } finally {
-                    lock.unlock(); // wakes a MD_CHECK_REFS that waits for this release (IoctlDispatcher)
+            lock.lock();
+            try {
+                if (device != null) {
+                    if (!released) {
+                        released = true;
+                        inFlight = "the release of " + VfioCdevs.PREFIX + "... (vfio_device_fops_release)";
+                        device.release();
+                    }
+                } else {
+                    ended = true;
+                    if (ctxRefs == 0) {
+                        releaseCtx();
+                    }
                 }
+            } catch (RuntimeException e) {
+                gaps.bug("close: " + e);
+            } finally {
+                lock.unlock(); // wakes a MD_CHECK_REFS that waits for this release (IoctlDispatcher)
             }
             try {
                 ch.close();
@@ -209,6 +236,104 @@ final class ShimConnection implements UserAccess, Runnable {
                 // gone already
             }
         }
+    }
+
+    /** iommufd_fops_release() once the program closed the iommufd and no device file holds it (machine lock held). */
+    private void releaseCtx() {
+        if (ctx != null && !released) {
+            inFlight = "the release of /dev/iommu (the program's context closed)";
+            released = true;
+            ctx.close();
+        }
+    }
+
+    /** The context's dispatcher; the context is opened on first use (machine lock held). */
+    private IoctlDispatcher dispatcher() {
+        if (dispatcher == null) {
+            ctx = machine.open();
+            dispatcher = new IoctlDispatcher(ctx, opts);
+        }
+        return dispatcher;
+    }
+
+    /**
+     * vfio_device_fops_cdev_open() of /dev/vfio/devices/vfio{index}: this connection becomes
+     * that device file; ENOENT (no such node) when the machine declares fewer devices.
+     */
+    private void vfioOpen(int index, int pid) throws IOException {
+        if (device != null || ctx != null) {
+            throw new IOException("T_VFIO_OPEN after the connection's first call");
+        }
+        long r;
+        lock.lock();
+        try {
+            callerPid = pid;
+            inFlight = "open of " + VfioCdevs.PREFIX + index;
+            java.util.List<dev.iommufdsim.kernel.PhysDevice> cdevs = VfioCdevs.of(machine);
+            if (index < 0 || index >= cdevs.size()) {
+                r = -dev.iommufdsim.kernel.uapi.Errno.ENOENT.number();
+            } else {
+                device = new VfioDeviceFile(cdevs.get(index), index, this::iommufdFile, opts, this::awaitRelease);
+                r = 0;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (trace != null) {
+            trace.printf("iommufd-sim: open %s%d: %d%n", VfioCdevs.PREFIX, index, r);
+        }
+        sendFrame(Wire.S_DONE, le(8).putLong(0, r).array());
+    }
+
+    /**
+     * Lets other connections run (the machine lock released) until d is unbound, at most
+     * {@link IoctlDispatcher#RELEASE_WAIT_MS}: the kernel releases a device file inside the last
+     * close(), the server when it sees the connection end, which can come after the program's
+     * next open and bind. A device still bound after the wait is genuinely open elsewhere.
+     */
+    private void awaitRelease(dev.iommufdsim.kernel.PhysDevice d) {
+        long deadline = System.currentTimeMillis() + IoctlDispatcher.RELEASE_WAIT_MS;
+        while (d.boundTo() != null) {
+            long left = deadline - System.currentTimeMillis();
+            try {
+                if (left <= 0 || !lock.await(left)) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** The program's open iommufd with that number, or null (gone, or a device file). */
+    private VfioDeviceFile.IommufdFile iommufdFile(int n) {
+        ShimConnection c = connections.apply(n);
+        return c == null || c.device != null || c.ended ? null : c;
+    }
+
+    // ---- VfioDeviceFile.IommufdFile (machine lock held) -------------------------------------
+
+    @Override
+    public IommufdCtx ctx() {
+        return dispatcher().ctx();
+    }
+
+    @Override
+    public void get() {
+        ctxRefs++;
+    }
+
+    @Override
+    public void put() {
+        if (--ctxRefs == 0 && ended) {
+            releaseCtx();
+        }
+    }
+
+    @Override
+    public void lend(UserAccess caller) {
+        lender = caller;
     }
 
     /** mmap() of the iommufd: the region's bytes written into the shim's mapping, then its ID. */
@@ -220,7 +345,7 @@ final class ShimConnection implements UserAccess, Runnable {
             inFlight = "mmap";
             answerPending = true;
             try {
-                r = dispatcher.mmap(p.getLong(0), p.getLong(8), p.getLong(16), p.getInt(24), p.getInt(28), this);
+                r = dispatcher().mmap(p.getLong(0), p.getLong(8), p.getLong(16), p.getInt(24), p.getInt(28), this);
             } finally {
                 inIoctl = false;
             }
@@ -242,8 +367,8 @@ final class ShimConnection implements UserAccess, Runnable {
             inFlight = type == Wire.T_QPOLL ? "poll" : type == Wire.T_QWRITE ? "write" : "read";
             answerPending = true;
             try {
-                r = type == Wire.T_QPOLL ? dispatcher.queuePoll(fd)
-                        : dispatcher.queueIo(fd, type == Wire.T_QWRITE, p.getLong(8), p.getLong(16), this);
+                r = type == Wire.T_QPOLL ? dispatcher().queuePoll(fd)
+                        : dispatcher().queueIo(fd, type == Wire.T_QWRITE, p.getLong(8), p.getLong(16), this);
             } finally {
                 inIoctl = false;
             }
@@ -265,10 +390,10 @@ final class ShimConnection implements UserAccess, Runnable {
 
     private void drainCloses() {
         while (!pendingCloses.isEmpty()) {
-            dispatcher.closeFd(pendingCloses.poll());
+            dispatcher().closeFd(pendingCloses.poll());
         }
         while (!pendingUnmaps.isEmpty()) {
-            dispatcher.munmap(pendingUnmaps.poll());
+            dispatcher().munmap(pendingUnmaps.poll());
         }
     }
 
@@ -344,8 +469,17 @@ final class ShimConnection implements UserAccess, Runnable {
 
     // ---- UserAccess --------------------------------------------------------------------------
 
+    /** A device call's connection that serves this context's memory requests now, or null. */
+    private UserAccess lent() {
+        return inIoctl ? null : lender;
+    }
+
     @Override
     public byte[] read(long addr, int len) throws UserFault {
+        UserAccess l = lent();
+        if (l != null) {
+            return l.read(addr, len);
+        }
         long off = addr - cacheAddr;
         if (off >= 0 && off <= cache.length && len <= cache.length - off) {
             return Arrays.copyOfRange(cache, (int) off, (int) off + len);
@@ -368,6 +502,11 @@ final class ShimConnection implements UserAccess, Runnable {
 
     @Override
     public void write(long addr, byte[] data) throws UserFault {
+        UserAccess l = lent();
+        if (l != null) {
+            l.write(addr, data);
+            return;
+        }
         // keep the cached struct what the program now holds
         for (int i = 0; i < data.length; i++) {
             long off = addr + i - cacheAddr;
@@ -391,11 +530,16 @@ final class ShimConnection implements UserAccess, Runnable {
 
     @Override
     public int callerPid() {
-        return callerPid;
+        UserAccess l = lent();
+        return l != null ? l.callerPid() : callerPid;
     }
 
     @Override
     public boolean canPin(int pid, long addr, long len, boolean write) {
+        UserAccess l = lent();
+        if (l != null) {
+            return l.canPin(pid, addr, len, write);
+        }
         if (!inIoctl) {
             return true; // the kernel pins only inside calls; nothing asks outside one
         }
@@ -406,8 +550,37 @@ final class ShimConnection implements UserAccess, Runnable {
         return le(f.payload()).getInt(0) != 0;
     }
 
+    /**
+     * The shim answers by asking the iommufd's own connection (T_WHO), whose thread may first
+     * have to take the machine lock for a message sent before (a T_CLOSEFD): the lock is let go
+     * while the program answers. BIND looks at nothing before this request that another
+     * connection could change, and checks the device after it.
+     */
+    @Override
+    public int iommufd(int fd) {
+        int held = lock.unlockAll();
+        try {
+            return fdRequest(Wire.S_IOMMUFD, fd, "iommufd");
+        } finally {
+            lock.relock(held);
+        }
+    }
+
+    /** A request with one s32 argument answered R_FD s32 (a descriptor, a number, or -errno). */
+    private int fdRequest(int type, int value, String what) {
+        Frame f = request(type, le(4).putInt(0, value).array());
+        if (f.type() != Wire.R_FD || f.payload().length != 4) {
+            throw protocol(what, f);
+        }
+        return le(f.payload()).getInt(0);
+    }
+
     @Override
     public dev.iommufdsim.kernel.MappedFile file(int fd) {
+        UserAccess l = lent();
+        if (l != null) {
+            return l.file(fd);
+        }
         if (!inIoctl) {
             return null;
         }
@@ -425,6 +598,10 @@ final class ShimConnection implements UserAccess, Runnable {
 
     @Override
     public dev.iommufdsim.kernel.UserMemory.FileMapping fileAt(long addr) {
+        UserAccess l = lent();
+        if (l != null) {
+            return l.fileAt(addr);
+        }
         if (!inIoctl) {
             return null;
         }
@@ -444,6 +621,10 @@ final class ShimConnection implements UserAccess, Runnable {
 
     @Override
     public List<long[]> hugeRanges(int pid, long addr, long len) {
+        UserAccess l = lent();
+        if (l != null) {
+            return l.hugeRanges(pid, addr, len);
+        }
         if (!inIoctl) {
             return List.of();
         }
@@ -461,11 +642,7 @@ final class ShimConnection implements UserAccess, Runnable {
 
     @Override
     public int newFd(int kind) {
-        Frame f = request(Wire.S_NEWFD, le(4).putInt(0, kind).array());
-        if (f.type() != Wire.R_FD || f.payload().length != 4) {
-            throw protocol("newfd", f);
-        }
-        return le(f.payload()).getInt(0);
+        return fdRequest(Wire.S_NEWFD, kind, "newfd");
     }
 
     @Override

@@ -35,6 +35,8 @@ public final class SimServer implements AutoCloseable {
     private final Thread acceptor;
     /** The live connections and the thread serving each (replaced when one is abandoned). */
     private final Map<ShimConnection, Watched> live = new ConcurrentHashMap<>();
+    /** The live connections by number (T_WHO): a device's BIND finds its iommufd here. */
+    private final Map<Integer, ShimConnection> byNumber = new ConcurrentHashMap<>();
     private final Thread watcher;
     private final AtomicInteger opened = new AtomicInteger();
     private volatile boolean closing;
@@ -88,7 +90,7 @@ public final class SimServer implements AutoCloseable {
         return opts.gaps();
     }
 
-    /** How many opens of /dev/iommu the server has served. */
+    /** How many opens of /dev/iommu (and of VFIO device cdevs) the server has served. */
     public int opened() {
         return opened.get();
     }
@@ -107,9 +109,10 @@ public final class SimServer implements AutoCloseable {
                 return;
             }
             int n = opened.incrementAndGet();
-            ShimConnection c = new ShimConnection(ch, machine, opts);
+            ShimConnection c = new ShimConnection(ch, machine, opts, n, byNumber::get);
             Watched w = new Watched(n);
             live.put(c, w);
+            byNumber.put(n, c);
             startThread(c, w, c::run, "iommufd-sim-ctx-" + n);
         }
     }
@@ -120,7 +123,9 @@ public final class SimServer implements AutoCloseable {
             try {
                 body.run();
             } finally {
-                live.remove(c, w);
+                if (live.remove(c, w)) {
+                    byNumber.remove(w.number, c);
+                }
             }
         }, name, 0);
         w.thread = t;

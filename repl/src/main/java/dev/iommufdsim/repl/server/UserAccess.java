@@ -52,6 +52,15 @@ public interface UserAccess {
         return null;
     }
 
+    /**
+     * iommufd_ctx_from_fd() of the caller's fd (VFIO_DEVICE_BIND_IOMMUFD): the number of the
+     * iommufd connection it is, -EBADF when it is not open, -EBADFD when it is no iommufd.
+     * Default: no descriptor is open.
+     */
+    default int iommufd(int fd) {
+        return -dev.iommufdsim.kernel.uapi.Errno.EBADF.number();
+    }
+
     /** get_unused_fd_flags() + fd_install(): a new descriptor in the process, or -errno. */
     int newFd(int kind);
 

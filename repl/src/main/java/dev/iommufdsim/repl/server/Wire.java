@@ -29,6 +29,17 @@ final class Wire {
      * kB, u64 locked kB.
      */
     static final int T_VMSTAT = 9;
+    /**
+     * Program to server, the first message of an open of /dev/vfio/devices/vfioN: u32 N, u32
+     * pid; answered S_DONE 0 or -errno. The connection is then that VFIO device file.
+     */
+    static final int T_VFIO_OPEN = 10;
+    /** Program to server: what this connection is; answered S_DONE u32 kind (KIND_*), u32 its number. */
+    static final int T_WHO = 11;
+
+    /** T_WHO kinds. */
+    static final int KIND_IOMMUFD = 1;
+    static final int KIND_VFIO = 2;
 
     static final int R_DATA = 20;
     static final int R_FAULT = 21;
@@ -52,6 +63,11 @@ final class Wire {
     static final int S_FSTAT = 46;
     /** Server to program: u64 addr; answered R_DATA u64 start, end, offset, u32 major, minor, u64 ino, u32 shared (or empty). */
     static final int S_FILEAT = 47;
+    /**
+     * Server to program: s32 fd; answered R_FD with the number (T_WHO) of the iommufd
+     * connection that fd is, -EBADF (not open) or -EBADFD (not an iommufd).
+     */
+    static final int S_IOMMUFD = 48;
     /** Server to program: s64 result (>= 0) or -errno. */
     static final int S_DONE = 50;
 

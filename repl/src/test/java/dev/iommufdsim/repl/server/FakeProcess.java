@@ -75,6 +75,15 @@ final class FakeProcess implements UserAccess {
     /** Shared file mappings of this process. */
     final List<dev.iommufdsim.kernel.UserMemory.FileMapping> fileMappings = new ArrayList<>();
 
+    /** The program's iommufd descriptors: fd -> the server's number of that iommufd (S_IOMMUFD). */
+    final Map<Integer, Integer> iommufds = new HashMap<>();
+
+    @Override
+    public int iommufd(int fd) {
+        Integer n = iommufds.get(fd);
+        return n != null ? n : files.containsKey(fd) ? -77 : -9; // EBADFD: another file; EBADF: not open
+    }
+
     @Override
     public dev.iommufdsim.kernel.MappedFile file(int fd) {
         return files.get(fd);

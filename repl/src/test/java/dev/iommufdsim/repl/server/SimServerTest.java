@@ -133,4 +133,61 @@ class SimServerTest {
             assertEquals(0, c.recv(Wire.S_DONE).getLong(0));
         }
     }
+
+    /**
+     * A VFIO device file's connection: T_VFIO_OPEN names the cdev, BIND_IOMMUFD asks the shim
+     * which iommufd the program's fd is (S_IOMMUFD, the number T_WHO tells), and the bound device
+     * keeps the context alive after the iommufd's connection ended, until the device file's does.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aDeviceFileBindsToAnIommufdByItsNumberAndHoldsItsContext() throws Exception {
+        Machine m = ExecCommand.machine(PluginHost.load(List.of(TestPaths.pluginsDir())), KernelProfile.MAINLINE);
+        m.declareIommu("smmu0", "arm_smmuv3", java.util.Map.of());
+        dev.iommufdsim.kernel.PhysDevice nic = m.declareDevice("nic0", "smmu0", "0000:01:00.0", null, java.util.Map.of());
+        try (SimServer s = SimServer.start(dir.resolve("s.sock"), m, ServerOptions.defaults())) {
+            ShimClient iommufd = new ShimClient(s.socket());
+            iommufd.send(Wire.T_WHO, new byte[0]);
+            ByteBuffer who = iommufd.recv(Wire.S_DONE);
+            assertEquals(Wire.KIND_IOMMUFD, who.getInt(0));
+            int number = who.getInt(4);
+            try (ShimClient none = new ShimClient(s.socket())) {
+                none.send(Wire.T_VFIO_OPEN, le(1, 0)); // vfio1: the machine has one device
+                assertEquals(-2, none.recv(Wire.S_DONE).getLong(0));
+            }
+            ShimClient df = new ShimClient(s.socket());
+            df.send(Wire.T_VFIO_OPEN, le(0, 0));
+            assertEquals(0, df.recv(Wire.S_DONE).getLong(0));
+            df.send(Wire.T_WHO, new byte[0]);
+            assertEquals(Wire.KIND_VFIO, df.recv(Wire.S_DONE).getInt(0));
+            // VFIO_DEVICE_BIND_IOMMUFD {argsz 24, flags 0, iommufd 3}
+            df.ioctl(VfioDeviceFile.VFIO_DEVICE_BIND_IOMMUFD, 0x1000, le(24, 0, 3, 0, 0, 0));
+            assertEquals(3, df.recv(Wire.S_IOMMUFD).getInt(0));
+            // meanwhile the iommufd's connection has a close of a queue fd to handle (it takes
+            // the machine lock) before the shim's T_WHO: the bind must not hold the lock now
+            iommufd.send(Wire.T_CLOSEFD, le(42));
+            iommufd.send(Wire.T_WHO, new byte[0]);
+            assertEquals(number, iommufd.recv(Wire.S_DONE).getInt(4));
+            df.send(Wire.R_FD, le(number));
+            ByteBuffer w = df.recv(Wire.S_WRITE);
+            assertEquals(0x100c, w.getLong(0));
+            assertEquals(1, w.getInt(8)); // out_devid
+            df.send(Wire.R_OK, new byte[0]);
+            assertEquals(0, df.recv(Wire.S_DONE).getLong(0));
+            assertEquals(1, m.contexts().size());
+            // the program closes the iommufd: the bound device still holds the context
+            iommufd.close();
+            Thread.sleep(200);
+            assertEquals(1, m.contexts().size());
+            assertEquals(1, nic.boundTo().id());
+            // closing the device file unbinds, and releases the context with it
+            df.close();
+            long deadline = System.currentTimeMillis() + 5000;
+            while (!m.contexts().isEmpty() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(0, m.contexts().size());
+            assertEquals(null, nic.boundTo());
+        }
+    }
 }
