@@ -34,6 +34,21 @@ public final class DriverOptions {
         }
     }
 
+    /**
+     * Names with one line each, in the order given, for {@link IommuDriver#options} and
+     * {@link IommuDriver#deviceProperties}: {@code described("gaw", "the MGAW ...", ...)}.
+     */
+    public static Map<String, String> described(String... nameThenLine) {
+        if (nameThenLine.length % 2 != 0) {
+            throw new IllegalArgumentException("names and lines come in pairs");
+        }
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < nameThenLine.length; i += 2) {
+            out.put(nameThenLine[i], nameThenLine[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
     public boolean has(String key) {
         return values.containsKey(key);
     }

@@ -23,4 +23,17 @@ public interface IommuDriver extends ExtensionPoint {
      * @throws dev.iommufdsim.kernel.uapi.IommufdException EINVAL for a property it rejects
      */
     IommuInstance probe(String instanceName, Map<String, Object> properties);
+
+    /**
+     * The instance options {@link #probe} accepts, each with one line for people, in the
+     * order to show them: what {@code help DRIVER} lists. Keep it the set probe checks against.
+     */
+    default Map<String, String> options() {
+        return Map.of();
+    }
+
+    /** The device properties this driver reads from a device declaration, described as {@link #options}. */
+    default Map<String, String> deviceProperties() {
+        return Map.of();
+    }
 }

@@ -36,12 +36,27 @@ public final class MachineBuiltins {
     private MachineBuiltins() {
     }
 
+    /** "  TITLE:\n    name: line" per entry, or "" when there is none: help's notes. */
+    private static String described(String title, Map<String, String> entries) {
+        if (entries.isEmpty()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder("  ").append(title).append(":\n");
+        entries.forEach((k, v) -> sb.append("    ").append(k).append(": ").append(v).append('\n'));
+        return sb.toString();
+    }
+
     public static void register(BuiltinTable t, Machine machine) {
+        StringBuilder byDriver = new StringBuilder();
+        for (String driverName : machine.driverNames()) {
+            byDriver.append(described("behind " + driverName, machine.driver(driverName).deviceProperties()));
+        }
         for (String driverName : machine.driverNames()) {
             IommuDriver d = machine.driver(driverName);
             Row.of(driverName, "declare an IOMMU instance of the " + driverName + " driver: " + d.description()
                             + " (named options are the driver's instance options)")
                     .kind(Builtin.Kind.IOMMU)
+                    .notes(described("instance options", d.options()) + described("device properties it reads", d.deviceProperties()))
                     .extraNamed()
                     .errnos(EINVAL, EEXIST)
                     .onSession(t, (s, a, declared) -> iommuRecord(s.machine().declareIommu(declared, driverName, plain(a.extra()))));
@@ -51,6 +66,7 @@ public final class MachineBuiltins {
                 .req("bdf", "segment:bus:device.function, e.g. \"0000:01:00.0\"")
                 .req("iommu", "the IOMMU instance it sits behind")
                 .opt("group", "name a group shared with other devices (default: a group of its own)")
+                .notes(byDriver.toString())
                 .extraNamed()
                 .errnos(EEXIST, ENOENT)
                 .onSession(t, (s, a, declared) -> declareDevice(s, declared, a, a.string("bdf")));
@@ -58,6 +74,7 @@ public final class MachineBuiltins {
                 .kind(Builtin.Kind.DEVICE)
                 .req("iommu", "the IOMMU instance it sits behind")
                 .opt("group", "name a group shared with other devices (default: a group of its own)")
+                .notes(byDriver.toString())
                 .extraNamed()
                 .errnos(EEXIST, ENOENT)
                 .onSession(t, (s, a, declared) -> declareDevice(s, declared, a, null));

@@ -59,6 +59,11 @@ final class Row {
         return this;
     }
 
+    Row notes(String text) {
+        b.notes(text);
+        return this;
+    }
+
     Row extraNamed() {
         b.extraNamed();
         return this;

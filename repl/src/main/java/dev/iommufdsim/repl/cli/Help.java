@@ -45,6 +45,11 @@ final class Help {
             return sb.toString().stripTrailing();
         }
         Builtin b = table.lookup(topic);
+        for (Builtin.Kind kind : Builtin.Kind.values()) {
+            if (b == null) {
+                b = table.lookup(kind, topic); // an IOMMU driver or a device kind
+            }
+        }
         if (b == null && topic.equals("limits")) {
             return LIMITS;
         }
@@ -64,7 +69,10 @@ final class Help {
             sb.append('\n');
         }
         if (!b.errnos().isEmpty()) {
-            sb.append("  errnos: ").append(b.errnos().stream().map(Errno::name).collect(Collectors.joining(", ")));
+            sb.append("  errnos: ").append(b.errnos().stream().map(Errno::name).collect(Collectors.joining(", "))).append('\n');
+        }
+        if (!b.notes().isEmpty()) {
+            sb.append(b.notes());
         }
         return sb.toString().stripTrailing();
     }

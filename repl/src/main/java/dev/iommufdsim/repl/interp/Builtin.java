@@ -40,6 +40,7 @@ public final class Builtin {
     private final List<Param> params;
     private final boolean extraNamed;
     private final String summary;
+    private final String notes;
     private final List<Errno> errnos;
     private final Invoker invoker;
 
@@ -49,6 +50,7 @@ public final class Builtin {
         this.params = List.copyOf(b.params);
         this.extraNamed = b.extraNamed;
         this.summary = b.summary;
+        this.notes = b.notes;
         this.errnos = List.copyOf(b.errnos);
         this.invoker = Objects.requireNonNull(b.invoker, "invoker of " + b.name);
     }
@@ -78,6 +80,11 @@ public final class Builtin {
     /** One line for help. */
     public String summary() {
         return summary;
+    }
+
+    /** More lines for {@code help NAME} (a driver's instance options, ...), or "". */
+    public String notes() {
+        return notes;
     }
 
     /** The errnos this call may fail with, for help. */
@@ -128,6 +135,7 @@ public final class Builtin {
         private final List<Param> params = new ArrayList<>();
         private boolean extraNamed;
         private String summary = "";
+        private String notes = "";
         private final List<Errno> errnos = new ArrayList<>();
         private Invoker invoker;
 
@@ -166,6 +174,11 @@ public final class Builtin {
 
         public Builder summary(String text) {
             this.summary = text;
+            return this;
+        }
+
+        public Builder notes(String text) {
+            this.notes = text;
             return this;
         }
 

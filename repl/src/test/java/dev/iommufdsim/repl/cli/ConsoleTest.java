@@ -204,6 +204,32 @@ class ConsoleTest {
         assertTrue(s.out().contains("arm_smmuv3"), "the plugins' drivers: " + s.out());
     }
 
+    /**
+     * `help DRIVER` and `help pci` list what the plugins declare (IommuDriver.options and
+     * deviceProperties): a user finds `httu` or `pri` without reading the plugin's source, and
+     * every option listed is one the driver accepts.
+     */
+    @Test
+    void helpListsADriversOptionsAndDeviceProperties() {
+        Sim sim = sim();
+        String smmu = Help.text(sim.engine().table(), "arm_smmuv3");
+        assertTrue(smmu.startsWith("arm_smmuv3(name: value...)"), smmu);
+        assertTrue(smmu.contains("  instance options:\n") && smmu.contains("    httu: ") && smmu.contains("    stall: "), smmu);
+        assertTrue(smmu.contains("  device properties it reads:\n") && smmu.contains("    dma_can_stall: "), smmu);
+        assertTrue(Help.text(sim.engine().table(), "pci").contains("  behind intel_vtd:\n    rmrr: "), "pci");
+        for (String line : smmu.substring(smmu.indexOf("instance options:")).split("\n")) {
+            if (line.startsWith("    ") && !line.contains("device properties")) {
+                String option = line.strip().substring(0, line.strip().indexOf(':'));
+                if (smmu.indexOf(line) > smmu.indexOf("device properties it reads")) {
+                    break;
+                }
+                var r = sim.eval("iommu h_" + option + " = arm_smmuv3(" + option + ": 0)", "<help>");
+                assertTrue(r.error() == null || !String.valueOf(r.error()).contains("unknown option"), option + " is accepted: " + r.error());
+            }
+        }
+        assertEquals("no call or constant named 'nothing'", Help.text(sim.engine().table(), "nothing"));
+    }
+
     /** `limits` shows the limits; `limits --max-...` sets them for the next entries, as the command line's options do. */
     @Test
     void limitsShowsAndSetsTheLimitsOfTheNextEntries() throws IOException {

@@ -75,8 +75,30 @@ public class ArmSmmuV3Driver implements IommuDriver {
     public static final long GITS_TRANSLATER_OFFSET = 0x10040L;
     public static final String MODEL_HISILICON_HI161X = "hisilicon-hi161x";
 
-    static final Set<String> OPTIONS = Set.of("msi_base", "msi_length", "granule", "va_bits", "oas", "nesting", "s2fwb",
-            "httu", "stall", "model", "its_base", "rmr", "msi_region", "idr0", "idr1", "idr2", "idr3", "idr4", "idr5", "iidr", "aidr");
+    /** The instance options with a line each (the class comment has the details); probe accepts exactly these. */
+    static final Map<String, String> OPTION_HELP = DriverOptions.described(
+            "msi_base", "start of the SW_MSI window (MSI_IOVA_BASE, default 0x8000000)",
+            "msi_length", "length of the SW_MSI window (MSI_IOVA_LENGTH, default 1M)",
+            "msi_region", "how the MSI doorbell is described: \"sw_msi\" (default), \"direct\" or \"direct_relaxable\"",
+            "its_base", "GICv3 ITS base address(es) of the device's ITS group (default 0x8080000)",
+            "granule", "the host PAGE_SIZE io-pgtable-arm picks the granule from: 4K (default), 16K or 64K",
+            "va_bits", "the host's VA_BITS, the cap of stage-1 input addresses (default 48)",
+            "oas", "output address size in bits, IDR5.OAS (default 48)",
+            "nesting", "IDR0 has S1P and S2P, so nesting parents and vSMMUs (default true)",
+            "s2fwb", "IDR3.FWB (default false)",
+            "httu", "IDR0.HTTU access+dirty: stage-1 domains with dirty tracking (default false)",
+            "stall", "IDR0.STALL_MODEL stall supported: dma_can_stall devices get I/O page faults (default false)",
+            "model", "\"hisilicon-hi161x\" applies that IORT quirk (hardware MSI regions from the ITS)",
+            "rmr", "IORT RMR descriptors, each with the sids it applies to",
+            "idr0", "raw IDR0, overriding the value the options above build (also idr1..idr5, iidr, aidr)",
+            "idr1", "raw IDR1 (SSIDSIZE, SIDSIZE, ...)",
+            "idr2", "raw IDR2",
+            "idr3", "raw IDR3",
+            "idr4", "raw IDR4",
+            "idr5", "raw IDR5 (OAS, granules, VAX)",
+            "iidr", "raw IIDR",
+            "aidr", "raw AIDR");
+    static final Set<String> OPTIONS = OPTION_HELP.keySet();
 
     @Override
     public String name() {
@@ -86,6 +108,22 @@ public class ArmSmmuV3Driver implements IommuDriver {
     @Override
     public String description() {
         return "ARM SMMUv3 (SW_MSI window, IORT RMRs, stage-2 nesting parents, vSMMU with guest STEs)";
+    }
+
+    @Override
+    public Map<String, String> options() {
+        return OPTION_HELP;
+    }
+
+    @Override
+    public Map<String, String> deviceProperties() {
+        return DriverOptions.described(
+                "sids", "stream IDs (or sid: one); default the PCI requester ID, or 0 for a platform device",
+                "rmr", "IORT RMR descriptors for this device",
+                "ats", "the device and its root complex support ATS (default false)",
+                "canwbs", "IORT CANWBS: the device is fully coherent (default true)",
+                "pasid_bits", "PASID capability width: max_pasids = min(2^pasid_bits, 2^IDR1.SSIDSIZE) (default 0)",
+                "dma_can_stall", "the firmware's dma-can-stall: with stall, DMA faults become I/O page faults (default false)");
     }
 
     /** arm_smmu_device_probe() with arm_smmu_device_hw_probe(): see the class comment for the options. */

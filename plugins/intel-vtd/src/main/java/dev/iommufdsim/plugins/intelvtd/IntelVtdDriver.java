@@ -48,7 +48,15 @@ public class IntelVtdDriver implements IommuDriver {
     public static final long IOAPIC_RANGE_START = IntelVtdInstance.IOAPIC_RANGE_START;
     public static final long IOAPIC_RANGE_END = IntelVtdInstance.IOAPIC_RANGE_END;
 
-    static final Set<String> OPTIONS = Set.of("cap_reg", "ecap_reg", "gaw", "five_level", "nesting", "sm_on");
+    /** The instance options with a line each (the class comment has the details); probe accepts exactly these. */
+    static final Map<String, String> OPTION_HELP = DriverOptions.described(
+            "sm_on", "scalable mode (intel_iommu=sm_on, the 7.2 default true): first-stage tables, PASIDs, nesting",
+            "gaw", "MGAW of the default CAP_REG in bits (default 48)",
+            "five_level", "FL5LP and a 5-level SAGAW in the default CAP_REG (default false)",
+            "nesting", "ECAP.NEST in the default ECAP_REG (default true)",
+            "cap_reg", "raw CAP_REG, overriding the default the options above build",
+            "ecap_reg", "raw ECAP_REG (SC, SLADS, PRS, PSS, ...), overriding the default");
+    static final Set<String> OPTIONS = OPTION_HELP.keySet();
 
     @Override
     public String name() {
@@ -58,6 +66,21 @@ public class IntelVtdDriver implements IommuDriver {
     @Override
     public String description() {
         return "Intel VT-d (RMRRs, hardware MSI window 0xfee00000-0xfeefffff, first/second-stage tables, VT-d S1 nesting)";
+    }
+
+    @Override
+    public Map<String, String> options() {
+        return OPTION_HELP;
+    }
+
+    @Override
+    public Map<String, String> deviceProperties() {
+        return DriverOptions.described(
+                "rmrr", "RMRRs whose device scope holds the device: records {start, length} or ranges",
+                "class", "PCI class code: 0x0c03xx (USB) and 0x03xxxx (display) make RMRRs relaxable, 0x0601xx adds the floppy range",
+                "ats", "the PCI device has ATS (default true)",
+                "pasid_bits", "PASID capability width: max_pasids = min(2^pasid_bits, 2 << ECAP.PSS) (default 0)",
+                "pri", "the PCI device has PRI: with ATS its DMA faults become page requests (default false)");
     }
 
     /** alloc_iommu() with the unit's registers: see the class comment for the options. */

@@ -3,6 +3,7 @@ package dev.iommufdsim.plugins.template;
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
+import dev.iommufdsim.kernel.spi.DriverOptions;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import java.util.Map;
@@ -27,7 +28,12 @@ import org.pf4j.Extension;
 public class AcmeIommuDriver implements IommuDriver {
     public static final long DEFAULT_SCRATCH_BASE = 0xfd000000L;
     public static final long DEFAULT_SCRATCH_LENGTH = 0x100000L;
-    static final Set<String> OPTIONS = Set.of("aperture_bits", "scratch_base", "scratch_length");
+    /** The options probe accepts, each with a line for `help acme_iommu` (IommuDriver#options). */
+    static final Map<String, String> OPTION_HELP = DriverOptions.described(
+            "aperture_bits", "width of the paging domains' aperture, 32..57 (default 39)",
+            "scratch_base", "start of the scratch window the hardware writes to (default 0xfd000000)",
+            "scratch_length", "length of the scratch window (default 1M)");
+    static final Set<String> OPTIONS = OPTION_HELP.keySet();
 
     @Override
     public String name() {
@@ -37,6 +43,11 @@ public class AcmeIommuDriver implements IommuDriver {
     @Override
     public String description() {
         return "the ACME IOMMU (a fictional example: one reserved scratch window, 4K/2M pages)";
+    }
+
+    @Override
+    public Map<String, String> options() {
+        return OPTION_HELP;
     }
 
     /**
