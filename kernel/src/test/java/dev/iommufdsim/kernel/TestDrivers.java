@@ -13,6 +13,8 @@ import dev.iommufdsim.kernel.spi.DeviceAccess;
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
+import dev.iommufdsim.kernel.spi.DmaFault;
+import dev.iommufdsim.kernel.spi.DmaFaultEvent;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.HwQueue;
 import dev.iommufdsim.kernel.spi.HwQueueContext;
@@ -319,6 +321,21 @@ final class TestDrivers {
                 @Override
                 public boolean viommuSupported(DeviceInfo dev, int type) {
                     return type == VIOMMU_TYPE;
+                }
+
+                /**
+                 * A read fault of a device with a vDEVICE is reported as a selftest vEVENT (its
+                 * virt_id, as TRIGGER_VEVENT's); a write fault, or no vDEVICE, is kept.
+                 */
+                @Override
+                public DmaFaultEvent nestedDmaFault(DeviceInfo dev, NestedDomain domain, DmaFault fault, VdevLookup vdevs) {
+                    Long virtId = vdevs == null ? null : vdevs.virtIdOf(dev);
+                    String event = String.format("regions fault at 0x%x", fault.addr());
+                    if (fault.write() || virtId == null) {
+                        return DmaFaultEvent.kept(event, virtId == null ? "no vDEVICE" : "write faults stay in the host");
+                    }
+                    byte[] data = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(virtId.intValue()).array();
+                    return DmaFaultEvent.reported(event, Uapi.IOMMU_VEVENTQ_TYPE_SELFTEST, data);
                 }
 
                 @Override

@@ -464,6 +464,19 @@ final class ArmSmmuV3Instance implements IommuInstance {
         return SmmuStall.pageRequests(regs, dev, access);
     }
 
+    /**
+     * A non-stall fault under a vSMMU nested domain: the event record of the parent's stage 2
+     * refusing the IPA, through arm_smmu_handle_event() ({@link SmmuEvent}).
+     */
+    @Override
+    public dev.iommufdsim.kernel.spi.DmaFaultEvent nestedDmaFault(DeviceInfo dev, dev.iommufdsim.kernel.spi.NestedDomain domain,
+            dev.iommufdsim.kernel.spi.DmaFault fault, dev.iommufdsim.kernel.spi.VdevLookup vdevs) {
+        if (!(domain instanceof ArmNestedDomain)) {
+            return null;
+        }
+        return SmmuEvent.handle(dev, SmmuEvent.stage2Fault(sids(dev).get(0), fault), vdevs);
+    }
+
     /** arm_smmu_hw_info(): IOMMU_HW_INFO_TYPE_ARM_SMMUV3 with the raw ID registers; other types -> EOPNOTSUPP (no impl_ops). */
     @Override
     public HwInfo hwInfo(DeviceInfo dev, int requestedType) {
