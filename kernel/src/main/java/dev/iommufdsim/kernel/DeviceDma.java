@@ -79,8 +79,12 @@ public final class DeviceDma {
         IommufdDevice idev = dev.boundTo();
         HwPagetable hwpt = idev == null ? null : idev.attachedHwpt(pasid);
         if (hwpt == null) {
-            throw fail(EFAULT, "DMA fault: %s %s 0x%x..0x%x: the device is %s, no domain translates its DMA", who, verb, iova, last,
-                    idev == null ? "not bound to an iommufd" : "not attached" + (pasid == Uapi.IOMMU_NO_PASID ? "" : " for that PASID"));
+            // A PASID the host attached nothing to still reaches the hardware, which under a
+            // nested RID domain looks it up in the guest's table (SMMUv3: C_BAD_SUBSTREAMID).
+            HwPagetable rid = idev == null || pasid == Uapi.IOMMU_NO_PASID ? null : idev.attachedHwpt(Uapi.IOMMU_NO_PASID);
+            throw fail(EFAULT, "DMA fault: %s %s 0x%x..0x%x: the device is %s, no domain translates its DMA%s", who, verb, iova, last,
+                    idev == null ? "not bound to an iommufd" : "not attached" + (pasid == Uapi.IOMMU_NO_PASID ? "" : " for that PASID"),
+                    substreamFault(dev, rid, new DmaFault(DmaFault.Kind.SUBSTREAM, iova, write, pasid)));
         }
         HwptPaging paging = hwpt.findHwptPaging();
         String through = hwpt == paging ? "hwpt " + hwpt.id() : "hwpt " + hwpt.id() + " (nested on hwpt " + paging.id() + ")";
@@ -172,6 +176,12 @@ public final class DeviceDma {
         }
         return String.format("; %s reported %s to vEVENTQ %d (fd %d) as vEVENT sequence %d", driver, e.event(), q.id(), q.fd(),
                 v.sequence);
+    }
+
+    /** {@link #reportToGuest} of a PASID's DMA through the RID's nested HWPT, which it names. */
+    private static String substreamFault(PhysDevice dev, HwPagetable rid, DmaFault hw) {
+        String report = rid == null ? "" : reportToGuest(dev, rid, hw);
+        return report.isEmpty() ? "" : String.format(" (its RID is attached to nested hwpt %d)%s", rid.id(), report);
     }
 
     /** Whether addr faulted for want of an IOPTE or of its permission (the IOPTE is there). */

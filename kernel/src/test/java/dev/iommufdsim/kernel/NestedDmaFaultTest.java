@@ -69,6 +69,20 @@ class NestedDmaFaultTest {
     }
 
     @Test
+    void aPasidNothingIsAttachedToGoesToTheRidsNestedDomain() {
+        Setup s = setup();
+        IommufdCtx.QueueOut q = s.ctx.veventqAlloc(0, s.viommu, IOMMU_VEVENTQ_TYPE_SELFTEST, 4, 0);
+        String m = efault(() -> DeviceDma.access(s.nic, MAPPED, 4, 5, false));
+        assertTrue(m.startsWith("DMA fault: nic pasid 5 reading 0x1000000..0x1000003: the device is not attached for that PASID, no domain"
+                + " translates its DMA (its RID is attached to nested hwpt " + s.nested + "); regions reported regions fault at 0x1000000"
+                + " to vEVENTQ " + q.id()), m);
+        assertEquals("0:0=153", read(s.ctx, q.fd()));
+        NestingTest.Setup n = NestingTest.setup(KernelProfile.MAINLINE); // RID on a paging HWPT: nothing to ask
+        n.ctx().vfioDeviceAttach(n.dev(), 0, n.parent(), 0);
+        assertTrue(efault(() -> DeviceDma.access(n.ctx().machine().device("nic"), MAPPED, 4, 5, false)).endsWith("translates its DMA"));
+    }
+
+    @Test
     void withoutAVeventqTheDriverLogsIt() {
         Setup s = setup();
         String m = efault(() -> DeviceDma.access(s.nic, HOLE, 4, 0, false));

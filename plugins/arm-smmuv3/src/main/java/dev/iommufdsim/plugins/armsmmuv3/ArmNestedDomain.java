@@ -38,6 +38,11 @@ final class ArmNestedDomain implements NestedDomain {
             return (int) ((ste0 >>> 1) & 7);
         }
 
+        /** STRTAB_STE_0_S1CDMAX (bits 63:59): log2 of the CD table's entries, 0 for no substreams. */
+        int s1cdmax() {
+            return (int) (ste0 >>> 59);
+        }
+
         /** The physical STE arm_smmu_make_nested_domain_ste() installs for it. */
         String physical() {
             if ((ste0 & STRTAB_STE_0_V) == 0) {

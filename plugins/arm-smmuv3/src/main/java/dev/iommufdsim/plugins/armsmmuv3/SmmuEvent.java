@@ -14,11 +14,13 @@ import java.nio.ByteOrder;
  * does not stall: {@code master->vmaster && !event->s2} hands it to arm_vmaster_report_event(),
  * which replaces the StreamID with the vSID and reports it as a struct iommu_vevent_arm_smmuv3
  * to the vSMMU's IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 vEVENTQ; every other event is dumped to the host
- * log (arm_smmu_dump_event()). The emulator keeps no stage-1 tables, so every fault it can
- * produce under a nested domain is the parent's stage 2 refusing the IPA: S2 = 1, which 7.2
- * keeps from the guest (the VMM owns the stage 2, so the guest could not fix it).
+ * log (arm_smmu_dump_event()). The emulator keeps no stage-1 tables, so the translation faults
+ * it can produce under a nested domain are the parent's stage 2 refusing the IPA: S2 = 1, which
+ * 7.2 keeps from the guest (the VMM owns the stage 2, so the guest could not fix it). What does
+ * reach the guest is a DMA with a substream the vSTE has no room for: C_BAD_SUBSTREAMID.
  */
 final class SmmuEvent {
+    static final int EVT_ID_BAD_SUBSTREAMID_CONFIG = 0x08;
     static final int EVT_ID_TRANSLATION_FAULT = 0x10;
     static final int EVT_ID_PERMISSION_FAULT = 0x13;
     static final long EVTQ_0_SSV = 1L << 11;
@@ -50,6 +52,25 @@ final class SmmuEvent {
         }
         long e1 = EVTQ_1_S2 | (EVTQ_1_CLASS_IN << EVTQ_1_CLASS_SHIFT) | (f.write() ? 0 : EVTQ_1_RnW);
         return new long[] {e0, e1, f.addr(), f.addr() & EVTQ_3_IPA};
+    }
+
+    /**
+     * The record of a transaction with a substream the nested STE cannot take, or null when
+     * the emulator has none to give: the vSTE's S1CDMax, which arm_smmu_make_nested_cd_table_ste()
+     * copies into the physical STE, is 0 (substreams disabled) or the SSID is 2^S1CDMax or more,
+     * so the SMMU terminates it with C_BAD_SUBSTREAMID (StreamID, SSV, SubstreamID; the other
+     * words RES0). An abort vSTE (or a non-valid one) records no event; a bypass vSTE, or an
+     * SSID the guest's CD table covers, would need the guest's tables, which are not modelled.
+     */
+    static long[] badSubstream(ArmNestedDomain.VSte vste, long sid, int ssid) {
+        if ((vste.ste0() & ArmNestedDomain.STRTAB_STE_0_V) == 0 || vste.cfg() != ArmNestedDomain.STRTAB_STE_0_CFG_S1_TRANS) {
+            return null;
+        }
+        if (vste.s1cdmax() != 0 && (ssid >>> vste.s1cdmax()) == 0) {
+            return null;
+        }
+        long e0 = EVT_ID_BAD_SUBSTREAMID_CONFIG | EVTQ_0_SSV | ((ssid & 0xfffffL) << EVTQ_0_SSID_SHIFT) | (sid << EVTQ_0_SID_SHIFT);
+        return new long[] {e0, 0, 0, 0};
     }
 
     /**
@@ -86,6 +107,7 @@ final class SmmuEvent {
     static String describe(long[] evt) {
         int id = (int) (evt[0] & 0xff);
         String name = switch (id) {
+            case EVT_ID_BAD_SUBSTREAMID_CONFIG -> "C_BAD_SUBSTREAMID";
             case EVT_ID_TRANSLATION_FAULT -> "F_TRANSLATION";
             case EVT_ID_PERMISSION_FAULT -> "F_PERMISSION";
             default -> "UNKNOWN";

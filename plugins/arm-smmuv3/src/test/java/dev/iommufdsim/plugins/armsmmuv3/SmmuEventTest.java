@@ -67,6 +67,30 @@ class SmmuEventTest {
     }
 
     @Test
+    void aSubstreamTheVsteHasNoRoomForIsCBadSubstreamidForTheGuest() {
+        NestedDomain s1 = nested(); // S1_TRANS, S1CDMax 0
+        vdevs.byId.put(0x42L, nic);
+        DmaFault ssid3 = new DmaFault(DmaFault.Kind.SUBSTREAM, 0x1000, false, 3);
+        DmaFaultEvent e = smmu.nestedDmaFault(nic, s1, ssid3, vdevs);
+        assertEquals("event 0x08 (C_BAD_SUBSTREAMID) for vSID 0x42", e.event());
+        ByteBuffer b = ByteBuffer.wrap(e.vevent()).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0x08 | 1L << 11 | 3L << 12 | 0x42L << 32, b.getLong(0));
+        assertEquals(0, b.getLong(8) | b.getLong(16) | b.getLong(24));
+        // S1CDMax 2: SSIDs 0..3 go through the guest's CD table (not modelled: no event), 4 is out of range
+        PagingDomain s2 = smmu.domainAllocPagingFlags(nic, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT, 0, new byte[0]);
+        ArmVsmmu vsmmu = (ArmVsmmu) smmu.viommuInit(ArmNestingTest.TYPE_ARM, s2, nic, new byte[0]);
+        NestedDomain wide = vsmmu.allocDomainNested(0, Uapi.IOMMU_HWPT_DATA_ARM_SMMUV3, ArmNestingTest.ste(0xbL | 2L << 59, 0), vdevs);
+        assertNull(smmu.nestedDmaFault(nic, wide, ssid3, vdevs));
+        assertEquals("event 0x08 (C_BAD_SUBSTREAMID) for vSID 0x42",
+                smmu.nestedDmaFault(nic, wide, new DmaFault(DmaFault.Kind.SUBSTREAM, 0, true, 4), vdevs).event());
+        // abort (no event recorded) and bypass (not modelled) vSTEs
+        for (long ste0 : new long[] {0x1, 0x0, 0x9}) {
+            NestedDomain d = vsmmu.allocDomainNested(0, Uapi.IOMMU_HWPT_DATA_ARM_SMMUV3, ArmNestingTest.ste(ste0, 0), vdevs);
+            assertNull(smmu.nestedDmaFault(nic, d, ssid3, vdevs), "vSTE 0x" + Long.toHexString(ste0));
+        }
+    }
+
+    @Test
     void aStage1EventGoesToTheVmasterWithTheVsid() {
         long[] evt = {0x10 | 1L << 11 | 3L << 12 | SID << 32, 1L << 35 | 2L << 40, 0xdead000, 0};
         assertFalse(SmmuEvent.handle(nic, evt, vdevs).isReported(), "no vmaster");
