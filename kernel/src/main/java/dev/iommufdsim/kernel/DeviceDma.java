@@ -25,7 +25,8 @@ import java.util.List;
  * protection (iopt_area_fill_domains), so an access translates when each byte lies in an area
  * mapped with IOMMU_READ (a read) or IOMMU_WRITE (a write). Nested domains: the emulator keeps
  * no stage-1 tables, so the address is taken as the stage-2 input (the guest physical
- * address) and the nesting parent's IOPTEs are the ones used. The SW_MSI doorbell page
+ * address) and the nesting parent's IOPTEs are the ones used, unless the nested domain aborts
+ * all DMA ({@link dev.iommufdsim.kernel.spi.NestedDomain#abortsDma}: EFAULT, nothing raised). The SW_MSI doorbell page
  * iommufd maps is not memory and faults here.
  *
  * <p>An access that does not translate is a DMA fault. Through a HWPT allocated with a fault
@@ -89,6 +90,11 @@ public final class DeviceDma {
         HwptPaging paging = hwpt.findHwptPaging();
         String through = hwpt == paging ? "hwpt " + hwpt.id() : "hwpt " + hwpt.id() + " (nested on hwpt " + paging.id() + ")";
         String what = String.format("%s %s 0x%x..0x%x through %s", who, verb, iova, last, through);
+        String aborts = hwpt instanceof HwptNested n ? dev.iommu().nestedAbortsDma(n.domain()) : null;
+        if (aborts != null) {
+            // terminated before translation: no stall, no event, nothing for the guest
+            throw fail(EFAULT, "DMA fault: %s: %s", what, aborts);
+        }
         IommufdFault queue = IoPgfault.faultOf(hwpt);
         IopfGroup waiting = queue == null ? null : queue.outstanding(idev, pasid, iova, last);
         if (waiting != null) {

@@ -267,6 +267,11 @@ public final class IommuInstanceHandle {
         return out == null ? List.of() : List.copyOf(out);
     }
 
+    /** {@link NestedDomain#abortsDma}: read while playing a DMA, so no fail-nth step (as {@link #pageRequests}). */
+    String nestedAbortsDma(NestedDomain domain) {
+        return contain("aborts_dma", domain::abortsDma);
+    }
+
     DmaFaultEvent nestedDmaFault(DeviceInfo dev, NestedDomain domain, DmaFault fault, VdevLookup vdevs) {
         return contain("nested_dma_fault", () -> ops.nestedDmaFault(dev, domain, fault, vdevs));
     }

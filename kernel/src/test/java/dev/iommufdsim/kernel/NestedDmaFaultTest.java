@@ -24,7 +24,7 @@ class NestedDmaFaultTest {
     static final long MAPPED = 0x1000000;
     static final long HOLE = 0x1020000;
 
-    record Setup(IommufdCtx ctx, PhysDevice nic, int viommu, int nested) {
+    record Setup(IommufdCtx ctx, PhysDevice nic, int dev, int viommu, int nested) {
     }
 
     static Setup setup() {
@@ -35,7 +35,7 @@ class NestedDmaFaultTest {
         ctx.vdeviceAlloc(viommu, s.dev(), 0x99);
         int nested = ctx.hwptAlloc(0, s.dev(), viommu, DATA_TYPE, NestingTest.S1, 0, 0);
         ctx.vfioDeviceAttach(s.dev(), 0, nested, 0);
-        return new Setup(ctx, ctx.machine().device("nic"), viommu, nested);
+        return new Setup(ctx, ctx.machine().device("nic"), s.dev(), viommu, nested);
     }
 
     static String efault(Runnable r) {
@@ -92,6 +92,18 @@ class NestedDmaFaultTest {
         s.ctx.closeFd(q.fd()); // the fd holds the queue
         s.ctx.destroy(q.id());
         assertTrue(efault(() -> DeviceDma.access(s.nic, HOLE, 4, 0, false)).contains("has no vEVENTQ"));
+    }
+
+    @Test
+    void anAbortingNestedDomainFaultsEvenMappedAddressesAndReportsNothing() {
+        Setup s = setup();
+        IommufdCtx.QueueOut q = s.ctx.veventqAlloc(0, s.viommu, IOMMU_VEVENTQ_TYPE_SELFTEST, 4, 0);
+        int abort = s.ctx.hwptAlloc(0, s.dev, s.viommu, DATA_TYPE, new byte[] {1, TestDrivers.ABORT, 0, 0}, 0, 0);
+        s.ctx.vfioDeviceAttach(s.dev, 0, abort, 0);
+        String m = efault(() -> DeviceDma.access(s.nic, MAPPED, 4, 0, false));
+        assertEquals("DMA fault: nic reading 0x1000000..0x1000003 through hwpt " + abort + " (nested on hwpt 3): regions: an aborting"
+                + " nested domain", m);
+        assertEquals("", read(s.ctx, q.fd()));
     }
 
     @Test

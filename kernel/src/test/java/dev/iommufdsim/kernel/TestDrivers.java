@@ -398,7 +398,7 @@ final class TestDrivers {
         }
 
         /**
-         * Data type 0x1234 of at least 4 bytes; invalidation entries must not start with 0xff;
+         * Data type 0x1234 of at least 4 bytes ({@link #ABORT} in byte 1: DMA aborts); invalidation entries must not start with 0xff;
          * attach refuses a device behind another instance than {@code owner} (EINVAL, as
          * arm_smmu_attach_dev_nested) and, through a vIOMMU, a device without a vDEVICE (ENOENT).
          */
@@ -409,10 +409,16 @@ final class TestDrivers {
             if (data.length < 4) {
                 throw fail(EINVAL, "regions: data too short");
             }
+            boolean aborts = data[1] == ABORT;
             return new NestedDomain() {
                 @Override
                 public boolean hasCacheInvalidateUser() {
                     return true;
+                }
+
+                @Override
+                public String abortsDma() {
+                    return aborts ? "regions: an aborting nested domain" : null;
                 }
 
                 @Override
@@ -452,6 +458,8 @@ final class TestDrivers {
     }
 
     static final int DATA_TYPE = 0x1234;
+    /** data[1] of a nested domain that aborts every DMA (NestedDomain.abortsDma). */
+    static final byte ABORT = 0x0a;
     static final int VIOMMU_TYPE = 0x77;
     static final int HW_QUEUE_TYPE = 0x55;
     /** A GICv3 ITS GITS_TRANSLATER: the doorbell page 0x8090000, offset 0x40. */

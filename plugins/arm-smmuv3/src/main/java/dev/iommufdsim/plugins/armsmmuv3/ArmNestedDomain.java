@@ -128,6 +128,20 @@ final class ArmNestedDomain implements NestedDomain {
         vsmmu.s2Parent().checkCoherentMaster(dev);
     }
 
+    /**
+     * arm_smmu_make_nested_domain_ste(): a non-valid vSTE, or CFG ABORT, becomes
+     * arm_smmu_make_abort_ste(), whose Config 0b000 terminates every transaction and records
+     * no event (so arm_smmu_handle_event() never sees it and the guest gets no vEVENT).
+     */
+    @Override
+    public String abortsDma() {
+        if ((vste.ste0() & STRTAB_STE_0_V) != 0 && vste.cfg() != STRTAB_STE_0_CFG_ABORT) {
+            return null;
+        }
+        return String.format("the %s vSTE is installed as an abort STE (arm_smmu_make_abort_ste): the SMMU terminates the"
+                + " transaction and records no event", (vste.ste0() & STRTAB_STE_0_V) == 0 ? "non-valid" : "ABORT");
+    }
+
     /** The validated vSTE ({@link VSte}). */
     @Override
     public Object state() {

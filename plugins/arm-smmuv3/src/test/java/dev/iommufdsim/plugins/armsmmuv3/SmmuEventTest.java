@@ -90,6 +90,21 @@ class SmmuEventTest {
         }
     }
 
+    /** arm_smmu_make_nested_domain_ste(): non-valid and ABORT vSTEs are abort STEs; BYPASS and S1_TRANS translate. */
+    @Test
+    void abortVstesTerminateDmaWithoutAnEvent() {
+        PagingDomain s2 = smmu.domainAllocPagingFlags(nic, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT, 0, new byte[0]);
+        ArmVsmmu vsmmu = (ArmVsmmu) smmu.viommuInit(ArmNestingTest.TYPE_ARM, s2, nic, new byte[0]);
+        String[] want = {"the non-valid vSTE is installed as an abort STE (arm_smmu_make_abort_ste): the SMMU terminates the transaction"
+                + " and records no event", "the ABORT vSTE is installed as an abort STE (arm_smmu_make_abort_ste): the SMMU terminates the"
+                + " transaction and records no event", null, null};
+        long[] ste0 = {0x0, 0x1, 0x9, 0xb};
+        for (int i = 0; i < ste0.length; i++) {
+            NestedDomain d = vsmmu.allocDomainNested(0, Uapi.IOMMU_HWPT_DATA_ARM_SMMUV3, ArmNestingTest.ste(ste0[i], 0), vdevs);
+            assertEquals(want[i], d.abortsDma(), "vSTE 0x" + Long.toHexString(ste0[i]));
+        }
+    }
+
     @Test
     void aStage1EventGoesToTheVmasterWithTheVsid() {
         long[] evt = {0x10 | 1L << 11 | 3L << 12 | SID << 32, 1L << 35 | 2L << 40, 0xdead000, 0};
