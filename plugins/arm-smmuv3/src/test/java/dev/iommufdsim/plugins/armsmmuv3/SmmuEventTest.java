@@ -33,10 +33,15 @@ class SmmuEventTest {
     private final DeviceInfo nic = pci("nic0", "0000:01:00.0", Map.of());
     private final ArmNestingTest.Vdevs vdevs = new ArmNestingTest.Vdevs();
 
-    private NestedDomain nested() {
+    /** A vSMMU on a new nesting parent for nic0. */
+    private ArmVsmmu vsmmu() {
         PagingDomain s2 = smmu.domainAllocPagingFlags(nic, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT, 0, new byte[0]);
-        ArmVsmmu vsmmu = (ArmVsmmu) smmu.viommuInit(ArmNestingTest.TYPE_ARM, s2, nic, new byte[0]);
-        return vsmmu.allocDomainNested(0, Uapi.IOMMU_HWPT_DATA_ARM_SMMUV3, ArmNestingTest.ste(0xb, 0), vdevs);
+        return (ArmVsmmu) smmu.viommuInit(ArmNestingTest.TYPE_ARM, s2, nic, new byte[0]);
+    }
+
+    /** A nested domain of a new vSMMU with vSTE word 0 ste0. */
+    private NestedDomain nested(long ste0) {
+        return vsmmu().allocDomainNested(0, Uapi.IOMMU_HWPT_DATA_ARM_SMMUV3, ArmNestingTest.ste(ste0, 0), vdevs);
     }
 
     @Test
@@ -53,7 +58,7 @@ class SmmuEventTest {
 
     @Test
     void stage2FaultsAreKeptFromTheGuestEvenWithAVmaster() {
-        NestedDomain d = nested();
+        NestedDomain d = nested(0xb);
         vdevs.byId.put(0x42L, nic);
         DmaFaultEvent e = smmu.nestedDmaFault(nic, d, new DmaFault(DmaFault.Kind.NOT_MAPPED, 0x1000000, false, 0), vdevs);
         assertFalse(e.isReported());
@@ -68,7 +73,7 @@ class SmmuEventTest {
 
     @Test
     void aSubstreamTheVsteHasNoRoomForIsCBadSubstreamidForTheGuest() {
-        NestedDomain s1 = nested(); // S1_TRANS, S1CDMax 0
+        NestedDomain s1 = nested(0xb); // S1_TRANS, S1CDMax 0
         vdevs.byId.put(0x42L, nic);
         DmaFault ssid3 = new DmaFault(DmaFault.Kind.SUBSTREAM, 0x1000, false, 3);
         DmaFaultEvent e = smmu.nestedDmaFault(nic, s1, ssid3, vdevs);
@@ -77,15 +82,13 @@ class SmmuEventTest {
         assertEquals(0x08 | 1L << 11 | 3L << 12 | 0x42L << 32, b.getLong(0));
         assertEquals(0, b.getLong(8) | b.getLong(16) | b.getLong(24));
         // S1CDMax 2: SSIDs 0..3 go through the guest's CD table (not modelled: no event), 4 is out of range
-        PagingDomain s2 = smmu.domainAllocPagingFlags(nic, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT, 0, new byte[0]);
-        ArmVsmmu vsmmu = (ArmVsmmu) smmu.viommuInit(ArmNestingTest.TYPE_ARM, s2, nic, new byte[0]);
-        NestedDomain wide = vsmmu.allocDomainNested(0, Uapi.IOMMU_HWPT_DATA_ARM_SMMUV3, ArmNestingTest.ste(0xbL | 2L << 59, 0), vdevs);
+        NestedDomain wide = nested(0xbL | 2L << 59);
         assertNull(smmu.nestedDmaFault(nic, wide, ssid3, vdevs));
         assertEquals("event 0x08 (C_BAD_SUBSTREAMID) for vSID 0x42",
                 smmu.nestedDmaFault(nic, wide, new DmaFault(DmaFault.Kind.SUBSTREAM, 0, true, 4), vdevs).event());
         // abort (no event recorded) and bypass (not modelled) vSTEs
         for (long ste0 : new long[] {0x1, 0x0, 0x9}) {
-            NestedDomain d = vsmmu.allocDomainNested(0, Uapi.IOMMU_HWPT_DATA_ARM_SMMUV3, ArmNestingTest.ste(ste0, 0), vdevs);
+            NestedDomain d = nested(ste0);
             assertNull(smmu.nestedDmaFault(nic, d, ssid3, vdevs), "vSTE 0x" + Long.toHexString(ste0));
         }
     }
@@ -93,14 +96,12 @@ class SmmuEventTest {
     /** arm_smmu_make_nested_domain_ste(): non-valid and ABORT vSTEs are abort STEs; BYPASS and S1_TRANS translate. */
     @Test
     void abortVstesTerminateDmaWithoutAnEvent() {
-        PagingDomain s2 = smmu.domainAllocPagingFlags(nic, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT, 0, new byte[0]);
-        ArmVsmmu vsmmu = (ArmVsmmu) smmu.viommuInit(ArmNestingTest.TYPE_ARM, s2, nic, new byte[0]);
         String[] want = {"the non-valid vSTE is installed as an abort STE (arm_smmu_make_abort_ste): the SMMU terminates the transaction"
                 + " and records no event", "the ABORT vSTE is installed as an abort STE (arm_smmu_make_abort_ste): the SMMU terminates the"
                 + " transaction and records no event", null, null};
         long[] ste0 = {0x0, 0x1, 0x9, 0xb};
         for (int i = 0; i < ste0.length; i++) {
-            NestedDomain d = vsmmu.allocDomainNested(0, Uapi.IOMMU_HWPT_DATA_ARM_SMMUV3, ArmNestingTest.ste(ste0[i], 0), vdevs);
+            NestedDomain d = nested(ste0[i]);
             assertEquals(want[i], d.abortsDma(), "vSTE 0x" + Long.toHexString(ste0[i]));
         }
     }
