@@ -7,6 +7,8 @@ import static dev.iommufdsim.kernel.uapi.Errno.EOVERFLOW;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
 import dev.iommufdsim.kernel.spi.DeviceAccess;
+import dev.iommufdsim.kernel.spi.DmaFault;
+import dev.iommufdsim.kernel.spi.DmaFaultEvent;
 import dev.iommufdsim.kernel.spi.PageRequest;
 import dev.iommufdsim.kernel.uapi.IommufdException;
 import dev.iommufdsim.kernel.uapi.Uapi;
@@ -23,7 +25,8 @@ import java.util.List;
  * protection (iopt_area_fill_domains), so an access translates when each byte lies in an area
  * mapped with IOMMU_READ (a read) or IOMMU_WRITE (a write). Nested domains: the emulator keeps
  * no stage-1 tables, so the address is taken as the stage-2 input (the guest physical
- * address) and the nesting parent's IOPTEs are the ones used. The SW_MSI doorbell page
+ * address) and the nesting parent's IOPTEs are the ones used, unless the nested domain aborts
+ * all DMA ({@link dev.iommufdsim.kernel.spi.NestedDomain#abortsDma}: EFAULT, nothing raised). The SW_MSI doorbell page
  * iommufd maps is not memory and faults here.
  *
  * <p>An access that does not translate is a DMA fault. Through a HWPT allocated with a fault
@@ -34,8 +37,11 @@ import java.util.List;
  * the page response; after it, the device's driver retries, i.e. the script calls again).
  * While a group it raised is unanswered, an access touching one of its pages fails EAGAIN
  * again and raises nothing new (a stalled transaction or an outstanding PRI request stays put).
- * Otherwise it fails EFAULT (the IOMMU's translation fault, which the kernel only logs). A
- * failed access reads or writes nothing; queued page requests are kernel state and stay.
+ * Otherwise it fails EFAULT (the IOMMU's translation fault, which the kernel only logs), and
+ * through a nested HWPT the driver may first report it to the guest as a vEVENT on its
+ * vIOMMU's vEVENTQ ({@link dev.iommufdsim.kernel.spi.IommuInstance#nestedDmaFault}; the SMMUv3 driver's rule is
+ * arm_smmu_handle_event()'s). A failed access reads or writes nothing; queued page requests
+ * and vEVENTs are kernel state and stay.
  */
 public final class DeviceDma {
     /**
@@ -74,12 +80,21 @@ public final class DeviceDma {
         IommufdDevice idev = dev.boundTo();
         HwPagetable hwpt = idev == null ? null : idev.attachedHwpt(pasid);
         if (hwpt == null) {
-            throw fail(EFAULT, "DMA fault: %s %s 0x%x..0x%x: the device is %s, no domain translates its DMA", who, verb, iova, last,
-                    idev == null ? "not bound to an iommufd" : "not attached" + (pasid == Uapi.IOMMU_NO_PASID ? "" : " for that PASID"));
+            // A PASID the host attached nothing to still reaches the hardware, which under a
+            // nested RID domain looks it up in the guest's table (SMMUv3: C_BAD_SUBSTREAMID).
+            HwPagetable rid = idev == null || pasid == Uapi.IOMMU_NO_PASID ? null : idev.attachedHwpt(Uapi.IOMMU_NO_PASID);
+            throw fail(EFAULT, "DMA fault: %s %s 0x%x..0x%x: the device is %s, no domain translates its DMA%s", who, verb, iova, last,
+                    idev == null ? "not bound to an iommufd" : "not attached" + (pasid == Uapi.IOMMU_NO_PASID ? "" : " for that PASID"),
+                    substreamFault(dev, rid, new DmaFault(DmaFault.Kind.SUBSTREAM, iova, write, pasid)));
         }
         HwptPaging paging = hwpt.findHwptPaging();
         String through = hwpt == paging ? "hwpt " + hwpt.id() : "hwpt " + hwpt.id() + " (nested on hwpt " + paging.id() + ")";
         String what = String.format("%s %s 0x%x..0x%x through %s", who, verb, iova, last, through);
+        String aborts = hwpt instanceof HwptNested n ? dev.iommu().nestedAbortsDma(n.domain()) : null;
+        if (aborts != null) {
+            // terminated before translation: no stall, no event, nothing for the guest
+            throw fail(EFAULT, "DMA fault: %s: %s", what, aborts);
+        }
         IommufdFault queue = IoPgfault.faultOf(hwpt);
         IopfGroup waiting = queue == null ? null : queue.outstanding(idev, pasid, iova, last);
         if (waiting != null) {
@@ -92,7 +107,9 @@ public final class DeviceDma {
         List<Long> faulting = new ArrayList<>();
         String fault = untranslated(paging.ioas().iopt(), iova, last, prot, faulting);
         if (fault != null) {
-            pageFault(dev, idev, hwpt, queue, new DeviceAccess(faulting, write, pasid, dev.pageRequestTags), what, fault);
+            DmaFault hw = new DmaFault(kindAt(paging.ioas().iopt(), faulting.get(0)), faulting.get(0), write, pasid);
+            pageFault(dev, idev, hwpt, queue, new DeviceAccess(faulting, write, pasid, dev.pageRequestTags), what,
+                    fault, hw);
         }
         if (!write) {
             return; // reads leave no trace in the IOPTEs
@@ -110,14 +127,14 @@ public final class DeviceDma {
      * when there is no fault object or no request.
      */
     private static void pageFault(PhysDevice dev, IommufdDevice idev, HwPagetable hwpt, IommufdFault queue, DeviceAccess access,
-            String what, String fault) {
+            String what, String fault, DmaFault hw) {
         if (queue == null) {
-            throw fail(EFAULT, "DMA fault: %s: %s", what, fault);
+            throw fail(EFAULT, "DMA fault: %s: %s%s", what, fault, reportToGuest(dev, hwpt, hw));
         }
         List<PageRequest> requests = dev.iommu().pageRequests(dev.info(), access);
         if (requests.isEmpty()) {
-            throw fail(EFAULT, "DMA fault: %s: %s (hwpt %d has fault %d, but %s reports no page request for %s: no IOPF on this device)",
-                    what, fault, hwpt.id(), queue.id(), dev.iommu().driverName(), dev.name());
+            throw fail(EFAULT, "DMA fault: %s: %s (hwpt %d has fault %d, but %s reports no page request for %s: no IOPF on this device)%s",
+                    what, fault, hwpt.id(), queue.id(), dev.iommu().driverName(), dev.name(), reportToGuest(dev, hwpt, hw));
         }
         dev.pageRequestTags += requests.size();
         // The PASID is attached (checked above), so find_fault_handler() needs no user PASID table.
@@ -131,6 +148,52 @@ public final class DeviceDma {
         }
         throw fail(EAGAIN, "DMA stalled: %s: %s; %d page request%s (group%s %s) queued on fault %d: read fd %d, respond, retry",
                 what, fault, n, n == 1 ? "" : "s", queued.size() == 1 ? "" : "s", grpids(queued), queue.id(), queue.fd());
+    }
+
+    /**
+     * A fault that raised no page request, through a nested HWPT: the driver's event handler
+     * (arm_smmu_handle_event()) may hand it to iommufd_viommu_report_event() for the nested
+     * domain's vIOMMU, whose vEVENTQ of the event's type queues it (or, full, marks a loss); no
+     * such vEVENTQ is EOPNOTSUPP there and the driver logs the event instead. Returns what became
+     * of it, for the EFAULT reason ("" when the driver has no event for it).
+     */
+    private static String reportToGuest(PhysDevice dev, HwPagetable hwpt, DmaFault hw) {
+        if (!(hwpt instanceof HwptNested nested)) {
+            return "";
+        }
+        IommufdViommu viommu = nested.viommu();
+        DmaFaultEvent e = dev.iommu().nestedDmaFault(dev.info(), nested.domain(), hw, viommu);
+        String driver = dev.iommu().driverName();
+        if (e == null) {
+            return "";
+        }
+        if (!e.isReported()) {
+            return String.format("; %s logged %s, not reported to the guest: %s", driver, e.event(), e.kept());
+        }
+        IommufdVeventq q = viommu == null ? null : viommu.findVeventq(e.veventqType());
+        if (q == null) {
+            return String.format("; %s logged %s: vIOMMU %s has no vEVENTQ of type 0x%x to report it to", driver, e.event(),
+                    viommu == null ? "(none)" : Integer.toString(viommu.id()), e.veventqType());
+        }
+        IommufdVeventq.Vevent v = IoPgfault.viommuReportEvent(viommu, e.veventqType(), e.vevent());
+        if (v.lostEventsHeader()) {
+            return String.format("; %s reported %s to vEVENTQ %d, which is full (depth %d): lost, a LOST_EVENTS header"
+                    + " (sequence %d) tells the reader", driver, e.event(), q.id(), q.depth, v.sequence);
+        }
+        return String.format("; %s reported %s to vEVENTQ %d (fd %d) as vEVENT sequence %d", driver, e.event(), q.id(), q.fd(),
+                v.sequence);
+    }
+
+    /** {@link #reportToGuest} of a PASID's DMA through the RID's nested HWPT, which it names. */
+    private static String substreamFault(PhysDevice dev, HwPagetable rid, DmaFault hw) {
+        String report = rid == null ? "" : reportToGuest(dev, rid, hw);
+        return report.isEmpty() ? "" : String.format(" (its RID is attached to nested hwpt %d)%s", rid.id(), report);
+    }
+
+    /** Whether addr faulted for want of an IOPTE or of its permission (the IOPTE is there). */
+    private static DmaFault.Kind kindAt(IoPagetable iopt, long addr) {
+        Area a = iopt.areaAt(addr);
+        return a == null || a.pages().revoked() ? DmaFault.Kind.NOT_MAPPED : DmaFault.Kind.NO_PERMISSION;
     }
 
     private static String grpids(List<IopfGroup> groups) {

@@ -45,10 +45,9 @@ final class EventqIoctls {
             throw fail(EINVAL, "veventq_depth %d outside 1..%d", depth, VEVENTQ_MAX_DEPTH);
         }
         IommufdViommu viommu = ictx.objects.get(viommuId, ObjType.VIOMMU, IommufdViommu.class, "vIOMMU");
-        for (IommufdVeventq q : viommu.veventqs) {
-            if (q.veventqType == type) {
-                throw fail(EEXIST, "vIOMMU %d already has vEVENTQ %d of type 0x%x", viommuId, q.id(), type);
-            }
+        IommufdVeventq existing = viommu.findVeventq(type);
+        if (existing != null) {
+            throw fail(EEXIST, "vIOMMU %d already has vEVENTQ %d of type 0x%x", viommuId, existing.id(), type);
         }
         IommufdVeventq q = new IommufdVeventq(viommu, type, (int) depth);
         ictx.objects.reserve(q);

@@ -121,17 +121,18 @@ final class IoPgfault {
         }
     }
 
-    /** iommufd_viommu_report_event(): into the vIOMMU's vEVENTQ of that type. */
-    static void viommuReportEvent(IommufdViommu viommu, int type, byte[] eventData) {
+    /**
+     * iommufd_viommu_report_event(): into the vIOMMU's vEVENTQ of that type; returns the node
+     * queued, the queue's lost_events_header when it was full.
+     */
+    static IommufdVeventq.Vevent viommuReportEvent(IommufdViommu viommu, int type, byte[] eventData) {
         if (eventData.length == 0) {
             throw fail(EINVAL, "a vEVENT needs data");
         }
-        for (IommufdVeventq q : viommu.veventqs) {
-            if (q.veventqType == type) {
-                q.report(eventData);
-                return;
-            }
+        IommufdVeventq q = viommu.findVeventq(type);
+        if (q == null) {
+            throw fail(EOPNOTSUPP, "vIOMMU %d has no vEVENTQ of type 0x%x", viommu.id(), type);
         }
-        throw fail(EOPNOTSUPP, "vIOMMU %d has no vEVENTQ of type 0x%x", viommu.id(), type);
+        return q.report(eventData);
     }
 }

@@ -8,6 +8,8 @@ import dev.iommufdsim.kernel.spi.DeviceAccess;
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
+import dev.iommufdsim.kernel.spi.DmaFault;
+import dev.iommufdsim.kernel.spi.DmaFaultEvent;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.NestedDomain;
@@ -16,6 +18,7 @@ import dev.iommufdsim.kernel.spi.PageRequest;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
+import dev.iommufdsim.kernel.spi.VdevLookup;
 import dev.iommufdsim.kernel.uapi.IommufdException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -262,6 +265,15 @@ public final class IommuInstanceHandle {
     List<PageRequest> pageRequests(DeviceInfo dev, DeviceAccess access) {
         List<PageRequest> out = contain("page_requests", () -> ops.pageRequests(dev, access));
         return out == null ? List.of() : List.copyOf(out);
+    }
+
+    /** {@link NestedDomain#abortsDma}: read while playing a DMA, so no fail-nth step (as {@link #pageRequests}). */
+    String nestedAbortsDma(NestedDomain domain) {
+        return contain("aborts_dma", domain::abortsDma);
+    }
+
+    DmaFaultEvent nestedDmaFault(DeviceInfo dev, NestedDomain domain, DmaFault fault, VdevLookup vdevs) {
+        return contain("nested_dma_fault", () -> ops.nestedDmaFault(dev, domain, fault, vdevs));
     }
 
     boolean selftestCanSetDirty(PagingDomain domain) {

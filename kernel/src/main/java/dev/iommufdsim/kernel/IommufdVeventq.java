@@ -72,8 +72,11 @@ public final class IommufdVeventq extends IommufdObject {
         return numEvents;
     }
 
-    /** iommufd_viommu_report_event() once the queue is found: queue the event or mark a loss. */
-    void report(byte[] eventData) {
+    /**
+     * iommufd_viommu_report_event() once the queue is found: queue the event or mark a loss;
+     * returns the node queued (the lost_events_header on a loss), its sequence set.
+     */
+    Vevent report(byte[] eventData) {
         Vevent v;
         if (numEvents == depth) {
             v = lostEventsHeader;
@@ -82,6 +85,7 @@ public final class IommufdVeventq extends IommufdObject {
             numEvents++;
         }
         handler(v);
+        return v;
     }
 
     /** iommufd_vevent_handler(): a lost_events_header at the tail gives way to the new node. */

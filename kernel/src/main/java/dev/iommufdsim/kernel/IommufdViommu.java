@@ -53,6 +53,16 @@ public final class IommufdViommu extends IommufdObject implements VdevLookup {
         return List.copyOf(veventqs);
     }
 
+    /** iommufd_viommu_find_veventq(): its vEVENTQ of that type, or null. */
+    IommufdVeventq findVeventq(int veventqType) {
+        for (IommufdVeventq q : veventqs) {
+            if (q.veventqType == veventqType) {
+                return q;
+            }
+        }
+        return null;
+    }
+
     /** iommufd_viommu_get_vdev_id(). */
     @Override
     public Long virtIdOf(DeviceInfo dev) {

@@ -13,6 +13,8 @@ import dev.iommufdsim.kernel.spi.DeviceAccess;
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
+import dev.iommufdsim.kernel.spi.DmaFault;
+import dev.iommufdsim.kernel.spi.DmaFaultEvent;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.HwQueue;
 import dev.iommufdsim.kernel.spi.HwQueueContext;
@@ -321,6 +323,21 @@ final class TestDrivers {
                     return type == VIOMMU_TYPE;
                 }
 
+                /**
+                 * A read fault of a device with a vDEVICE is reported as a selftest vEVENT (its
+                 * virt_id, as TRIGGER_VEVENT's); a write fault, or no vDEVICE, is kept.
+                 */
+                @Override
+                public DmaFaultEvent nestedDmaFault(DeviceInfo dev, NestedDomain domain, DmaFault fault, VdevLookup vdevs) {
+                    Long virtId = vdevs == null ? null : vdevs.virtIdOf(dev);
+                    String event = String.format("regions fault at 0x%x", fault.addr());
+                    if (fault.write() || virtId == null) {
+                        return DmaFaultEvent.kept(event, virtId == null ? "no vDEVICE" : "write faults stay in the host");
+                    }
+                    byte[] data = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(virtId.intValue()).array();
+                    return DmaFaultEvent.reported(event, Uapi.IOMMU_VEVENTQ_TYPE_SELFTEST, data);
+                }
+
                 @Override
                 public Viommu viommuInit(int type, PagingDomain parent, DeviceInfo dev, byte[] data) {
                     IommuInstance instance = this;
@@ -381,7 +398,7 @@ final class TestDrivers {
         }
 
         /**
-         * Data type 0x1234 of at least 4 bytes; invalidation entries must not start with 0xff;
+         * Data type 0x1234 of at least 4 bytes ({@link #ABORT} in byte 1: DMA aborts); invalidation entries must not start with 0xff;
          * attach refuses a device behind another instance than {@code owner} (EINVAL, as
          * arm_smmu_attach_dev_nested) and, through a vIOMMU, a device without a vDEVICE (ENOENT).
          */
@@ -392,10 +409,16 @@ final class TestDrivers {
             if (data.length < 4) {
                 throw fail(EINVAL, "regions: data too short");
             }
+            boolean aborts = data[1] == ABORT;
             return new NestedDomain() {
                 @Override
                 public boolean hasCacheInvalidateUser() {
                     return true;
+                }
+
+                @Override
+                public String abortsDma() {
+                    return aborts ? "regions: an aborting nested domain" : null;
                 }
 
                 @Override
@@ -435,6 +458,8 @@ final class TestDrivers {
     }
 
     static final int DATA_TYPE = 0x1234;
+    /** data[1] of a nested domain that aborts every DMA (NestedDomain.abortsDma). */
+    static final byte ABORT = 0x0a;
     static final int VIOMMU_TYPE = 0x77;
     static final int HW_QUEUE_TYPE = 0x55;
     /** A GICv3 ITS GITS_TRANSLATER: the doorbell page 0x8090000, offset 0x40. */

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.TestFactory;
  */
 class LanguageDocExamplesTest {
     /** The "## " sections whose examples are complete scripts. */
-    static final List<String> RUNNABLE_SECTIONS = List.of("Dirty tracking", "PASID attach", "I/O page faults");
+    static final List<String> RUNNABLE_SECTIONS = List.of("Dirty tracking", "PASID attach", "I/O page faults", "vEVENTs from DMA faults");
 
     /** The fenced blocks of one section, in order. */
     static List<String> examples(List<String> doc, String section) {

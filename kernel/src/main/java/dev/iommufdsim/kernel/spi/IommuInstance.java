@@ -258,6 +258,23 @@ public interface IommuInstance {
     }
 
     /**
+     * Models the driver's event handler for a DMA fault of a device attached to a nested domain
+     * (RID or PASID) that raised no page request ({@link #pageRequests} gave none): SMMUv3's
+     * arm_smmu_handle_event() hands a non-stall event of a master with a vmaster to
+     * arm_vmaster_report_event() unless it is a stage-2 fault, and logs every other. Return the
+     * event, reported with its vEVENT or kept; the core queues a reported one on the nested
+     * domain's vIOMMU's vEVENTQ of its type (iommufd_viommu_report_event(), which fails
+     * EOPNOTSUPP without one, and the driver then logs it). The DMA fails EFAULT either way.
+     * Default: null, the driver reports nothing to a guest (the mock: only TRIGGER_VEVENT does).
+     *
+     * @param vdevs the vIOMMU's vDEVICEs (the device's virtual ID), null for a nested domain
+     *              made without a vIOMMU
+     */
+    default DmaFaultEvent nestedDmaFault(DeviceInfo dev, NestedDomain domain, DmaFault fault, VdevLookup vdevs) {
+        return null;
+    }
+
+    /**
      * For IOMMU_TEST_OP_DIRTY (the mock driver only): whether the selftest may mark IOPTEs of
      * this domain dirty (selftest.c: the mock's MOCK_DIRTY_TRACK is set and its page table
      * has a set_dirty op). False: the op fails EINVAL.

@@ -44,6 +44,16 @@ public interface NestedDomain extends IommuDomain {
         attachDev(dev, vdevs);
     }
 
+    /**
+     * Why the hardware terminates every DMA through this domain without translating it and
+     * without recording an event, or null when it translates (the default). SMMUv3: a
+     * non-valid or ABORT vSTE is installed as an abort STE (arm_smmu_make_nested_domain_ste()
+     * -> arm_smmu_make_abort_ste(), STE.Config 0b000: abort, no event). The DMA fails EFAULT.
+     */
+    default String abortsDma() {
+        return null;
+    }
+
     /** Driver state a selftest op or an inspection may read (may be null). */
     default Object state() {
         return null;

@@ -110,7 +110,8 @@ public final class MachineBuiltins {
     private static void dma(BuiltinTable t, String name, boolean write, String what) {
         Row.of(name, what + "; a DMA fault (not attached, unmapped" + (write ? ", read-only" : "") + ") is EFAULT, or, through a"
                         + " HWPT with a fault queue whose driver reports I/O page faults, EAGAIN once the page requests are queued"
-                        + " (read them with fault_read, answer with fault_respond, call again)")
+                        + " (read them with fault_read, answer with fault_respond, call again); under a vIOMMU the driver may"
+                        + " also report it as a vEVENT (veventq_read), as SMMUv3 does C_BAD_SUBSTREAMID")
                 .req("device", "a device declared with `device NAME = ...`")
                 .req("iova", "the first IOVA " + (write ? "written" : "read")
                         + " (through a nested HWPT: the stage-2 input, i.e. the guest physical address)")

@@ -38,6 +38,11 @@ final class ArmNestedDomain implements NestedDomain {
             return (int) ((ste0 >>> 1) & 7);
         }
 
+        /** STRTAB_STE_0_S1CDMAX (bits 63:59): log2 of the CD table's entries, 0 for no substreams. */
+        int s1cdmax() {
+            return (int) (ste0 >>> 59);
+        }
+
         /** The physical STE arm_smmu_make_nested_domain_ste() installs for it. */
         String physical() {
             if ((ste0 & STRTAB_STE_0_V) == 0) {
@@ -121,6 +126,20 @@ final class ArmNestedDomain implements NestedDomain {
             throw fail(ENOENT, "arm_smmuv3: %s has no vDEVICE (vSID) in the vSMMU, which a translating vSTE needs", dev.name());
         }
         vsmmu.s2Parent().checkCoherentMaster(dev);
+    }
+
+    /**
+     * arm_smmu_make_nested_domain_ste(): a non-valid vSTE, or CFG ABORT, becomes
+     * arm_smmu_make_abort_ste(), whose Config 0b000 terminates every transaction and records
+     * no event (so arm_smmu_handle_event() never sees it and the guest gets no vEVENT).
+     */
+    @Override
+    public String abortsDma() {
+        if ((vste.ste0() & STRTAB_STE_0_V) != 0 && vste.cfg() != STRTAB_STE_0_CFG_ABORT) {
+            return null;
+        }
+        return String.format("the %s vSTE is installed as an abort STE (arm_smmu_make_abort_ste): the SMMU terminates the"
+                + " transaction and records no event", (vste.ste0() & STRTAB_STE_0_V) == 0 ? "non-valid" : "ABORT");
     }
 
     /** The validated vSTE ({@link VSte}). */

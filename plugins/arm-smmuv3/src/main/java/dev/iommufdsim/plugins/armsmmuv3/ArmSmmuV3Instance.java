@@ -10,15 +10,19 @@ import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import dev.iommufdsim.kernel.spi.DeviceCaps;
 import dev.iommufdsim.kernel.spi.DeviceInfo;
 import dev.iommufdsim.kernel.spi.DirtyBitmap;
+import dev.iommufdsim.kernel.spi.DmaFault;
+import dev.iommufdsim.kernel.spi.DmaFaultEvent;
 import dev.iommufdsim.kernel.spi.HwInfo;
 import dev.iommufdsim.kernel.spi.IommuDomain;
 import dev.iommufdsim.kernel.spi.IommuDriver;
 import dev.iommufdsim.kernel.spi.IommuInstance;
 import dev.iommufdsim.kernel.spi.IoPageTable;
+import dev.iommufdsim.kernel.spi.NestedDomain;
 import dev.iommufdsim.kernel.spi.PasidTable;
 import dev.iommufdsim.kernel.spi.PagingDomain;
 import dev.iommufdsim.kernel.spi.ResvRegion;
 import dev.iommufdsim.kernel.spi.ResvType;
+import dev.iommufdsim.kernel.spi.VdevLookup;
 import dev.iommufdsim.kernel.spi.Viommu;
 import dev.iommufdsim.kernel.uapi.Uapi;
 import java.util.ArrayList;
@@ -462,6 +466,23 @@ final class ArmSmmuV3Instance implements IommuInstance {
     @Override
     public List<dev.iommufdsim.kernel.spi.PageRequest> pageRequests(DeviceInfo dev, dev.iommufdsim.kernel.spi.DeviceAccess access) {
         return SmmuStall.pageRequests(regs, dev, access);
+    }
+
+    /**
+     * A non-stall fault under a vSMMU nested domain, through arm_smmu_handle_event()
+     * ({@link SmmuEvent}): the parent's stage 2 refusing the IPA, or a substream the vSTE
+     * cannot take (none when the emulator has no event for it).
+     */
+    @Override
+    public DmaFaultEvent nestedDmaFault(DeviceInfo dev, NestedDomain domain, DmaFault fault, VdevLookup vdevs) {
+        if (!(domain instanceof ArmNestedDomain nested)) {
+            return null;
+        }
+        long sid = sids(dev).get(0);
+        long[] evt = fault.kind() == DmaFault.Kind.SUBSTREAM
+                ? SmmuEvent.badSubstream((ArmNestedDomain.VSte) nested.state(), sid, fault.pasid())
+                : SmmuEvent.stage2Fault(sid, fault);
+        return evt == null ? null : SmmuEvent.handle(dev, evt, vdevs);
     }
 
     /** arm_smmu_hw_info(): IOMMU_HW_INFO_TYPE_ARM_SMMUV3 with the raw ID registers; other types -> EOPNOTSUPP (no impl_ops). */
