@@ -108,10 +108,18 @@ public final class IoPageTable {
     /**
      * map_pages(): pgcount leaves of pgsize from iova, each a single item of its level or a
      * contiguous entry; writable when prot has IOMMU_WRITE. iommufd never maps over a mapping.
+     * generic_pt's leaves start clean; io-pgtable-arm.c's writable leaves start dirty:
+     * arm_lpae_prot_to_pte() with IO_PGTABLE_QUIRK_ARM_HD sets DBM without AP_RDONLY, which
+     * iopte_writeable_dirty() reads as dirty until a read_and_clear_dirty makes it writable-clean.
      */
     public void map(long iova, long pgsize, long pgcount, int prot) {
         int sizeLg2 = Long.numberOfTrailingZeros(pgsize);
-        runs.put(iova, new Run(iova, sizeLg2, format.itemLg2(sizeLg2), pgcount, (prot & ResvRegion.IOMMU_WRITE) != 0));
+        boolean writable = (prot & ResvRegion.IOMMU_WRITE) != 0;
+        Run run = new Run(iova, sizeLg2, format.itemLg2(sizeLg2), pgcount, writable);
+        if (format.armWalk() && writable) {
+            run.dirty.set(0, Math.toIntExact(pgcount * run.itemsPerLeaf()));
+        }
+        runs.put(iova, run);
     }
 
     /** unmap_pages(): every leaf that starts inside [iova, iova + size) goes, dirty bits with it. */

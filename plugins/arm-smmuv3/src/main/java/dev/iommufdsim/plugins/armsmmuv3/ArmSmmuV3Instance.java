@@ -403,8 +403,9 @@ final class ArmSmmuV3Instance implements IommuInstance {
     /**
      * The io-pgtable leaves of a domain with dirty_ops, which the spi's default map_pages /
      * unmap_pages write as arm_lpae_map_pages() / arm_lpae_unmap_pages() do: writable leaves
-     * get DBM and start writable-clean (AP_RDONLY set, so the first write is what HTTU
-     * records); read-only leaves have no DBM and never get dirty. Null for other domains.
+     * get DBM without AP_RDONLY (arm_lpae_prot_to_pte), so they are writable-dirty from the
+     * map until a read clears them (iopt_clear_dirty_data does before tracking is enabled);
+     * read-only leaves have AP_RDONLY, no DBM, and never get dirty. Null for other domains.
      */
     @Override
     public IoPageTable ioPageTable(PagingDomain domain) {
