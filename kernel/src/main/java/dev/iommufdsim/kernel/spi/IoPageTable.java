@@ -1,6 +1,7 @@
 package dev.iommufdsim.kernel.spi;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EFAULT;
+import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
 import static dev.iommufdsim.kernel.uapi.Errno.ENOENT;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 
@@ -14,8 +15,8 @@ import java.util.TreeMap;
  * kernel's generic page table library (drivers/iommu/generic_pt/iommu_pt.h: map_pages,
  * unmap_pages, read_and_clear_dirty with record_dirty, set_dirty), which VT-d's second stage
  * (fmt/vtdss.h) and the selftest's mock (fmt/amdv1.h as iommu_mock.c) use in 7.2; the SMMUv3
- * still uses io-pgtable-arm.c, whose dirty walk differs only in where it reports a leaf
- * ({@link Format#ioPgtableArm}).
+ * still uses io-pgtable-arm.c, whose writable leaves start dirty and whose dirty walk follows
+ * a walk address, not the leaves ({@link Format#ioPgtableArm}).
  *
  * <p>A format has items of 2^(granule + itemsPerTable * L) bytes at level L (the sizes a table
  * entry of that level maps). A leaf of another power-of-two size is a contiguous entry: the
@@ -191,35 +192,66 @@ public final class IoPageTable {
      * read_and_clear_dirty(): one visit per leaf in [iova, iova + size), in IOVA order; a leaf
      * with a dirty item is recorded and, unless {@link DirtyBitmap#IOMMU_DIRTY_NO_CLEAR}, all
      * its items made clean. Only dirty items are looked at. Where a leaf is reported is the
-     * format's walk's business (recordGenericPt, recordArm).
+     * format's walk's business (recordGenericPt; io-pgtable-arm: readAndClearDirtyArm).
      */
     public void readAndClearDirty(long iova, long size, long flags, DirtyBitmap dirty) {
+        if (format.armWalk()) {
+            readAndClearDirtyArm(iova, size, flags, dirty);
+            return;
+        }
         long last = iova + size - 1;
         Run first = runAt(iova);
         long from = first != null ? first.iova : iova;
-        // io-pgtable-arm's walk address keeps the offset of iova inside its first leaf
-        long armOffset = first == null ? 0 : (iova - first.iova) & ((1L << first.sizeLg2) - 1);
-        long walkLast = format.armWalk() ? last - armOffset : last;
-        for (Run run : runs.subMap(from, true, walkLast, true).values()) {
+        for (Run run : runs.subMap(from, true, last, true).values()) {
             int perLeaf = run.itemsPerLeaf();
             int lo = Long.compareUnsigned(iova, run.iova) > 0 ? run.item(iova) / perLeaf * perLeaf : 0;
-            // the last item of the leaf holding walkLast: the walk looks at a whole leaf's dirty bits
-            long hiItem = Long.compareUnsigned(walkLast, run.last()) < 0 ? (run.item(walkLast) / perLeaf + 1) * perLeaf - 1
+            // the last item of the leaf holding last: the walk looks at a whole leaf's dirty bits
+            long hiItem = Long.compareUnsigned(last, run.last()) < 0 ? (run.item(last) / perLeaf + 1) * perLeaf - 1
                     : run.count * perLeaf - 1;
             for (int i = run.dirty.nextSetBit(lo); i >= 0 && i <= hiItem; i = run.dirty.nextSetBit(i)) {
                 int leaf = i / perLeaf;
                 long leafIova = run.iova + ((long) leaf << run.sizeLg2);
-                if (format.armWalk()) {
-                    dirty.record(leafIova + armOffset, 1L << run.sizeLg2);
-                } else {
-                    recordGenericPt(leafIova, run, iova, last, dirty);
-                }
+                recordGenericPt(leafIova, run, iova, last, dirty);
                 int next = (leaf + 1) * perLeaf;
                 if ((flags & DirtyBitmap.IOMMU_DIRTY_NO_CLEAR) == 0) {
                     run.dirty.clear(leaf * perLeaf, next);
                 }
                 i = next;
             }
+        }
+    }
+
+    /**
+     * arm_lpae_read_and_clear_dirty(): __arm_lpae_iopte_walk() from walk address iova while it
+     * is below iova + size; io_pgtable_visit() visits the entry that holds the address and a
+     * leaf advances it by the leaf's size, so the address keeps the offset it has in the
+     * first leaf, and where leaf sizes change a later leaf may be stepped over. visit_dirty()
+     * records a dirty leaf at the walk address with its whole size and, unless
+     * IOMMU_DIRTY_NO_CLEAR, makes it writable-clean. An entry that is neither leaf nor table
+     * ends the walk: EINVAL, with what was recorded before it kept.
+     */
+    private void readAndClearDirtyArm(long iova, long size, long flags, DirtyBitmap dirty) {
+        long last = iova + size - 1;
+        long at = iova;
+        while (Long.compareUnsigned(at, last) <= 0) {
+            Run run = runAt(at);
+            if (run == null) {
+                throw fail(EINVAL, "iova 0x%x is not mapped (io_pgtable_visit: neither leaf nor table)", at);
+            }
+            int perLeaf = run.itemsPerLeaf();
+            int first = run.item(at) / perLeaf * perLeaf;
+            int set = run.dirty.nextSetBit(first);
+            if (set >= 0 && set < first + perLeaf) {
+                dirty.record(at, 1L << run.sizeLg2);
+                if ((flags & DirtyBitmap.IOMMU_DIRTY_NO_CLEAR) == 0) {
+                    run.dirty.clear(first, first + perLeaf);
+                }
+            }
+            long next = at + (1L << run.sizeLg2);
+            if (Long.compareUnsigned(next, at) < 0) {
+                return; // past the top of the address space
+            }
+            at = next;
         }
     }
 

@@ -41,6 +41,35 @@ class IoPageTableTest {
         assertEquals("[0x1000 0x200000][0x201000 0x200000]", twoBlocksReadFromInside(IoPageTable.Format.ioPgtableArm(12)));
     }
 
+    /**
+     * io-pgtable-arm's walk visits the leaf that holds its walk address, which each leaf
+     * advances by its own size (io_pgtable_visit): after a 2 MiB block read from 4 KiB in, the
+     * address is 4 KiB into the next leaf, so the 4 KiB leaf at 2 MiB is skipped (neither
+     * reported nor cleared) and the later 4 KiB leaves are reported from their start.
+     */
+    @Test
+    void ioPgtableArmVisitsTheLeafAtTheWalkAddress() {
+        IoPageTable t = new IoPageTable(IoPageTable.Format.ioPgtableArm(12));
+        t.map(0, M2, 1, RW);
+        t.map(M2, K4, 4, RW); // writable leaves are dirty from their map
+        assertEquals("[0x1000 0x200000][0x201000 0x1000][0x202000 0x1000][0x203000 0x1000]", read(t, K4, M2 + 3 * K4));
+        assertEquals("[0x200000 0x1000]", read(t, 0, M2 + 4 * K4), "the skipped leaf kept its dirty state");
+    }
+
+    /** io_pgtable_visit(): an entry that is neither leaf nor table ends the walk with EINVAL, after what it recorded. */
+    @Test
+    void ioPgtableArmWalkStopsAtAHole() {
+        IoPageTable t = new IoPageTable(IoPageTable.Format.ioPgtableArm(12));
+        t.map(0, K4, 1, RW);
+        t.map(2 * K4, K4, 1, RW);
+        StringBuilder b = new StringBuilder();
+        IommufdException e = assertThrows(IommufdException.class,
+                () -> t.readAndClearDirty(0, 3 * K4, 0, (va, len) -> b.append(String.format("[0x%x 0x%x]", va, len))));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertEquals("[0x0 0x1000]", b.toString());
+        assertEquals("[0x2000 0x1000]", read(t, 2 * K4, K4));
+    }
+
     @Test
     void writesAreAllOrNothing() {
         IoPageTable t = new IoPageTable(IoPageTable.Format.genericPt(12, 9));

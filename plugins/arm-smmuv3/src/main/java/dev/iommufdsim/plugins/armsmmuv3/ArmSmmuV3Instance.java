@@ -425,9 +425,10 @@ final class ArmSmmuV3Instance implements IommuInstance {
      * arm_smmu_read_and_clear_dirty() -> arm_lpae_read_and_clear_dirty(): EINVAL for a size
      * of 0, a range past the input size or a domain that is not stage 1; then the walk
      * (visit_dirty) records each writable-dirty leaf (DBM set, AP_RDONLY clear) with its whole
-     * block size at the walk address, which starts at iova (so a leaf entered in its middle is
-     * reported from there), and, unless NO_CLEAR, makes it writable-clean again
-     * (iopte_set_writeable_clean).
+     * block size at the walk address, which starts at iova and each leaf advances by its size
+     * (so a leaf entered in its middle is reported from there, and the next leaf is the one
+     * holding the advanced address), and, unless NO_CLEAR, makes it writable-clean again
+     * (iopte_set_writeable_clean); an unmapped entry ends the walk with EINVAL.
      */
     @Override
     public void readAndClearDirty(PagingDomain domain, long iova, long size, long flags, DirtyBitmap dirty) {
