@@ -57,8 +57,9 @@ import org.pf4j.Extension;
  *
  * <p>Dirty tracking (arm_smmu_dirty_ops): with {@code httu: true} a device can have a stage-1
  * domain with DIRTY_TRACKING, whose io-pgtable leaves are kept; SET_DIRTY_TRACKING always
- * succeeds, every {@code dma_write} to a writable leaf marks it dirty (HTTU, tracking enabled or
- * not), and GET_DIRTY_BITMAP reports each dirty leaf with its whole block size.
+ * succeeds, a writable leaf is dirty from its map (DBM without AP_RDONLY) until read, every
+ * {@code dma_write} to a writable leaf marks it dirty (HTTU, tracking enabled or not), and
+ * GET_DIRTY_BITMAP reports each dirty leaf with its whole block size.
  *
  * <p>PASID attach (arm_smmu_s1_set_dev_pasid): a device with {@code pasid_bits} has
  * max_pasids = min(2^pasid_bits, 2^IDR1.SSIDSIZE); a PASID takes a stage-1 domain of the same
