@@ -211,6 +211,22 @@ class VfioDeviceFileTest {
     }
 
     @Test
+    void aFailedCopyBackOfAPasidAttachDetachesTheRidAsTheKernelDoes() {
+        assertEquals(0, call(df, BIND, bind(24, 0, IOMMUFD)));
+        int devId = nic.boundTo().id();
+        int ioas = ctx.ioasAlloc(0);
+        int hwpt = ctx.hwptAlloc(dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_ALLOC_PASID, devId, ioas, 0, new byte[0], 0, 0);
+        assertEquals(0, call(df, ATTACH, new Struct(12).u32(0, 12).u32(8, hwpt)));
+        p.put(RO, new Struct(16).u32(0, 16).u32(4, 1).u32(8, hwpt).u32(12, 5).bytes());
+        assertEquals(-EFAULT, df.ioctl(ATTACH, RO, p));
+        // vfio_df_ioctl_attach_pt()'s out_detach is detach_ioas() even for a PASID attach:
+        // the RID is detached and PASID 5 stays attached
+        assertEquals(java.util.Set.of(5), nic.boundTo().vfioAttachedPasids());
+        assertEquals(0, call(df, DETACH, new Struct(12).u32(0, 12).u32(4, 1).u32(8, 5)));
+        assertTrue(nic.boundTo().vfioAttachedPasids().isEmpty());
+    }
+
+    @Test
     void getInfoOfAVfioPciDevice() {
         assertEquals(0, call(df, BIND, bind(24, 0, IOMMUFD)));
         assertEquals(-EINVAL, call(df, GET_INFO, new Struct(24).u32(0, 15)));
