@@ -1,6 +1,7 @@
 package dev.iommufdsim.kernel;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOSPC;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
 import static dev.iommufdsim.kernel.uapi.Uapi.VFIO_DEVICE_ATTACH_PASID;
@@ -62,6 +63,11 @@ final class VfioCdev {
         int p = (flags & VFIO_DEVICE_ATTACH_PASID) != 0 ? pasid : IOMMU_NO_PASID;
         Set<Integer> att = attached(idev);
         if (!att.contains(p)) {
+            if (p < 0) {
+                // vfio_iommufd_physical_pasid_attach_ioas(): ida_alloc_range(&vdev->pasids, pasid,
+                // pasid) refuses a min above INT_MAX before iommufd_device_attach() is called
+                throw fail(ENOSPC, "pasid %d is beyond the vfio device's PASID ida (INT_MAX)", Integer.toUnsignedLong(p));
+            }
             int out = ictx.deviceAttach(idev, p, ptId);
             att.add(p);
             return out;

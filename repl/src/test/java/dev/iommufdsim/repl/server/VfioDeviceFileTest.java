@@ -227,6 +227,21 @@ class VfioDeviceFileTest {
     }
 
     @Test
+    void aPasidAttachBeyondIntMaxIsEnospcFromTheIda() {
+        assertEquals(0, call(df, BIND, bind(24, 0, IOMMUFD)));
+        int devId = nic.boundTo().id();
+        int ioas = ctx.ioasAlloc(0);
+        int hwpt = ctx.hwptAlloc(dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_ALLOC_PASID, devId, ioas, 0, new byte[0], 0, 0);
+        // vfio_iommufd_physical_pasid_attach_ioas(): ida_alloc_range(&vdev->pasids, pasid, pasid)
+        // refuses a min above INT_MAX with ENOSPC before iommufd_device_attach() is called
+        assertEquals(-dev.iommufdsim.kernel.uapi.Errno.ENOSPC.number(),
+                call(df, ATTACH, new Struct(16).u32(0, 16).u32(4, 1).u32(8, hwpt).u32(12, 0x8000_0000)));
+        assertTrue(nic.boundTo().vfioAttachedPasids().isEmpty());
+        // detaching it is a silent no-op (ida_exists() is false)
+        assertEquals(0, call(df, DETACH, new Struct(12).u32(0, 12).u32(4, 1).u32(8, 0x8000_0000)));
+    }
+
+    @Test
     void getInfoOfAVfioPciDevice() {
         assertEquals(0, call(df, BIND, bind(24, 0, IOMMUFD)));
         assertEquals(-EINVAL, call(df, GET_INFO, new Struct(24).u32(0, 15)));
