@@ -242,6 +242,25 @@ class VfioDeviceFileTest {
     }
 
     @Test
+    void aPasidAttachOfPasidZeroIsTheIdasNotIommufdAttached() {
+        assertEquals(0, call(df, BIND, bind(24, 0, IOMMUFD)));
+        int ioas = ctx.ioasAlloc(0);
+        // the PASID flag with IOMMU_NO_PASID: the ida takes 0, iommufd_device_attach() attaches the RID
+        assertEquals(0, call(df, ATTACH, new Struct(16).u32(0, 16).u32(4, 1).u32(8, ioas).u32(12, 0)));
+        assertEquals(java.util.Set.of(0), nic.boundTo().vfioAttachedPasids());
+        // iommufd_attached is false: a RID attach is an attach, and the core finds the RID taken
+        assertEquals(-dev.iommufdsim.kernel.uapi.Errno.EBUSY.number(), call(df, ATTACH, new Struct(12).u32(0, 12).u32(8, ioas)));
+        // and a RID detach detaches nothing
+        assertEquals(0, call(df, DETACH, new Struct(8).u32(0, 8)));
+        assertEquals(java.util.Set.of(0), nic.boundTo().vfioAttachedPasids());
+        // the PASID detach of 0 does
+        assertEquals(0, call(df, DETACH, new Struct(12).u32(0, 12).u32(4, 1).u32(8, 0)));
+        assertTrue(nic.boundTo().vfioAttachedPasids().isEmpty());
+        df.release();
+        assertTrue(noDeviceObject());
+    }
+
+    @Test
     void getInfoOfAVfioPciDevice() {
         assertEquals(0, call(df, BIND, bind(24, 0, IOMMUFD)));
         assertEquals(-EINVAL, call(df, GET_INFO, new Struct(24).u32(0, 15)));
