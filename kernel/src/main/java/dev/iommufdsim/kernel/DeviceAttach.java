@@ -74,8 +74,9 @@ final class DeviceAttach {
                     idev.id(), idev.dev.name(), idev.dev.iommu().driverName());
         }
         // The drivers enable IOPF inside attach_dev, after their own checks (intel_iommu_attach_device,
-        // intel_nested_attach_dev, arm_smmu_attach_prepare); both are refusals only here, so one
-        // device's refusal leaves nothing to undo on the others.
+        // arm_smmu_attach_prepare); intel_nested_attach_dev checks more after it
+        // (intel_pasid_setup_nested: NestedDomain.attachDevAfterIopf). All are refusals only here,
+        // so one device's refusal leaves nothing to undo on the others.
         if (hwpt instanceof HwptPaging paging) {
             for (PhysDevice d : idev.igroup.group.devices()) {
                 d.iommu().attachDev(paging.domain(), d.info());
@@ -85,6 +86,7 @@ final class DeviceAttach {
             for (PhysDevice d : idev.igroup.group.devices()) {
                 d.iommu().run("attach_dev", () -> nested.domain.attachDev(d.info(), d.iommu().ops(), nested.viommu));
                 IoPgfault.enableIopf(hwpt, d);
+                d.iommu().nestedAttachAfterIopf(nested.domain, d.info());
             }
         }
     }

@@ -255,6 +255,14 @@ public final class IommuInstanceHandle {
         });
     }
 
+    /** The nested domain's attach_dev checks after the IOPF enabling (NestedDomain.attachDevAfterIopf). */
+    void nestedAttachAfterIopf(dev.iommufdsim.kernel.spi.NestedDomain domain, DeviceInfo dev) {
+        contain("attach_dev", () -> {
+            domain.attachDevAfterIopf(dev, ops);
+            return null;
+        });
+    }
+
     void enableIopf(DeviceInfo dev) {
         contain("enable_iopf", () -> {
             ops.enableIopf(dev);

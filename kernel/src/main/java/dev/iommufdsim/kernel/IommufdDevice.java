@@ -14,8 +14,13 @@ public final class IommufdDevice extends IommufdObject {
     final IommufdCtx ictx;
     final PhysDevice dev;
     final IommufdGroup igroup;
-    /** vfio_device's iommufd_attached, per PASID (0 = the RID), for VFIO cdev devices. */
+    /**
+     * vfio_device's pasids ida, for VFIO cdev devices: the PASIDs attached with
+     * VFIO_DEVICE_ATTACH_PASID (0 among them when a program passes IOMMU_NO_PASID with the flag).
+     */
     final Set<Integer> vfioAttached = new TreeSet<>();
+    /** vfio_device's iommufd_attached: the RID attached without VFIO_DEVICE_ATTACH_PASID. */
+    boolean vfioRidAttached;
     /** idev->vdev: the device's vDEVICE (at most one), or null. */
     IommufdVdevice vdev;
     /** idev->enforce_cache_coherency: IOMMU_CAP_ENFORCE_CACHE_COHERENCY, read at bind. */
@@ -74,7 +79,11 @@ public final class IommufdDevice extends IommufdObject {
 
     /** The PASIDs the VFIO cdev believes attached (vfio_device's iommufd_attached), a copy. */
     public Set<Integer> vfioAttachedPasids() {
-        return Set.copyOf(vfioAttached);
+        Set<Integer> out = new TreeSet<>(vfioAttached);
+        if (vfioRidAttached) {
+            out.add(0);
+        }
+        return Set.copyOf(out);
     }
 
     /** The device's vDEVICE, or null. */

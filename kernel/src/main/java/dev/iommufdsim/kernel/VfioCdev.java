@@ -1,6 +1,7 @@
 package dev.iommufdsim.kernel;
 
 import static dev.iommufdsim.kernel.uapi.Errno.EINVAL;
+import static dev.iommufdsim.kernel.uapi.Errno.ENOSPC;
 import static dev.iommufdsim.kernel.uapi.IommufdException.fail;
 import static dev.iommufdsim.kernel.uapi.Uapi.IOMMU_NO_PASID;
 import static dev.iommufdsim.kernel.uapi.Uapi.VFIO_DEVICE_ATTACH_PASID;
@@ -59,14 +60,30 @@ final class VfioCdev {
         // (vfio_df_ioctl_attach_pt() is EOPNOTSUPP only without it), and the iommu core skips
         // a device with max_pasids 0 (iommu_attach_device_pasid(), __iommu_set_group_pasid()),
         // so such a PASID attach succeeds and programs nothing, as in Linux 7.2.
-        int p = (flags & VFIO_DEVICE_ATTACH_PASID) != 0 ? pasid : IOMMU_NO_PASID;
-        Set<Integer> att = attached(idev);
-        if (!att.contains(p)) {
-            int out = ictx.deviceAttach(idev, p, ptId);
-            att.add(p);
+        if ((flags & VFIO_DEVICE_ATTACH_PASID) == 0) {
+            // vfio_iommufd_physical_attach_ioas(): replace when iommufd_attached
+            if (idev.vfioRidAttached) {
+                return ictx.deviceReplace(idev, IOMMU_NO_PASID, ptId);
+            }
+            int out = ictx.deviceAttach(idev, IOMMU_NO_PASID, ptId);
+            idev.vfioRidAttached = true;
             return out;
         }
-        return ictx.deviceReplace(idev, p, ptId);
+        // vfio_iommufd_physical_pasid_attach_ioas(): the pasids ida is apart from iommufd_attached,
+        // so a pasid of 0 (IOMMU_NO_PASID) attaches the RID through it (EBUSY from the core when
+        // the RID is attached already)
+        Set<Integer> att = attached(idev);
+        if (att.contains(pasid)) {
+            return ictx.deviceReplace(idev, pasid, ptId);
+        }
+        if (pasid < 0) {
+            // ida_alloc_range(&vdev->pasids, pasid, pasid) refuses a min above INT_MAX before
+            // iommufd_device_attach() is called
+            throw fail(ENOSPC, "pasid %d is beyond the vfio device's PASID ida (INT_MAX)", Integer.toUnsignedLong(pasid));
+        }
+        int out = ictx.deviceAttach(idev, pasid, ptId);
+        att.add(pasid);
+        return out;
     }
 
     /** vfio_df_ioctl_detach_pt(): detaching nothing is a silent success. */
@@ -75,19 +92,33 @@ final class VfioCdev {
         if ((flags & ~VFIO_DEVICE_DETACH_PASID) != 0) {
             throw fail(EINVAL, "unknown VFIO_DEVICE_DETACH_IOMMUFD_PT flags 0x%x", flags & ~VFIO_DEVICE_DETACH_PASID);
         }
-        int p = (flags & VFIO_DEVICE_DETACH_PASID) != 0 ? pasid : IOMMU_NO_PASID;
-        Set<Integer> att = attached(idev);
-        if (!att.remove(p)) {
+        if ((flags & VFIO_DEVICE_DETACH_PASID) == 0) {
+            // vfio_iommufd_physical_detach_ioas(): nothing unless iommufd_attached
+            if (idev.vfioRidAttached) {
+                idev.vfioRidAttached = false;
+                ictx.deviceDetach(idev, IOMMU_NO_PASID);
+            }
             return;
         }
-        ictx.deviceDetach(idev, p);
+        // vfio_iommufd_physical_pasid_detach_ioas(): nothing unless ida_exists()
+        if (attached(idev).remove(pasid)) {
+            ictx.deviceDetach(idev, pasid);
+        }
     }
 
-    /** Closing the cdev: detach every attachment, then unbind. */
+    /**
+     * Closing the cdev (vfio_iommufd_physical_unbind()): every PASID of the ida, lowest first,
+     * then the RID when iommufd_attached; then unbind.
+     */
     static void close(IommufdCtx ictx, int devId) {
         IommufdDevice idev = cdev(ictx, devId);
         for (int p : List.copyOf(attached(idev))) {
+            attached(idev).remove(p);
             ictx.deviceDetach(idev, p);
+        }
+        if (idev.vfioRidAttached) {
+            idev.vfioRidAttached = false;
+            ictx.deviceDetach(idev, IOMMU_NO_PASID);
         }
         ictx.deviceUnbind(idev);
     }

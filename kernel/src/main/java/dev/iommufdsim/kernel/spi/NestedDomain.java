@@ -45,6 +45,16 @@ public interface NestedDomain extends IommuDomain {
     }
 
     /**
+     * The checks of attach_dev that come after the driver's IOPF enabling (iopf_for_domain_set),
+     * for a driver that has some (intel_nested_attach_dev: intel_pasid_setup_nested's): the core
+     * calls it after {@link #attachDev(DeviceInfo, IommuInstance, VdevLookup)} and, for a HWPT
+     * with a fault object, the IOPF enabling, so that an ENODEV of the latter wins as in the
+     * kernel. Nothing by default.
+     */
+    default void attachDevAfterIopf(DeviceInfo dev, IommuInstance devIommu) {
+    }
+
+    /**
      * Why the hardware terminates every DMA through this domain without translating it and
      * without recording an event, or null when it translates (the default). SMMUv3: a
      * non-valid or ABORT vSTE is installed as an abort STE (arm_smmu_make_nested_domain_ste()

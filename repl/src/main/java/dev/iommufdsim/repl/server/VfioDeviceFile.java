@@ -251,8 +251,9 @@ final class VfioDeviceFile {
     /**
      * vfio_df_ioctl_attach_pt() and vfio_iommufd_physical_(pasid_)attach_ioas(): struct
      * vfio_device_attach_iommufd_pt {argsz, flags, pt_id @8, pasid @12}; attaches, or replaces
-     * what the device (PASID) has; pt_id copied back. A failed copy-back detaches again (the
-     * kernel's out_detach; it detaches the RID even for a PASID attach, which is not followed).
+     * what the device (PASID) has; pt_id copied back. A failed copy-back goes to the kernel's
+     * out_detach, device->ops->detach_ioas(): the RID is detached (when attached), even after a
+     * PASID attach, whose PASID stays attached.
      */
     private long attach(long arg, UserAccess mem) throws UserFault {
         PtArgs a = ptArgs(arg, mem, 12, "pt_id");
@@ -267,7 +268,7 @@ final class VfioDeviceFile {
         try {
             mem.write(arg + 8, u32(out));
         } catch (UserFault f) {
-            ctx.vfioDeviceDetach(devId, a.flags(), a.pasid());
+            ctx.vfioDeviceDetach(devId, 0, 0); // detach_ioas(), not pasid_detach_ioas()
             throw f;
         }
         return 0;

@@ -211,6 +211,56 @@ class VfioDeviceFileTest {
     }
 
     @Test
+    void aFailedCopyBackOfAPasidAttachDetachesTheRidAsTheKernelDoes() {
+        assertEquals(0, call(df, BIND, bind(24, 0, IOMMUFD)));
+        int devId = nic.boundTo().id();
+        int ioas = ctx.ioasAlloc(0);
+        int hwpt = ctx.hwptAlloc(dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_ALLOC_PASID, devId, ioas, 0, new byte[0], 0, 0);
+        assertEquals(0, call(df, ATTACH, new Struct(12).u32(0, 12).u32(8, hwpt)));
+        p.put(RO, new Struct(16).u32(0, 16).u32(4, 1).u32(8, hwpt).u32(12, 5).bytes());
+        assertEquals(-EFAULT, df.ioctl(ATTACH, RO, p));
+        // vfio_df_ioctl_attach_pt()'s out_detach is detach_ioas() even for a PASID attach:
+        // the RID is detached and PASID 5 stays attached
+        assertEquals(java.util.Set.of(5), nic.boundTo().vfioAttachedPasids());
+        assertEquals(0, call(df, DETACH, new Struct(12).u32(0, 12).u32(4, 1).u32(8, 5)));
+        assertTrue(nic.boundTo().vfioAttachedPasids().isEmpty());
+    }
+
+    @Test
+    void aPasidAttachBeyondIntMaxIsEnospcFromTheIda() {
+        assertEquals(0, call(df, BIND, bind(24, 0, IOMMUFD)));
+        int devId = nic.boundTo().id();
+        int ioas = ctx.ioasAlloc(0);
+        int hwpt = ctx.hwptAlloc(dev.iommufdsim.kernel.uapi.Uapi.IOMMU_HWPT_ALLOC_PASID, devId, ioas, 0, new byte[0], 0, 0);
+        // vfio_iommufd_physical_pasid_attach_ioas(): ida_alloc_range(&vdev->pasids, pasid, pasid)
+        // refuses a min above INT_MAX with ENOSPC before iommufd_device_attach() is called
+        assertEquals(-dev.iommufdsim.kernel.uapi.Errno.ENOSPC.number(),
+                call(df, ATTACH, new Struct(16).u32(0, 16).u32(4, 1).u32(8, hwpt).u32(12, 0x8000_0000)));
+        assertTrue(nic.boundTo().vfioAttachedPasids().isEmpty());
+        // detaching it is a silent no-op (ida_exists() is false)
+        assertEquals(0, call(df, DETACH, new Struct(12).u32(0, 12).u32(4, 1).u32(8, 0x8000_0000)));
+    }
+
+    @Test
+    void aPasidAttachOfPasidZeroIsTheIdasNotIommufdAttached() {
+        assertEquals(0, call(df, BIND, bind(24, 0, IOMMUFD)));
+        int ioas = ctx.ioasAlloc(0);
+        // the PASID flag with IOMMU_NO_PASID: the ida takes 0, iommufd_device_attach() attaches the RID
+        assertEquals(0, call(df, ATTACH, new Struct(16).u32(0, 16).u32(4, 1).u32(8, ioas).u32(12, 0)));
+        assertEquals(java.util.Set.of(0), nic.boundTo().vfioAttachedPasids());
+        // iommufd_attached is false: a RID attach is an attach, and the core finds the RID taken
+        assertEquals(-dev.iommufdsim.kernel.uapi.Errno.EBUSY.number(), call(df, ATTACH, new Struct(12).u32(0, 12).u32(8, ioas)));
+        // and a RID detach detaches nothing
+        assertEquals(0, call(df, DETACH, new Struct(8).u32(0, 8)));
+        assertEquals(java.util.Set.of(0), nic.boundTo().vfioAttachedPasids());
+        // the PASID detach of 0 does
+        assertEquals(0, call(df, DETACH, new Struct(12).u32(0, 12).u32(4, 1).u32(8, 0)));
+        assertTrue(nic.boundTo().vfioAttachedPasids().isEmpty());
+        df.release();
+        assertTrue(noDeviceObject());
+    }
+
+    @Test
     void getInfoOfAVfioPciDevice() {
         assertEquals(0, call(df, BIND, bind(24, 0, IOMMUFD)));
         assertEquals(-EINVAL, call(df, GET_INFO, new Struct(24).u32(0, 15)));

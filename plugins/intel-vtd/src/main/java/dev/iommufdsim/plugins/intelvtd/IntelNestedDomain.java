@@ -71,9 +71,10 @@ final class IntelNestedDomain implements NestedDomain {
     }
 
     /**
-     * intel_nested_attach_dev(): paging_domain_compatible() of the parent with the device's
-     * unit (info->iommu, which is devIommu, not necessarily the allocating unit) -> EINVAL;
-     * then intel_pasid_setup_nested() against that unit ({@link #checkSetupNested}).
+     * intel_nested_attach_dev(), up to its IOPF enabling: paging_domain_compatible() of the
+     * parent with the device's unit (info->iommu, which is devIommu, not necessarily the
+     * allocating unit) -> EINVAL. Then iopf_for_domain_set() (ENODEV without PRI, the core's
+     * call) and {@link #attachDevAfterIopf}.
      */
     @Override
     public void attachDev(DeviceInfo dev, IommuInstance devIommu, VdevLookup vdevs) {
@@ -82,7 +83,14 @@ final class IntelNestedDomain implements NestedDomain {
             throw fail(EINVAL, "intel_vtd: %s is not behind a VT-d unit", dev.name());
         }
         s2.checkCompatible(unit.caps(), unit.name());
-        checkSetupNested(unit);
+    }
+
+    /** intel_nested_attach_dev() after iopf_for_domain_set(): intel_pasid_setup_nested() against the device's unit ({@link #checkSetupNested}). */
+    @Override
+    public void attachDevAfterIopf(DeviceInfo dev, IommuInstance devIommu) {
+        if (devIommu instanceof IntelVtdInstance unit) {
+            checkSetupNested(unit);
+        }
     }
 
     /** The nesting parent (dmar_domain->s2_domain). */

@@ -205,17 +205,30 @@ final class IntelVtdInstance implements IommuInstance {
         if (old != null) {
             pasidTables.remove(dev, pasid); // intel_pasid_tear_down_entry(), before the new entry's checks
         }
-        if (nested != null) {
-            nested.checkSetupNested(this);
-        }
-        long size = pasidTableSize(dev);
-        if (p >= size) {
-            throw fail(ENODEV, "intel_vtd: pasid %d of %s is beyond its PASID table (%d entries)", p, dev.name(), size);
-        }
-        if (pasidTables.get(dev, pasid) != null) {
-            throw fail(EBUSY, "intel_vtd: the PASID entry %d of %s is already present", p, dev.name());
+        try {
+            if (nested != null) {
+                nested.checkSetupNested(this);
+            }
+            long size = pasidTableSize(dev);
+            if (p >= size) {
+                throw fail(ENODEV, "intel_vtd: pasid %d of %s is beyond its PASID table (%d entries)", p, dev.name(), size);
+            }
+            if (pasidTables.get(dev, pasid) != null) {
+                throw fail(EBUSY, "intel_vtd: the PASID entry %d of %s is already present", p, dev.name());
+            }
+        } catch (IommufdException e) {
+            // old keeps its dev_pasid (only the new domain's is removed), over a cleared entry
+            VtdDomain.DirtyState st = old == null ? null : dirtyStateOf(old);
+            if (st != null) {
+                st.clearedEntries.add(entryKey(dev, pasid));
+            }
+            throw e;
         }
         pasidTables.put(dev, pasid, nested != null ? nested : paging);
+        VtdDomain.DirtyState st = old == null ? null : dirtyStateOf(old);
+        if (st != null) {
+            st.clearedEntries.remove(entryKey(dev, pasid)); // domain_remove_dev_pasid(old, ...)
+        }
     }
 
     /**
@@ -225,6 +238,25 @@ final class IntelVtdInstance implements IommuInstance {
     @Override
     public void removeDevPasid(DeviceInfo dev, int pasid, IommuDomain old) {
         pasidTables.remove(dev, pasid);
+        VtdDomain.DirtyState st = old == null ? null : dirtyStateOf(old);
+        if (st != null) {
+            st.clearedEntries.remove(entryKey(dev, pasid));
+        }
+    }
+
+    /**
+     * The second-stage domain with dirty_ops whose set_dirty_tracking walks the PASID entries of
+     * domain: domain itself, or the nesting parent of a nested domain
+     * (parent_domain_set_dirty_tracking); null for others.
+     */
+    private static VtdDomain.DirtyState dirtyStateOf(IommuDomain domain) {
+        VtdDomain d = domain instanceof IntelNestedDomain n ? n.s2()
+                : domain instanceof PagingDomain pd && pd.driverState() instanceof VtdDomain v ? v : null;
+        return d == null ? null : d.sspt();
+    }
+
+    private static String entryKey(DeviceInfo dev, int pasid) {
+        return dev.name() + "/" + Integer.toUnsignedLong(pasid);
     }
 
     /**
@@ -301,14 +333,26 @@ final class IntelVtdInstance implements IommuInstance {
      * enable; else domain_set_dirty_tracking() sets or clears SSADE in the PASID entry of
      * every attached device and PASID (intel_pasid_setup_dirty_tracking), and for a nesting
      * parent parent_domain_set_dirty_tracking() does the same for the devices of every nested
-     * domain on it (s1_domains), then dirty_tracking = enable. Its errnos (ENODEV without a
-     * PASID entry, EOPNOTSUPP for a PGTT other than SL_ONLY or NESTED) cannot happen here: a
-     * domain with dirty_ops is second stage in scalable mode, so every attached device's entry
-     * is SL_ONLY or NESTED. Since every entry follows dirty_tracking, SSADE is modelled by it.
+     * domain on it (s1_domains), then dirty_tracking = enable. A domain with dirty_ops is
+     * second stage in scalable mode, so every present entry of its devices is SL_ONLY or
+     * NESTED; but a PASID whose replace failed after intel_pasid_tear_down_entry() (a nested
+     * domain's stage-1 checks, see {@link #setDevPasid}) stays on the old domain's dev_pasids
+     * over a cleared entry, whose PGTT 0 intel_pasid_setup_dirty_tracking() refuses: EOPNOTSUPP,
+     * after which the unwind leaves every entry and dirty_tracking as they were. (ENODEV, no
+     * PASID entry at all, cannot happen.) Since every entry follows dirty_tracking, SSADE is
+     * modelled by it.
      */
     @Override
     public void setDirtyTracking(PagingDomain domain, boolean enable) {
-        sspt(domain).dirtyTracking = enable;
+        VtdDomain.DirtyState st = sspt(domain);
+        if (st.dirtyTracking == enable) {
+            return;
+        }
+        if (!st.clearedEntries.isEmpty()) {
+            throw fail(EOPNOTSUPP, "intel_vtd: dirty tracking not supported on translation type 0: the PASID entry of %s was"
+                    + " torn down by a failed replace and the domain still lists it", st.clearedEntries.iterator().next());
+        }
+        st.dirtyTracking = enable;
     }
 
     /**

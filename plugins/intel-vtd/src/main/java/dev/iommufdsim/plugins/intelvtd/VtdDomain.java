@@ -39,6 +39,12 @@ record VtdDomain(boolean firstStage, int vaszLg2, int topLevel, long pgsizeBitma
         final IoPageTable ptes = new IoPageTable(VTDSS);
         /** dmar_domain->dirty_tracking. */
         boolean dirtyTracking;
+        /**
+         * The (device, PASID) pairs on the dev_pasids of this domain (or, for a nesting parent,
+         * of a nested domain on it) whose PASID entry a failed replace tore down: cleared
+         * entries, whose PGTT intel_pasid_setup_dirty_tracking() refuses (EOPNOTSUPP).
+         */
+        final java.util.Set<String> clearedEntries = new java.util.HashSet<>();
     }
 
     static final long SZ_4K = 4096;

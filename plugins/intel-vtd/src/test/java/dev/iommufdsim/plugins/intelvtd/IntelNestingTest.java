@@ -21,6 +21,12 @@ import org.junit.jupiter.api.Test;
 
 /** VT-d nesting against drivers/iommu/intel/nested.c and pasid.c of Linux 7.2. */
 class IntelNestingTest {
+    /** attach_dev as the core runs it: attachDev, (the IOPF enabling,) attachDevAfterIopf. */
+    static void attach(NestedDomain d, dev.iommufdsim.kernel.spi.DeviceInfo dev, IntelVtdInstance unit) {
+        d.attachDev(dev, unit, null);
+        d.attachDevAfterIopf(dev, unit);
+    }
+
     static byte[] s1(long flags, long pgtbl, int addrWidth, int reserved) {
         return UserStruct.allocate(24).putU64(0, flags).putU64(8, pgtbl).putU32(16, addrWidth).putU32(20, reserved).bytes();
     }
@@ -58,20 +64,20 @@ class IntelNestingTest {
     @Test
     void attachChecksTheStage1Config() {
         NestedDomain wide = nested(unit, parent, s1(0, 0x1000, 57, 0));
-        assertEquals(EINVAL, errno(() -> wide.attachDev(NIC, unit, null)));
-        nested(unit, parent, s1(0, 0x1000, 48, 0)).attachDev(NIC, unit, null);
+        assertEquals(EINVAL, errno(() -> attach(wide, NIC, unit)));
+        attach(nested(unit, parent, s1(0, 0x1000, 48, 0)), NIC, unit);
         IntelVtdInstance five = unit(Map.of("gaw", 57L, "five_level", true));
-        nested(five, alloc(five, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT), s1(0, 0x1000, 57, 0)).attachDev(NIC, five, null);
-        assertEquals(EINVAL, errno(() -> nested(unit, parent, s1(0, 0x1000, 39, 0)).attachDev(NIC, unit, null)));
-        nested(unit, parent, s1(IntelNestedDomain.IOMMU_VTD_S1_SRE | IntelNestedDomain.IOMMU_VTD_S1_EAFE | IntelNestedDomain.IOMMU_VTD_S1_WPE,
-                0x1000, 48, 0)).attachDev(NIC, unit, null);
+        attach(nested(five, alloc(five, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT), s1(0, 0x1000, 57, 0)), NIC, five);
+        assertEquals(EINVAL, errno(() -> attach(nested(unit, parent, s1(0, 0x1000, 39, 0)), NIC, unit)));
+        attach(nested(unit, parent, s1(IntelNestedDomain.IOMMU_VTD_S1_SRE | IntelNestedDomain.IOMMU_VTD_S1_EAFE | IntelNestedDomain.IOMMU_VTD_S1_WPE,
+                0x1000, 48, 0)), NIC, unit);
         IntelVtdInstance noSrs = unit(Map.of("ecap_reg", VtdRegs.defaultEcap(true) & ~VtdRegs.ECAP_SRS));
         PagingDomain p2 = alloc(noSrs, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT);
-        assertEquals(EINVAL, errno(() -> nested(noSrs, p2, s1(IntelNestedDomain.IOMMU_VTD_S1_SRE, 0, 48, 0)).attachDev(NIC, noSrs, null)));
-        nested(noSrs, p2, s1(IntelNestedDomain.IOMMU_VTD_S1_WPE, 0, 48, 0)).attachDev(NIC, noSrs, null);
+        assertEquals(EINVAL, errno(() -> attach(nested(noSrs, p2, s1(IntelNestedDomain.IOMMU_VTD_S1_SRE, 0, 48, 0)), NIC, noSrs)));
+        attach(nested(noSrs, p2, s1(IntelNestedDomain.IOMMU_VTD_S1_WPE, 0, 48, 0)), NIC, noSrs);
         IntelVtdInstance noEafs = unit(Map.of("ecap_reg", VtdRegs.defaultEcap(true) & ~VtdRegs.ECAP_EAFS));
         PagingDomain p3 = alloc(noEafs, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT);
-        assertEquals(EINVAL, errno(() -> nested(noEafs, p3, s1(IntelNestedDomain.IOMMU_VTD_S1_EAFE, 0, 48, 0)).attachDev(NIC, noEafs, null)));
+        assertEquals(EINVAL, errno(() -> attach(nested(noEafs, p3, s1(IntelNestedDomain.IOMMU_VTD_S1_EAFE, 0, 48, 0)), NIC, noEafs)));
     }
 
     /**
@@ -84,12 +90,12 @@ class IntelNestingTest {
     void attachChecksTheDevicesOwnUnit() {
         IntelVtdInstance noNest = unit(Map.of("nesting", false));
         NestedDomain d = nested(unit, parent, s1(0, 0x1000, 48, 0));
-        d.attachDev(NIC, unit, null);
-        assertEquals(EINVAL, errno(() -> d.attachDev(NIC, noNest, null)), "the device's unit has no nested translation");
+        attach(d, NIC, unit);
+        assertEquals(EINVAL, errno(() -> attach(d, NIC, noNest)), "the device's unit has no nested translation");
         IntelVtdInstance five = unit(Map.of("gaw", 57L, "five_level", true));
         NestedDomain wide = nested(five, parent, s1(0, 0x1000, 57, 0));
-        wide.attachDev(NIC, five, null);
-        assertEquals(EINVAL, errno(() -> wide.attachDev(NIC, unit, null)), "addr_width 57 without CAP.FL5LP on the device's unit");
+        attach(wide, NIC, five);
+        assertEquals(EINVAL, errno(() -> attach(wide, NIC, unit)), "addr_width 57 without CAP.FL5LP on the device's unit");
     }
 
     /** intel_nested_cache_invalidate_user() (nested.c:91). */

@@ -111,4 +111,30 @@ class IntelPasidTest {
         unit.setDevPasid(good, nic, 4, good);
         assertSame(good, unit.pasidEntries(nic).get(4));
     }
+
+    /**
+     * A failed nested replace tears the old entry down, and the old domain keeps its dev_pasid
+     * (intel_nested_set_dev_pasid() removes only the new one's): intel_pasid_setup_dirty_tracking()
+     * then meets a cleared entry (PGTT 0) and intel_iommu_set_dirty_tracking() fails
+     * EOPNOTSUPP, changing nothing, until the PASID is detached (domain_remove_dev_pasid).
+     */
+    @Test
+    void dirtyTrackingOverAPasidAFailedReplaceTornDown() {
+        PagingDomain parent = alloc(unit, Uapi.IOMMU_HWPT_ALLOC_NEST_PARENT | Uapi.IOMMU_HWPT_ALLOC_DIRTY_TRACKING
+                | Uapi.IOMMU_HWPT_ALLOC_PASID);
+        NestedDomain wide = unit.domainAllocNested(nic, parent, Uapi.IOMMU_HWPT_ALLOC_PASID, Uapi.IOMMU_HWPT_DATA_VTD_S1, s1(0, 0x1000, 57, 0));
+        unit.setDevPasid(parent, nic, 4, null);
+        assertEquals(EINVAL, errno(() -> unit.setDevPasid(wide, nic, 4, parent)), "addr_width 57 without CAP.FL5LP");
+        assertEquals(EOPNOTSUPP, errno(() -> unit.setDirtyTracking(parent, true)));
+        unit.setDirtyTracking(parent, false); // already off: nothing to do, no entry looked at
+        unit.removeDevPasid(nic, 4, parent);
+        unit.setDirtyTracking(parent, true);
+        // the same through a nested domain on the parent (parent_domain_set_dirty_tracking)
+        NestedDomain good = unit.domainAllocNested(nic, parent, Uapi.IOMMU_HWPT_ALLOC_PASID, Uapi.IOMMU_HWPT_DATA_VTD_S1, s1(0, 0x1000, 48, 0));
+        unit.setDevPasid(good, nic, 5, null);
+        assertEquals(EINVAL, errno(() -> unit.setDevPasid(wide, nic, 5, good)));
+        assertEquals(EOPNOTSUPP, errno(() -> unit.setDirtyTracking(parent, false)));
+        unit.setDevPasid(good, nic, 5, good); // a successful replace removes old's dev_pasid
+        unit.setDirtyTracking(parent, false);
+    }
 }
