@@ -33,6 +33,14 @@ public final class MachineLock {
             depth++;
             return;
         }
+        take(me, 1);
+    }
+
+    /**
+     * Waits, deaf to interrupts, until nobody holds the lock, then holds it {@code held} deep for
+     * {@code me}; an interrupt that came meanwhile is set again for the caller to see.
+     */
+    private void take(Thread me, int held) {
         boolean interrupted = false;
         while (owner != null) {
             try {
@@ -42,7 +50,7 @@ public final class MachineLock {
             }
         }
         owner = me;
-        depth = 1;
+        depth = held;
         if (interrupted) {
             me.interrupt();
         }
@@ -80,19 +88,7 @@ public final class MachineLock {
         try {
             wait(millis);
         } finally {
-            boolean interrupted = false;
-            while (owner != null) {
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            owner = me;
-            depth = held;
-            if (interrupted) {
-                me.interrupt();
-            }
+            take(me, held);
         }
         return true;
     }
