@@ -575,23 +575,28 @@ final class ShimConnection implements UserAccess, Runnable, VfioDeviceFile.Iommu
         return le(f.payload()).getInt(0);
     }
 
+    /**
+     * Asks the shim something it answers with either nothing (no such file) or a record of
+     * {@code size} bytes: the record, or null for nothing; any other answer is a protocol error.
+     */
+    private ByteBuffer optionalData(int type, byte[] payload, int size, String what) {
+        Frame f = request(type, payload);
+        if (f.type() != Wire.R_DATA || (f.payload().length != 0 && f.payload().length != size)) {
+            throw protocol(what, f);
+        }
+        return f.payload().length == 0 ? null : le(f.payload());
+    }
+
     @Override
     public dev.iommufdsim.kernel.MappedFile file(int fd) {
         UserAccess l = lent();
         if (l != null) {
             return l.file(fd);
         }
-        if (!inIoctl) {
+        ByteBuffer b = inIoctl ? optionalData(Wire.S_FSTAT, le(4).putInt(0, fd).array(), 28, "fstat") : null;
+        if (b == null) {
             return null;
         }
-        Frame f = request(Wire.S_FSTAT, le(4).putInt(0, fd).array());
-        if (f.type() != Wire.R_DATA || (f.payload().length != 0 && f.payload().length != 28)) {
-            throw protocol("fstat", f);
-        }
-        if (f.payload().length == 0) {
-            return null;
-        }
-        ByteBuffer b = le(f.payload());
         var id = new dev.iommufdsim.kernel.MappedFile.Id(Integer.toUnsignedLong(b.getInt(0)), Integer.toUnsignedLong(b.getInt(4)), b.getLong(8));
         return dev.iommufdsim.kernel.MappedFile.of(id, b.getLong(16), b.getInt(24) != 0);
     }
@@ -602,17 +607,10 @@ final class ShimConnection implements UserAccess, Runnable, VfioDeviceFile.Iommu
         if (l != null) {
             return l.fileAt(addr);
         }
-        if (!inIoctl) {
+        ByteBuffer b = inIoctl ? optionalData(Wire.S_FILEAT, le(8).putLong(0, addr).array(), 44, "fileat") : null;
+        if (b == null) {
             return null;
         }
-        Frame f = request(Wire.S_FILEAT, le(8).putLong(0, addr).array());
-        if (f.type() != Wire.R_DATA || (f.payload().length != 0 && f.payload().length != 44)) {
-            throw protocol("fileat", f);
-        }
-        if (f.payload().length == 0) {
-            return null;
-        }
-        ByteBuffer b = le(f.payload());
         var id = b.getInt(40) != 0
                 ? new dev.iommufdsim.kernel.MappedFile.Id(Integer.toUnsignedLong(b.getInt(24)), Integer.toUnsignedLong(b.getInt(28)), b.getLong(32))
                 : null;
