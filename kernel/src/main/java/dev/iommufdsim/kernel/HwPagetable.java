@@ -25,5 +25,5 @@ public abstract class HwPagetable extends IommufdObject {
     }
 
     /** find_hwpt_paging(): the paging HWPT itself, or a nested HWPT's parent; null otherwise. */
-    abstract HwptPaging findHwptPaging();
+    public abstract HwptPaging findHwptPaging();
 }

@@ -39,7 +39,7 @@ public final class HwptNested extends HwPagetable {
     }
 
     @Override
-    HwptPaging findHwptPaging() {
+    public HwptPaging findHwptPaging() {
         return parent;
     }
 

@@ -82,7 +82,7 @@ public final class HwptPaging extends HwPagetable implements ResvOwner {
     }
 
     @Override
-    HwptPaging findHwptPaging() {
+    public HwptPaging findHwptPaging() {
         return this;
     }
 

@@ -208,7 +208,7 @@ final class OpGen {
     private static Ioas translatedBy(PhysDevice d) {
         IommufdDevice idev = d.boundTo();
         HwPagetable hwpt = idev == null ? null : idev.attachedHwpt();
-        HwptPaging paging = hwpt instanceof HwptPaging p ? p : hwpt instanceof HwptNested n ? n.parent() : null;
+        HwptPaging paging = hwpt == null ? null : hwpt.findHwptPaging();
         return paging == null ? null : paging.ioas();
     }
 
